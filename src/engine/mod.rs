@@ -1,0 +1,190 @@
+//! The SQL side of the kernel: splits a cell into statements, runs them in order on the
+//! Spark session, and hands back MIME bundles and errors. It knows nothing of ZeroMQ.
+
+pub mod assist;
+pub mod scan;
+pub mod slot;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::render;
+use crate::spark::{OpenError, SparkError};
+pub use scan::{Completeness, completeness, split_statements};
+use slot::SessionSlot;
+
+/// How long a cancelled statement may take to end on its own before the kernel stops waiting.
+const CANCEL_GRACE: Duration = Duration::from_secs(3);
+
+/// One output of a cell.
+#[derive(Debug)]
+pub enum Output {
+    /// The result of a statement before the last.
+    Display(Map<String, Value>),
+    /// The result of the cell's last statement.
+    Result(Map<String, Value>),
+}
+
+/// A failed cell, in the shape of Jupyter's `error` output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellError {
+    pub ename: String,
+    pub evalue: String,
+    pub traceback: Vec<String>,
+}
+
+impl CellError {
+    fn new(ename: String, evalue: String, context: Option<String>) -> CellError {
+        let mut traceback = vec![format!("\x1b[0;31m{ename}\x1b[0m")];
+        traceback.extend(evalue.lines().map(str::to_string));
+        traceback.extend(context);
+        CellError {
+            ename,
+            evalue,
+            traceback,
+        }
+    }
+}
+
+pub struct Engine {
+    slot: SessionSlot,
+    /// Counts interrupts; a statement started before the latest one is cancelled.
+    interrupts: AtomicU64,
+    interrupted: Notify,
+}
+
+impl Engine {
+    /// Creates the engine and starts opening the Spark session in the background.
+    pub fn start(config: Config) -> Arc<Engine> {
+        let engine = Arc::new(Engine {
+            slot: SessionSlot::new(config),
+            interrupts: AtomicU64::new(0),
+            interrupted: Notify::new(),
+        });
+        let opener = engine.clone();
+        tokio::spawn(async move {
+            if let Err(e) = opener.slot.get().await {
+                tracing::warn!("the Spark session could not be opened yet: {e}");
+            }
+        });
+        engine
+    }
+
+    /// Runs every statement of `code` in order and stops at the first error.
+    pub async fn run_cell(&self, code: &str, mut emit: impl FnMut(Output)) -> Result<(), CellError> {
+        let statements = split_statements(code);
+        if statements.is_empty() {
+            return Ok(());
+        }
+        let epoch = self.interrupts.load(Ordering::SeqCst);
+        let session = match self.until_interrupted(epoch, self.slot.get()).await {
+            None => return Err(cancelled()),
+            Some(Err(e)) => return Err(open_error(&e)),
+            Some(Ok(s)) => s,
+        };
+        let max_rows = self.slot.config().max_rows;
+        let tag = format!("kbase-spark-sql-cell-{}", uuid::Uuid::new_v4());
+        let last = statements.len() - 1;
+        for (i, statement) in statements.iter().enumerate() {
+            if self.interrupts.load(Ordering::SeqCst) != epoch {
+                return Err(cancelled());
+            }
+            let start = Instant::now();
+            let result = match self
+                .until_interrupted(epoch, session.sql(statement.text, max_rows, &tag))
+                .await
+            {
+                Some(r) => r,
+                // The server did not end the statement in time after the interrupt.
+                None => Err(SparkError::Cancelled),
+            };
+            let result = result.map_err(|e| statement_error(&e, code, statement.offset, i, statements.len()))?;
+            let bundle = if result.schema.fields().is_empty() {
+                render::done_bundle(start.elapsed())
+            } else {
+                render::result_bundle(&result.schema, &result.batches, result.more, start.elapsed())
+            };
+            emit(if i == last {
+                Output::Result(bundle)
+            } else {
+                Output::Display(bundle)
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs `work` unless an interrupt comes (or came) after `epoch`. After an interrupt the
+    /// work gets a short grace to end by itself (the server reports the cancellation); `None`
+    /// means it was cut off.
+    async fn until_interrupted<T>(&self, epoch: u64, work: impl std::future::Future<Output = T>) -> Option<T> {
+        tokio::pin!(work);
+        loop {
+            let notified = self.interrupted.notified();
+            if self.interrupts.load(Ordering::SeqCst) != epoch {
+                return tokio::time::timeout(CANCEL_GRACE, &mut work).await.ok();
+            }
+            tokio::select! {
+                r = &mut work => return Some(r),
+                _ = notified => {}
+            }
+        }
+    }
+
+    /// Cancels what is running: on the server (every operation of the session) and here.
+    pub fn interrupt(self: &Arc<Self>) {
+        self.interrupts.fetch_add(1, Ordering::SeqCst);
+        self.interrupted.notify_waiters();
+        if let Some(session) = self.slot.current() {
+            tokio::spawn(async move {
+                if let Err(e) = session.interrupt_all().await {
+                    tracing::warn!("interrupt on the server failed: {e}");
+                }
+            });
+        }
+    }
+
+    /// Stops running work and releases the Spark session on the server.
+    pub async fn shutdown(self: &Arc<Self>) {
+        self.interrupts.fetch_add(1, Ordering::SeqCst);
+        self.interrupted.notify_waiters();
+        if let Some(session) = self.slot.take() {
+            let release = async {
+                let _ = session.interrupt_all().await;
+                session.release().await
+            };
+            match tokio::time::timeout(Duration::from_secs(2), release).await {
+                Ok(Ok(())) => tracing::info!("Spark session released"),
+                Ok(Err(e)) => tracing::warn!("releasing the Spark session failed: {e}"),
+                Err(_) => tracing::warn!("releasing the Spark session timed out"),
+            }
+        }
+    }
+}
+
+fn cancelled() -> CellError {
+    let e = SparkError::Cancelled;
+    CellError::new(e.name(), e.to_string(), None)
+}
+
+fn open_error(e: &OpenError) -> CellError {
+    CellError::new(e.name(), e.to_string(), None)
+}
+
+/// The error of one statement, saying which statement it was when the cell has several.
+fn statement_error(e: &SparkError, code: &str, offset: usize, index: usize, count: usize) -> CellError {
+    let evalue = e.to_string().trim().to_string();
+    let context = (count > 1).then(|| {
+        let line = code[..offset].matches('\n').count() + 1;
+        format!(
+            "(in statement {} of {}, starting on line {line} of the cell)",
+            index + 1,
+            count
+        )
+    });
+    CellError::new(e.name(), evalue, context)
+}

@@ -1,0 +1,416 @@
+//! One formatter for every Arrow type Spark sends, used by the HTML and the text table alike,
+//! so the two never disagree. Values are exact (decimals keep every digit, doubles print the
+//! shortest text that reads back to the same number) and NULL stays distinct from `'NULL'`.
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::{DataType, IntervalUnit, TimeUnit};
+use chrono::{DateTime, NaiveDate};
+
+/// How one cell reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    Null,
+    Text(String),
+}
+
+impl Cell {
+    pub fn text(&self) -> &str {
+        match self {
+            Cell::Null => "NULL",
+            Cell::Text(s) => s,
+        }
+    }
+}
+
+/// True for the types whose values line up on the right in a table.
+pub fn is_numeric(t: &DataType) -> bool {
+    t.is_numeric() || matches!(t, DataType::Duration(_) | DataType::Interval(_))
+}
+
+/// The value at `row`, as a top-level cell.
+pub fn cell(array: &ArrayRef, row: usize) -> Cell {
+    if array.is_null(row) {
+        return Cell::Null;
+    }
+    let mut out = String::new();
+    write_value(&mut out, array.as_ref(), row, false);
+    Cell::Text(out)
+}
+
+/// Writes the value at `row`. Inside arrays, maps and structs (`nested`) strings are quoted,
+/// so `["NULL", NULL]` shows which is which.
+fn write_value(out: &mut String, array: &dyn Array, row: usize, nested: bool) {
+    use std::fmt::Write;
+    if array.is_null(row) {
+        out.push_str("NULL");
+        return;
+    }
+    macro_rules! prim {
+        ($t:ty) => {{
+            let _ = write!(out, "{}", array.as_primitive::<$t>().value(row));
+        }};
+    }
+    match array.data_type() {
+        DataType::Null => out.push_str("NULL"),
+        DataType::Boolean => out.push_str(if array.as_boolean().value(row) { "true" } else { "false" }),
+        DataType::Int8 => prim!(Int8Type),
+        DataType::Int16 => prim!(Int16Type),
+        DataType::Int32 => prim!(Int32Type),
+        DataType::Int64 => prim!(Int64Type),
+        DataType::UInt8 => prim!(UInt8Type),
+        DataType::UInt16 => prim!(UInt16Type),
+        DataType::UInt32 => prim!(UInt32Type),
+        DataType::UInt64 => prim!(UInt64Type),
+        DataType::Float16 => write_float(out, f64::from(array.as_primitive::<Float16Type>().value(row))),
+        DataType::Float32 => write_float32(out, array.as_primitive::<Float32Type>().value(row)),
+        DataType::Float64 => write_float(out, array.as_primitive::<Float64Type>().value(row)),
+        DataType::Decimal32(_, _) => out.push_str(&array.as_primitive::<Decimal32Type>().value_as_string(row)),
+        DataType::Decimal64(_, _) => out.push_str(&array.as_primitive::<Decimal64Type>().value_as_string(row)),
+        DataType::Decimal128(_, _) => out.push_str(&array.as_primitive::<Decimal128Type>().value_as_string(row)),
+        DataType::Decimal256(_, _) => out.push_str(&array.as_primitive::<Decimal256Type>().value_as_string(row)),
+        DataType::Utf8 => write_str(out, array.as_string::<i32>().value(row), nested),
+        DataType::LargeUtf8 => write_str(out, array.as_string::<i64>().value(row), nested),
+        DataType::Utf8View => write_str(out, array.as_string_view().value(row), nested),
+        DataType::Binary => write_hex(out, array.as_binary::<i32>().value(row)),
+        DataType::LargeBinary => write_hex(out, array.as_binary::<i64>().value(row)),
+        DataType::BinaryView => write_hex(out, array.as_binary_view().value(row)),
+        DataType::FixedSizeBinary(_) => write_hex(out, array.as_fixed_size_binary().value(row)),
+        DataType::Date32 => write_date(out, i64::from(array.as_primitive::<Date32Type>().value(row))),
+        DataType::Date64 => write_date(
+            out,
+            array.as_primitive::<Date64Type>().value(row).div_euclid(86_400_000),
+        ),
+        DataType::Timestamp(unit, tz) => {
+            let v = match unit {
+                TimeUnit::Second => array
+                    .as_primitive::<TimestampSecondType>()
+                    .value(row)
+                    .saturating_mul(1_000_000),
+                TimeUnit::Millisecond => array
+                    .as_primitive::<TimestampMillisecondType>()
+                    .value(row)
+                    .saturating_mul(1000),
+                TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(row),
+                TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().value(row) / 1000,
+            };
+            write_timestamp(out, v, tz.as_deref());
+        }
+        DataType::Duration(unit) => {
+            let v = match unit {
+                TimeUnit::Second => array
+                    .as_primitive::<DurationSecondType>()
+                    .value(row)
+                    .saturating_mul(1_000_000),
+                TimeUnit::Millisecond => array
+                    .as_primitive::<DurationMillisecondType>()
+                    .value(row)
+                    .saturating_mul(1000),
+                TimeUnit::Microsecond => array.as_primitive::<DurationMicrosecondType>().value(row),
+                TimeUnit::Nanosecond => array.as_primitive::<DurationNanosecondType>().value(row) / 1000,
+            };
+            write_day_time(out, v);
+        }
+        DataType::Interval(IntervalUnit::YearMonth) => {
+            write_year_month(out, array.as_primitive::<IntervalYearMonthType>().value(row));
+        }
+        DataType::Interval(IntervalUnit::DayTime) => {
+            let v = array.as_primitive::<IntervalDayTimeType>().value(row);
+            write_day_time(
+                out,
+                i64::from(v.days) * 86_400_000_000 + i64::from(v.milliseconds) * 1000,
+            );
+        }
+        DataType::Interval(IntervalUnit::MonthDayNano) => {
+            let v = array.as_primitive::<IntervalMonthDayNanoType>().value(row);
+            let _ = write!(
+                out,
+                "{} months {} days {} microseconds",
+                v.months,
+                v.days,
+                v.nanoseconds / 1000
+            );
+        }
+        DataType::List(_) => write_list(out, array.as_list::<i32>().value(row).as_ref()),
+        DataType::LargeList(_) => write_list(out, array.as_list::<i64>().value(row).as_ref()),
+        DataType::FixedSizeList(_, _) => write_list(out, array.as_fixed_size_list().value(row).as_ref()),
+        DataType::Struct(fields) => {
+            let s = array.as_struct();
+            out.push('{');
+            for (i, (field, column)) in fields.iter().zip(s.columns()).enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(field.name());
+                out.push_str(": ");
+                write_value(out, column.as_ref(), row, true);
+            }
+            out.push('}');
+        }
+        DataType::Map(_, _) => {
+            let entries = array.as_map().value(row);
+            out.push('{');
+            for i in 0..entries.len() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_value(out, entries.column(0).as_ref(), i, true);
+                out.push_str(" -> ");
+                write_value(out, entries.column(1).as_ref(), i, true);
+            }
+            out.push('}');
+        }
+        other => {
+            let _ = write!(out, "<{other}>");
+        }
+    }
+}
+
+fn write_list(out: &mut String, values: &dyn Array) {
+    out.push('[');
+    for i in 0..values.len() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write_value(out, values, i, true);
+    }
+    out.push(']');
+}
+
+/// Shortest text that reads back to the same double; Spark's names for the special values.
+fn write_float(out: &mut String, v: f64) {
+    if v.is_nan() {
+        out.push_str("NaN");
+    } else if v.is_infinite() {
+        out.push_str(if v > 0.0 { "Infinity" } else { "-Infinity" });
+    } else {
+        // Debug keeps a ".0" on whole numbers and switches to exponents for huge or tiny ones.
+        out.push_str(&format!("{v:?}"));
+    }
+}
+
+fn write_float32(out: &mut String, v: f32) {
+    if v.is_finite() {
+        out.push_str(&format!("{v:?}"))
+    } else {
+        write_float(out, f64::from(v))
+    }
+}
+
+/// Control characters would break a table's layout or hide in it: show them as escapes.
+fn write_str(out: &mut String, s: &str, nested: bool) {
+    if nested {
+        out.push('"');
+    }
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '"' if nested => out.push_str("\\\""),
+            '\\' if nested => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    if nested {
+        out.push('"');
+    }
+}
+
+fn write_hex(out: &mut String, bytes: &[u8]) {
+    out.push_str("X'");
+    out.push_str(&hex::encode_upper(bytes));
+    out.push('\'');
+}
+
+fn write_date(out: &mut String, days: i64) {
+    let date = NaiveDate::from_ymd_opt(1970, 1, 1)
+        .and_then(|epoch| epoch.checked_add_signed(chrono::TimeDelta::try_days(days)?));
+    match date {
+        Some(d) => out.push_str(&d.format("%Y-%m-%d").to_string()),
+        None => out.push_str(&format!("<date {days}>")),
+    }
+}
+
+/// Spark sends `timestamp` in the session time zone (named in the Arrow type) and
+/// `timestamp_ntz` with none. Both print as wall-clock time, with microseconds when present.
+fn write_timestamp(out: &mut String, micros: i64, tz: Option<&str>) {
+    let Some(utc) = DateTime::from_timestamp_micros(micros) else {
+        out.push_str(&format!("<timestamp {micros}>"));
+        return;
+    };
+    let text = match tz.and_then(|tz| tz.parse::<chrono_tz::Tz>().ok()) {
+        Some(zone) => format_wall(utc.with_timezone(&zone).naive_local()),
+        None => match tz.and_then(|tz| tz.parse::<chrono::FixedOffset>().ok()) {
+            Some(offset) => format_wall(utc.with_timezone(&offset).naive_local()),
+            None => format_wall(utc.naive_utc()),
+        },
+    };
+    out.push_str(&text);
+}
+
+fn format_wall(t: chrono::NaiveDateTime) -> String {
+    use chrono::Timelike;
+    let base = t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let micros = t.nanosecond() / 1000;
+    if micros == 0 {
+        base
+    } else {
+        let frac = format!("{micros:06}");
+        format!("{base}.{}", frac.trim_end_matches('0'))
+    }
+}
+
+/// Day-time intervals in Spark's literal form: `INTERVAL '1 02:03:04.5' DAY TO SECOND`.
+fn write_day_time(out: &mut String, micros: i64) {
+    let sign = if micros < 0 { "-" } else { "" };
+    let m = micros.unsigned_abs();
+    let (days, rest) = (m / 86_400_000_000, m % 86_400_000_000);
+    let (h, rest) = (rest / 3_600_000_000, rest % 3_600_000_000);
+    let (min, rest) = (rest / 60_000_000, rest % 60_000_000);
+    let (s, frac) = (rest / 1_000_000, rest % 1_000_000);
+    let frac = if frac == 0 {
+        String::new()
+    } else {
+        format!(".{}", format!("{frac:06}").trim_end_matches('0'))
+    };
+    out.push_str(&format!(
+        "INTERVAL '{sign}{days} {h:02}:{min:02}:{s:02}{frac}' DAY TO SECOND"
+    ));
+}
+
+fn write_year_month(out: &mut String, months: i32) {
+    let sign = if months < 0 { "-" } else { "" };
+    let m = months.unsigned_abs();
+    out.push_str(&format!("INTERVAL '{sign}{}-{}' YEAR TO MONTH", m / 12, m % 12));
+}
+
+/// The Spark SQL name of an Arrow type, for table headers.
+pub fn spark_type_name(t: &DataType) -> String {
+    match t {
+        DataType::Null => "void".into(),
+        DataType::Boolean => "boolean".into(),
+        DataType::Int8 => "tinyint".into(),
+        DataType::Int16 => "smallint".into(),
+        DataType::Int32 => "int".into(),
+        DataType::Int64 => "bigint".into(),
+        DataType::Float32 => "float".into(),
+        DataType::Float64 => "double".into(),
+        DataType::Decimal32(p, s) | DataType::Decimal64(p, s) => format!("decimal({p},{s})"),
+        DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => format!("decimal({p},{s})"),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "string".into(),
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => {
+            "binary".into()
+        }
+        DataType::Date32 | DataType::Date64 => "date".into(),
+        DataType::Timestamp(_, Some(_)) => "timestamp".into(),
+        DataType::Timestamp(_, None) => "timestamp_ntz".into(),
+        DataType::Duration(_) => "interval day to second".into(),
+        DataType::Interval(IntervalUnit::YearMonth) => "interval year to month".into(),
+        DataType::Interval(_) => "interval".into(),
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            format!("array<{}>", spark_type_name(f.data_type()))
+        }
+        DataType::Struct(fields) => format!(
+            "struct<{}>",
+            fields
+                .iter()
+                .map(|f| format!("{}:{}", f.name(), spark_type_name(f.data_type())))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(kv) if kv.len() == 2 => format!(
+                "map<{},{}>",
+                spark_type_name(kv[0].data_type()),
+                spark_type_name(kv[1].data_type())
+            ),
+            _ => "map".into(),
+        },
+        other => other.to_string().to_lowercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::builder::{Int32Builder, ListBuilder, StringBuilder};
+    use arrow_array::*;
+    use std::sync::Arc;
+
+    fn one(array: impl Array + 'static) -> String {
+        cell(&(Arc::new(array) as ArrayRef), 0).text().to_string()
+    }
+
+    #[test]
+    fn numbers_are_exact() {
+        assert_eq!(one(Int64Array::from(vec![i64::MIN])), "-9223372036854775808");
+        assert_eq!(one(Float64Array::from(vec![1.0])), "1.0");
+        assert_eq!(one(Float64Array::from(vec![0.1])), "0.1");
+        assert_eq!(one(Float64Array::from(vec![1e300])), "1e300");
+        assert_eq!(one(Float64Array::from(vec![f64::NAN])), "NaN");
+        assert_eq!(one(Float64Array::from(vec![f64::NEG_INFINITY])), "-Infinity");
+        assert_eq!(one(Float32Array::from(vec![0.1f32])), "0.1");
+        let d = Decimal128Array::from(vec![123_456_789_012_345_678_901_234_567_890i128])
+            .with_precision_and_scale(38, 18)
+            .unwrap();
+        assert_eq!(one(d), "123456789012.345678901234567890");
+    }
+
+    #[test]
+    fn null_is_not_the_string_null() {
+        let a: ArrayRef = Arc::new(StringArray::from(vec![None, Some("NULL")]));
+        assert_eq!(cell(&a, 0), Cell::Null);
+        assert_eq!(cell(&a, 1), Cell::Text("NULL".into()));
+        let mut b = ListBuilder::new(StringBuilder::new());
+        b.values().append_value("NULL");
+        b.values().append_null();
+        b.append(true);
+        assert_eq!(one(b.finish()), r#"["NULL", NULL]"#);
+    }
+
+    #[test]
+    fn strings_show_control_characters() {
+        assert_eq!(one(StringArray::from(vec!["a\tb\nc\u{7}"])), "a\\tb\\nc\\u{0007}");
+        assert_eq!(one(StringArray::from(vec!["héllo 世界"])), "héllo 世界");
+    }
+
+    #[test]
+    fn dates_and_times() {
+        assert_eq!(one(Date32Array::from(vec![-25567])), "1900-01-01");
+        assert_eq!(one(Date32Array::from(vec![-719162])), "0001-01-01");
+        assert_eq!(one(Date32Array::from(vec![2932896])), "9999-12-31");
+        let ts = TimestampMicrosecondArray::from(vec![1_500_000]).with_timezone("America/Los_Angeles");
+        assert_eq!(one(ts), "1969-12-31 16:00:01.5");
+        assert_eq!(one(TimestampMicrosecondArray::from(vec![0])), "1970-01-01 00:00:00");
+        assert_eq!(
+            one(DurationMicrosecondArray::from(vec![93_784_500_000])),
+            "INTERVAL '1 02:03:04.5' DAY TO SECOND"
+        );
+        assert_eq!(
+            one(IntervalYearMonthArray::from(vec![-14])),
+            "INTERVAL '-1-2' YEAR TO MONTH"
+        );
+    }
+
+    #[test]
+    fn nested_values_are_compact() {
+        let mut b = ListBuilder::new(Int32Builder::new());
+        b.append_value([Some(1), None, Some(3)]);
+        assert_eq!(one(b.finish()), "[1, NULL, 3]");
+        let s = StructArray::from(vec![
+            (
+                Arc::new(arrow_schema::Field::new("a", DataType::Int32, true)),
+                Arc::new(Int32Array::from(vec![1])) as ArrayRef,
+            ),
+            (
+                Arc::new(arrow_schema::Field::new("b", DataType::Utf8, true)),
+                Arc::new(StringArray::from(vec!["x"])) as ArrayRef,
+            ),
+        ]);
+        assert_eq!(one(s), r#"{a: 1, b: "x"}"#);
+        assert_eq!(one(BinaryArray::from(vec![&b"\x01\xff"[..]])), "X'01FF'");
+    }
+}

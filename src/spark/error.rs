@@ -1,0 +1,167 @@
+//! What can go wrong talking to Spark Connect, turned into errors a researcher can act on.
+//! gRPC statuses carry Spark's error class and SQLSTATE in `google.rpc.ErrorInfo`; the
+//! message is kept, the JVM stack trace and the internal plan dump are not.
+
+use tonic::Code;
+use tonic_types::StatusExt;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SparkError {
+    /// Spark ran the statement and rejected it: bad SQL, a missing table, a failed job.
+    #[error("{message}")]
+    Server {
+        class: Option<String>,
+        sql_state: Option<String>,
+        message: String,
+    },
+    /// The statement was cancelled on request.
+    #[error("Query cancelled.")]
+    Cancelled,
+    /// No server answered at the address.
+    #[error(
+        "Cannot reach the Spark Connect server at {target}: {detail}. \
+         Check that your Spark Connect server is running (restart it from the hub if needed), then run the cell again."
+    )]
+    Unavailable { target: String, detail: String },
+    /// The server refused the credential.
+    #[error(
+        "The Spark Connect server did not accept your KBase token: {detail}. \
+         Log in to KBase again to get a fresh token, then restart the kernel."
+    )]
+    Unauthenticated { detail: String },
+    /// The credential is valid but not for this server.
+    #[error(
+        "The Spark Connect server refused access: {detail}. It belongs to another user; check KBASE_SPARK_HOST_TEMPLATE and KBASE_SPARK_USERNAME."
+    )]
+    PermissionDenied { detail: String },
+    /// The connection could not be configured (TLS, a header value, the address).
+    #[error("Cannot set up the Spark Connect connection: {0}")]
+    Setup(String),
+    /// The server answered with something this client cannot read.
+    #[error("Spark Connect sent an answer the kernel cannot read: {0}")]
+    Protocol(String),
+    /// Any other gRPC failure.
+    #[error("Spark Connect call failed ({code:?}): {message}")]
+    Rpc { code: Code, message: String },
+}
+
+impl SparkError {
+    /// Maps a gRPC status to an error; `target` is the (token-free) address for messages.
+    pub fn from_status(status: &tonic::Status, target: &str) -> SparkError {
+        let detail = || first_line(status.message());
+        match status.code() {
+            Code::Cancelled => SparkError::Cancelled,
+            Code::Unavailable => SparkError::Unavailable {
+                target: target.to_string(),
+                detail: transport_detail(status),
+            },
+            Code::Unauthenticated => SparkError::Unauthenticated { detail: detail() },
+            Code::PermissionDenied => SparkError::PermissionDenied { detail: detail() },
+            code => {
+                let info = status.get_details_error_info();
+                let meta = |key: &str| info.as_ref().and_then(|i| i.metadata.get(key)).cloned();
+                let class = meta("errorClass");
+                if class.as_deref() == Some("OPERATION_CANCELED") {
+                    return SparkError::Cancelled;
+                }
+                if info.is_some() || code == Code::Internal || code == Code::InvalidArgument {
+                    SparkError::Server {
+                        class,
+                        sql_state: meta("sqlState"),
+                        message: clean_message(status.message()),
+                    }
+                } else {
+                    SparkError::Rpc {
+                        code,
+                        message: detail(),
+                    }
+                }
+            }
+        }
+    }
+
+    /// A short name for the error, used as Jupyter's `ename`.
+    pub fn name(&self) -> String {
+        match self {
+            SparkError::Server { class: Some(c), .. } => c.clone(),
+            SparkError::Server { .. } => "SparkError".into(),
+            SparkError::Cancelled => "QueryCancelled".into(),
+            SparkError::Unavailable { .. } => "SparkConnectUnavailable".into(),
+            SparkError::Unauthenticated { .. } => "SparkConnectUnauthenticated".into(),
+            SparkError::PermissionDenied { .. } => "SparkConnectPermissionDenied".into(),
+            SparkError::Setup(_) => "SparkConnectSetupError".into(),
+            SparkError::Protocol(_) => "SparkConnectProtocolError".into(),
+            SparkError::Rpc { .. } => "SparkConnectError".into(),
+        }
+    }
+
+    /// True when the server could not be reached at all: worth retrying after a pause.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, SparkError::Unavailable { .. })
+    }
+}
+
+/// gRPC transport failures hide the cause in the message; the first line is the useful part.
+fn transport_detail(status: &tonic::Status) -> String {
+    let m = first_line(status.message());
+    if m.is_empty() { "no answer".into() } else { m }
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or("").trim().to_string()
+}
+
+/// Spark appends the analysed plan (`;\n'Project …`) to analysis errors and, when enabled,
+/// a JVM stack trace (`\n\tat org.apache…`). Neither helps a SQL user: keep the rest.
+pub fn clean_message(message: &str) -> String {
+    let mut text = message;
+    if let Some(i) = text.find("\n\tat ") {
+        text = &text[..i];
+    }
+    if let Some(i) = text.find(";\n") {
+        let after = text[i + 2..].trim_start();
+        if after.starts_with('\'')
+            || after.starts_with("+-")
+            || after.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        {
+            text = &text[..i];
+        }
+    }
+    text.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plan_dump_is_dropped() {
+        let m = "[TABLE_OR_VIEW_NOT_FOUND] The table or view `nope` cannot be found. SQLSTATE: 42P01; line 1 pos 14;\n'Project [*]\n+- 'UnresolvedRelation [nope], [], false\n";
+        assert_eq!(
+            clean_message(m),
+            "[TABLE_OR_VIEW_NOT_FOUND] The table or view `nope` cannot be found. SQLSTATE: 42P01; line 1 pos 14"
+        );
+    }
+
+    #[test]
+    fn the_sql_excerpt_of_a_parse_error_is_kept() {
+        let m = "[PARSE_SYNTAX_ERROR] Syntax error at or near 'SELEC'. SQLSTATE: 42601 (line 1, pos 0)\n\n== SQL ==\nSELEC 1\n^^^\n";
+        assert!(clean_message(m).ends_with("SELEC 1\n^^^"));
+    }
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        let e = SparkError::from_status(&tonic::Status::unavailable("tcp connect error\nmore"), "sc://h:1");
+        assert!(e.is_unavailable());
+        assert!(e.to_string().contains("sc://h:1: tcp connect error"));
+        assert_eq!(
+            SparkError::from_status(&tonic::Status::cancelled("x"), "t").name(),
+            "QueryCancelled"
+        );
+        let e = SparkError::from_status(&tonic::Status::internal("[X] boom"), "t");
+        assert_eq!(
+            (e.name(), e.to_string()),
+            ("SparkError".to_string(), "[X] boom".to_string())
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! Running one SQL statement the way pyspark does: `SqlCommand` first (commands such as DDL
+//! run eagerly there), then the relation it returns under `Limit(max_rows + 1)`, so a huge
+//! table is never transferred just to show its first rows.
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_ipc::reader::StreamReader;
+use arrow_schema::{Schema, SchemaRef};
+
+use super::error::SparkError;
+use super::proto::{self, execute_plan_response::ResponseType, plan::OpType, relation::RelType};
+use super::session::SparkSession;
+
+/// The first rows of one statement's result.
+#[derive(Debug)]
+pub struct QueryResult {
+    pub schema: SchemaRef,
+    /// At most `max_rows` rows.
+    pub batches: Vec<RecordBatch>,
+    /// True when the result had more rows than were kept.
+    pub more: bool,
+}
+
+impl QueryResult {
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+impl SparkSession {
+    /// Runs `query` and keeps its first `max_rows` rows. `tag` marks the operations so they
+    /// can be told apart on the server.
+    pub async fn sql(&self, query: &str, max_rows: usize, tag: &str) -> Result<QueryResult, SparkError> {
+        let sql = proto::Relation {
+            common: None,
+            rel_type: Some(RelType::Sql(proto::Sql {
+                query: query.to_string(),
+                ..Default::default()
+            })),
+        };
+        let command = proto::Command {
+            command_type: Some(proto::command::CommandType::SqlCommand(proto::SqlCommand {
+                input: Some(sql),
+                ..Default::default()
+            })),
+        };
+        let mut relation = None;
+        self.execute(OpType::Command(command), tag, |response| {
+            if let ResponseType::SqlCommandResult(result) = response {
+                relation = result.relation;
+            }
+            Ok(())
+        })
+        .await?;
+        let relation = relation.ok_or_else(|| SparkError::Protocol("the SQL command returned no result".into()))?;
+
+        let limit = i32::try_from(max_rows.saturating_add(1)).unwrap_or(i32::MAX);
+        let limited = proto::Relation {
+            common: None,
+            rel_type: Some(RelType::Limit(Box::new(proto::Limit {
+                input: Some(Box::new(relation)),
+                limit,
+            }))),
+        };
+        let mut schema: Option<SchemaRef> = None;
+        let mut batches = Vec::new();
+        self.execute(OpType::Root(limited), tag, |response| {
+            if let ResponseType::ArrowBatch(batch) = response {
+                let reader = StreamReader::try_new(Cursor::new(batch.data), None)
+                    .map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?;
+                schema.get_or_insert_with(|| reader.schema());
+                for b in reader {
+                    batches.push(b.map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?);
+                }
+            }
+            Ok(())
+        })
+        .await?;
+
+        let schema = schema.unwrap_or_else(|| Arc::new(Schema::empty()));
+        let (batches, more) = keep_first(batches, max_rows);
+        Ok(QueryResult { schema, batches, more })
+    }
+
+    /// Sends one plan and feeds each response of the stream to `on_response`.
+    async fn execute(
+        &self,
+        op: OpType,
+        tag: &str,
+        mut on_response: impl FnMut(ResponseType) -> Result<(), SparkError>,
+    ) -> Result<(), SparkError> {
+        let request = proto::ExecutePlanRequest {
+            session_id: self.session_id().to_string(),
+            client_observed_server_side_session_id: self.observed_server_session(),
+            user_context: self.user_context(),
+            operation_id: Some(uuid::Uuid::new_v4().to_string()),
+            plan: Some(proto::Plan { op_type: Some(op) }),
+            client_type: self.client_type(),
+            request_options: vec![],
+            tags: vec![tag.to_string()],
+        };
+        let mut stream = self
+            .client()
+            .execute_plan(request)
+            .await
+            .map_err(|s| self.error(&s))?
+            .into_inner();
+        while let Some(response) = stream.message().await.map_err(|s| self.error(&s))? {
+            self.observe_server_session(&response.server_side_session_id);
+            if let Some(r) = response.response_type {
+                on_response(r)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Keeps the first `max_rows` rows; says whether any were left out.
+fn keep_first(batches: Vec<RecordBatch>, max_rows: usize) -> (Vec<RecordBatch>, bool) {
+    let mut kept = Vec::new();
+    let mut left = max_rows;
+    let mut more = false;
+    for b in batches {
+        if b.num_rows() <= left {
+            left -= b.num_rows();
+            kept.push(b);
+        } else {
+            more = true;
+            if left > 0 {
+                kept.push(b.slice(0, left));
+                left = 0;
+            }
+        }
+    }
+    (kept, more)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::Int32Array;
+    use arrow_schema::{DataType, Field};
+
+    fn batch(n: i32) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int32, false)]));
+        RecordBatch::try_new(schema, vec![Arc::new(Int32Array::from_iter_values(0..n))]).unwrap()
+    }
+
+    #[test]
+    fn keeps_exactly_the_first_rows() {
+        let (kept, more) = keep_first(vec![batch(3), batch(3)], 4);
+        assert_eq!(kept.iter().map(RecordBatch::num_rows).collect::<Vec<_>>(), vec![3, 1]);
+        assert!(more);
+        let (kept, more) = keep_first(vec![batch(2), batch(2)], 4);
+        assert_eq!(kept.len(), 2);
+        assert!(!more);
+    }
+}

@@ -1,0 +1,167 @@
+//! One Spark Connect session: the identity every request carries (session id, user,
+//! client type) and the small session-wide calls: settings, version, interrupt, release.
+//! Running SQL lives in `execute.rs`.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use super::channel::{Client, TokenSource, connect};
+use super::error::SparkError;
+use super::proto::{self, UserContext};
+use super::url::ConnectUrl;
+
+pub struct SparkSession {
+    client: Client,
+    session_id: String,
+    user_context: UserContext,
+    client_type: String,
+    /// The address as users may see it (never with a token).
+    target: String,
+    /// The server's own id for this session; a change means the server lost the session.
+    server_side_session_id: Mutex<Option<String>>,
+}
+
+impl SparkSession {
+    /// Prepares a session on the server at `url`. Nothing is sent yet: the first call connects.
+    pub fn new(url: &ConnectUrl, kbase: TokenSource, user_id: &str, app_name: &str) -> Result<Self, SparkError> {
+        let client = connect(url, kbase)?;
+        let session_id = url
+            .session_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let user_id = url.user_id.clone().unwrap_or_else(|| user_id.to_string());
+        Ok(SparkSession {
+            client,
+            session_id,
+            user_context: UserContext {
+                user_id: user_id.clone(),
+                user_name: user_id,
+                extensions: vec![],
+            },
+            client_type: format!("{app_name}; kbase-spark-sql-kernel/{}; rust", env!("CARGO_PKG_VERSION")),
+            target: url.to_string(),
+            server_side_session_id: Mutex::new(None),
+        })
+    }
+
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    pub fn user_id(&self) -> &str {
+        &self.user_context.user_id
+    }
+
+    pub(super) fn client(&self) -> Client {
+        self.client.clone()
+    }
+
+    pub(super) fn user_context(&self) -> Option<UserContext> {
+        Some(self.user_context.clone())
+    }
+
+    pub(super) fn client_type(&self) -> Option<String> {
+        Some(self.client_type.clone())
+    }
+
+    pub(super) fn error(&self, status: &tonic::Status) -> SparkError {
+        SparkError::from_status(status, &self.target)
+    }
+
+    pub(super) fn observed_server_session(&self) -> Option<String> {
+        self.server_side_session_id.lock().ok().and_then(|s| s.clone())
+    }
+
+    /// Remembers the server's id for this session from a response.
+    pub(super) fn observe_server_session(&self, id: &str) {
+        if id.is_empty() {
+            return;
+        }
+        if let Ok(mut s) = self.server_side_session_id.lock() {
+            s.get_or_insert_with(|| id.to_string());
+        }
+    }
+
+    /// Applies Spark settings (such as `KBASE_SPARK_CONF`) to this session.
+    pub async fn set_conf(&self, settings: &BTreeMap<String, String>) -> Result<(), SparkError> {
+        if settings.is_empty() {
+            return Ok(());
+        }
+        use proto::config_request::{Operation, Set, operation::OpType};
+        let pairs = settings
+            .iter()
+            .map(|(k, v)| proto::KeyValue {
+                key: k.clone(),
+                value: Some(v.clone()),
+            })
+            .collect();
+        let request = proto::ConfigRequest {
+            session_id: self.session_id.clone(),
+            client_observed_server_side_session_id: self.observed_server_session(),
+            user_context: self.user_context(),
+            operation: Some(Operation {
+                op_type: Some(OpType::Set(Set { pairs, silent: None })),
+            }),
+            client_type: self.client_type(),
+        };
+        let response = self.client().config(request).await.map_err(|s| self.error(&s))?;
+        self.observe_server_session(&response.get_ref().server_side_session_id);
+        Ok(())
+    }
+
+    /// The server's Spark version; also the cheapest call that proves the server answers.
+    pub async fn spark_version(&self) -> Result<String, SparkError> {
+        use proto::analyze_plan_request::{Analyze, SparkVersion};
+        let request = proto::AnalyzePlanRequest {
+            session_id: self.session_id.clone(),
+            client_observed_server_side_session_id: self.observed_server_session(),
+            user_context: self.user_context(),
+            client_type: self.client_type(),
+            analyze: Some(Analyze::SparkVersion(SparkVersion {})),
+        };
+        let response = self
+            .client()
+            .analyze_plan(request)
+            .await
+            .map_err(|s| self.error(&s))?
+            .into_inner();
+        self.observe_server_session(&response.server_side_session_id);
+        match response.result {
+            Some(proto::analyze_plan_response::Result::SparkVersion(v)) => Ok(v.version),
+            _ => Err(SparkError::Protocol("no Spark version in the answer".into())),
+        }
+    }
+
+    /// Cancels every operation of this session on the server.
+    pub async fn interrupt_all(&self) -> Result<(), SparkError> {
+        let request = proto::InterruptRequest {
+            session_id: self.session_id.clone(),
+            client_observed_server_side_session_id: self.observed_server_session(),
+            user_context: self.user_context(),
+            client_type: self.client_type(),
+            interrupt_type: proto::interrupt_request::InterruptType::All as i32,
+            interrupt: None,
+        };
+        self.client().interrupt(request).await.map_err(|s| self.error(&s))?;
+        Ok(())
+    }
+
+    /// Frees the session on the server: its temp views, settings and cached state.
+    pub async fn release(&self) -> Result<(), SparkError> {
+        let request = proto::ReleaseSessionRequest {
+            session_id: self.session_id.clone(),
+            user_context: self.user_context(),
+            client_type: self.client_type(),
+            ..Default::default()
+        };
+        self.client()
+            .release_session(request)
+            .await
+            .map_err(|s| self.error(&s))?;
+        Ok(())
+    }
+}
