@@ -5,7 +5,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use crate::config::Config;
-use crate::spark::open::resolve_target;
+use crate::spark::open::{local_user, resolve_target};
 use crate::spark::{OpenError, SparkSession};
 
 /// Runs the checks, writing a line per step to `out`. True when all pass.
@@ -25,8 +25,7 @@ pub async fn run(out: &mut impl Write) -> bool {
         Err(e) => return step(false, "Spark Connect URL", &e.to_string()),
     };
     step(true, "Spark Connect URL", &url.to_string());
-    let user = std::env::var("USER").unwrap_or_else(|_| "kbase".into());
-    let session = match SparkSession::new(&url, tokens, &user, &config.app_name) {
+    let session = match SparkSession::new(&url, tokens, &local_user(), &config.app_name) {
         Ok(s) => s,
         Err(e) => return step(false, "Spark Connect client", &e.to_string()),
     };

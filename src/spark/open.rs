@@ -42,11 +42,19 @@ pub fn resolve_target(config: &Config) -> Result<(ConnectUrl, TokenSource), Open
     }
 }
 
+/// The local account name, found the way pyspark finds it, for the session's `user_id`
+/// when neither the URL nor the KBase token names the user.
+pub fn local_user() -> String {
+    ["LOGNAME", "USER", "LNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "kbase".into())
+}
+
 /// Builds the session, proves the server answers, and applies `KBASE_SPARK_CONF`.
 pub async fn open_session(config: &Config) -> Result<SparkSession, OpenError> {
     let (url, tokens) = resolve_target(config)?;
-    let user = std::env::var("USER").unwrap_or_else(|_| "kbase".into());
-    let session = SparkSession::new(&url, tokens, &user, &config.app_name)?;
+    let session = SparkSession::new(&url, tokens, &local_user(), &config.app_name)?;
     session.spark_version().await?;
     session.set_conf(&config.spark_conf).await?;
     Ok(session)

@@ -1,0 +1,87 @@
+# Shared steps of the run and test scripts: the Python environment, the kernel binary and a
+# local Spark Connect server. Everything lives under the repository (.venv, .work) and what
+# is started is stopped again by `cleanup`, on success or failure.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+WORK="$ROOT/.work"
+PY="$VENV/bin/python"
+mkdir -p "$WORK"
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Java 17 runs the Spark Connect server; install it when a fresh machine lacks it.
+ensure_java() {
+  if command -v java >/dev/null 2>&1 && java -version 2>&1 | grep -q 'version "17'; then return; fi
+  log "installing Java 17"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+  else
+    die "Java 17 is needed to run the Spark Connect server: install openjdk-17"
+  fi
+}
+
+# The venv with the pinned packages; reinstalled only when the requirements change.
+ensure_venv() {
+  local stamp="$VENV/.requirements.sha"
+  local want
+  want="$(sha256sum "$ROOT/tests/requirements.txt" | cut -d' ' -f1)"
+  if [ -x "$PY" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return; fi
+  log "setting up the Python environment in .venv (pyspark, Jupyter, test tools)"
+  command -v python3 >/dev/null || die "python3 is needed"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --upgrade pip
+  "$VENV/bin/pip" install -q -r "$ROOT/tests/requirements.txt"
+  echo "$want" > "$stamp"
+}
+
+spark_home() { "$PY" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))'; }
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+port_open() { "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.5)" 2>/dev/null; }
+
+wait_for_port() { # port seconds
+  for _ in $(seq 1 $(($2 * 5))); do
+    port_open "$1" && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+PIDS=()
+# Starts a Spark Connect server on 127.0.0.1:PORT in its own process group.
+# Extra arguments are passed to spark-submit (e.g. --conf, --jars).
+start_spark() { # name port [spark-submit args...]
+  local name=$1 port=$2; shift 2
+  local home; home="$(spark_home)"
+  log "starting Spark Connect server '$name' on 127.0.0.1:$port"
+  setsid env SPARK_HOME="$home" "$home/bin/spark-submit" \
+    --class org.apache.spark.sql.connect.service.SparkConnectServer \
+    --conf spark.connect.grpc.binding.address=127.0.0.1 \
+    --conf "spark.connect.grpc.binding.port=$port" \
+    --conf spark.ui.enabled=false \
+    --conf spark.sql.shuffle.partitions=4 \
+    --driver-java-options "-Dlog4j2.level=warn" \
+    "$@" spark-internal >"$WORK/spark-$name.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  echo "$pid" > "$WORK/spark-$name.pid"
+  wait_for_port "$port" 120 || { tail -30 "$WORK/spark-$name.log" >&2; die "the Spark Connect server '$name' did not start"; }
+}
+
+stop_group() { # pid
+  kill -TERM -- "-$1" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL -- "-$1" 2>/dev/null || true
+}
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do stop_group "$pid"; done
+  PIDS=()
+}
+trap cleanup EXIT INT TERM

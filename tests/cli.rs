@@ -1,0 +1,179 @@
+//! The command line as deployments use it: `install` writes a kernelspec that follows the
+//! contract, and `run` and `doctor` fail with clear messages on bad input.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kbase-spark-sql-kernel");
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kbase-spark-sql-test-{name}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The binary with none of the kernel's settings inherited from the test environment.
+fn kernel() -> Command {
+    let mut cmd = Command::new(BIN);
+    for var in [
+        "SPARK_REMOTE",
+        "KBASE_AUTH_TOKEN",
+        "KBASE_SPARK_CONF",
+        "KBASE_SPARK_PORT",
+        "KBASE_AUTH_URL",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn install_with_a_prefix_writes_the_kernelspec_and_default_fragment() {
+    let prefix = temp_dir("install");
+    let out = kernel()
+        .args(["install", "--prefix"])
+        .arg(&prefix)
+        .args([
+            "--display-name",
+            "KBase Spark SQL (test)",
+            "--env",
+            "SPARK_REMOTE=sc://h:1/;a=b",
+        ])
+        .args(["--env", "KBASE_SPARK_MAX_ROWS=50", "--make-default"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+
+    let dir = prefix.join("share/jupyter/kernels/kbase-spark-sql");
+    let spec: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("kernel.json")).unwrap()).unwrap();
+    let binary = std::fs::canonicalize(BIN).unwrap();
+    assert_eq!(
+        spec["argv"],
+        serde_json::json!([
+            binary.display().to_string(),
+            "run",
+            "--connection-file",
+            "{connection_file}"
+        ])
+    );
+    assert_eq!(spec["display_name"], "KBase Spark SQL (test)");
+    assert_eq!(spec["language"], "sql");
+    assert_eq!(spec["interrupt_mode"], "message");
+    assert_eq!(spec["env"]["SPARK_REMOTE"], "sc://h:1/;a=b");
+    assert_eq!(spec["env"]["KBASE_SPARK_MAX_ROWS"], "50");
+    for logo in ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"] {
+        assert!(dir.join(logo).is_file(), "{logo} missing");
+    }
+    let fragment = prefix.join("etc/jupyter/jupyter_server_config.d/kbase-spark-sql.json");
+    let fragment: serde_json::Value = serde_json::from_slice(&std::fs::read(fragment).unwrap()).unwrap();
+    assert_eq!(
+        fragment["MappingKernelManager"]["default_kernel_name"],
+        "kbase-spark-sql"
+    );
+    std::fs::remove_dir_all(prefix).unwrap();
+}
+
+#[test]
+fn install_for_the_user_honours_the_jupyter_data_dir_and_name() {
+    let data = temp_dir("user");
+    let out = kernel()
+        .args(["install", "--user", "--name", "spark-sql-2"])
+        .env("JUPYTER_DATA_DIR", &data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(data.join("kernels/spark-sql-2/kernel.json").is_file());
+    std::fs::remove_dir_all(data).unwrap();
+}
+
+#[test]
+fn install_rejects_bad_arguments() {
+    let out = kernel()
+        .args(["install", "--prefix", "/tmp/x", "--env", "NOEQUALS"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out).contains("KEY=VALUE"), "{}", text(&out));
+    let out = kernel()
+        .args(["install", "--prefix", "/tmp/x", "--name", "../evil"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let out = kernel().args(["install", "--user", "--sys-prefix"]).output().unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn run_explains_a_missing_or_broken_connection_file() {
+    let out = kernel()
+        .args(["run", "--connection-file", "/nonexistent/kernel.json"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out).contains("cannot read the connection file"), "{}", text(&out));
+
+    let dir = temp_dir("conn");
+    let file = dir.join("kernel.json");
+    std::fs::write(&file, "{not json").unwrap();
+    let out = kernel().arg("run").arg("-f").arg(&file).output().unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out).contains("is not valid"), "{}", text(&out));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn run_rejects_a_bad_setting_before_starting() {
+    let out = kernel()
+        .args(["run", "--connection-file", "/nonexistent/kernel.json"])
+        .env("KBASE_SPARK_PORT", "not-a-port")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("KBASE_SPARK_PORT must be a port number"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn doctor_fails_without_a_server_to_use() {
+    let out = kernel().arg("doctor").output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("No Spark Connect server is configured"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn doctor_fails_clearly_when_the_server_is_down() {
+    // A port that nothing listens on: bind one, note it, and let it go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = kernel()
+        .arg("doctor")
+        .env(
+            "SPARK_REMOTE",
+            format!("sc://127.0.0.1:{port}/;x-secret-header=hidden-value"),
+        )
+        .output()
+        .unwrap();
+    let shown = text(&out);
+    assert!(!out.status.success());
+    assert!(shown.contains("Cannot reach the Spark Connect server"), "{shown}");
+    assert!(shown.contains(&format!("sc://127.0.0.1:{port}")), "{shown}");
+    assert!(!shown.contains("hidden-value"), "{shown}");
+}

@@ -1,0 +1,60 @@
+"""Shared helpers for the Python suites: start the KBase Spark SQL kernel with
+jupyter_client and run code on it, collecting what it publishes."""
+
+import os
+import time
+
+import jupyter_client
+import pytest
+
+KERNEL_NAME = "kbase-spark-sql"
+TIMEOUT = 120
+
+
+def start_kernel(**env):
+    """Starts the kernel with the test environment plus `env`; returns (manager, client)."""
+    full_env = {**os.environ, **env}
+    km, kc = jupyter_client.manager.start_new_kernel(kernel_name=KERNEL_NAME, env=full_env)
+    return km, kc
+
+
+def collect(kc, msg_id, timeout=TIMEOUT):
+    """The iopub messages of one request, up to its idle status."""
+    outputs = []
+    deadline = time.time() + timeout
+    while True:
+        msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.time()))
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "status":
+            if msg["content"]["execution_state"] == "idle":
+                return outputs
+            continue
+        outputs.append(msg)
+
+
+def shell_reply(kc, msg_id, timeout=TIMEOUT):
+    deadline = time.time() + timeout
+    while True:
+        msg = kc.get_shell_msg(timeout=max(0.1, deadline - time.time()))
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return msg
+
+
+def execute(kc, code, timeout=TIMEOUT, **kwargs):
+    """Runs `code`; returns (reply content, list of iopub output messages)."""
+    msg_id = kc.execute(code, **kwargs)
+    reply = shell_reply(kc, msg_id, timeout)
+    outputs = collect(kc, msg_id, timeout)
+    return reply["content"], outputs
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    """One kernel for a test module, warmed up so the first query's start-up cost is paid."""
+    km, kc = start_kernel()
+    reply, _ = execute(kc, "SELECT 1")
+    assert reply["status"] == "ok", reply
+    yield km, kc
+    kc.stop_channels()
+    km.shutdown_kernel(now=False)
