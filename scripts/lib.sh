@@ -13,12 +13,13 @@ mkdir -p "$WORK"
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
-# Java 17 runs the Spark Connect server; install it when a fresh machine lacks it.
+# Java 17 runs the Spark Connect server (and compiles the tests' interceptor); install it
+# when a fresh machine lacks it.
 ensure_java() {
-  if command -v java >/dev/null 2>&1 && java -version 2>&1 | grep -q 'version "17'; then return; fi
+  if command -v javac >/dev/null 2>&1 && java -version 2>&1 | grep -q 'version "17'; then return; fi
   log "installing Java 17"
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+    apt-get update -qq && apt-get install -y -qq openjdk-17-jdk-headless >/dev/null
   else
     die "Java 17 is needed to run the Spark Connect server: install openjdk-17"
   fi
@@ -53,23 +54,30 @@ wait_for_port() { # port seconds
 }
 
 PIDS=()
-# Starts a Spark Connect server on 127.0.0.1:PORT in its own process group.
-# Extra arguments are passed to spark-submit (e.g. --conf, --jars).
+# Starts a command in the background in its own process group, logging to .work/NAME.log,
+# so that `cleanup` can stop it with everything it started.
+start_bg() { # name command...
+  local name=$1; shift
+  setsid "$@" >"$WORK/$name.log" 2>&1 &
+  PIDS+=("$!")
+  echo "$!" > "$WORK/$name.pid"
+}
+
+# Starts a Spark Connect server on 127.0.0.1:PORT. Extra arguments go to spark-submit.
+# SPARK_REMOTE is removed from its environment: Spark's launcher would take it to mean
+# "be a client of that server" and fail to start a server.
 start_spark() { # name port [spark-submit args...]
   local name=$1 port=$2; shift 2
   local home; home="$(spark_home)"
   log "starting Spark Connect server '$name' on 127.0.0.1:$port"
-  setsid env SPARK_HOME="$home" "$home/bin/spark-submit" \
+  start_bg "spark-$name" env -u SPARK_REMOTE SPARK_HOME="$home" "$home/bin/spark-submit" \
     --class org.apache.spark.sql.connect.service.SparkConnectServer \
     --conf spark.connect.grpc.binding.address=127.0.0.1 \
     --conf "spark.connect.grpc.binding.port=$port" \
     --conf spark.ui.enabled=false \
     --conf spark.sql.shuffle.partitions=4 \
     --driver-java-options "-Dlog4j2.level=warn" \
-    "$@" spark-internal >"$WORK/spark-$name.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  echo "$pid" > "$WORK/spark-$name.pid"
+    "$@" spark-internal
   wait_for_port "$port" 120 || { tail -30 "$WORK/spark-$name.log" >&2; die "the Spark Connect server '$name' did not start"; }
 }
 
@@ -79,9 +87,27 @@ stop_group() { # pid
   kill -KILL -- "-$1" 2>/dev/null || true
 }
 
+HOSTS_ADDED=()
+# Makes NAME resolve to 127.0.0.1 (for the per-user host names of the KBase tests), with an
+# /etc/hosts entry that cleanup removes again.
+map_to_loopback() { # name...
+  local name
+  for name in "$@"; do
+    if [ "$(getent hosts "$name" | awk '{print $1}' | head -1)" = 127.0.0.1 ]; then continue; fi
+    [ -w /etc/hosts ] || die "the tests need $name to resolve to 127.0.0.1: run as root, or add '127.0.0.1 $name' to /etc/hosts"
+    echo "127.0.0.1 $name # kbase-spark-sql tests" >> /etc/hosts
+    HOSTS_ADDED+=("$name")
+  done
+}
+
 cleanup() {
-  local pid
+  local pid name
   for pid in "${PIDS[@]}"; do stop_group "$pid"; done
   PIDS=()
+  for name in "${HOSTS_ADDED[@]}"; do
+    # /etc/hosts may be a bind mount: rewrite it in place rather than replacing the file.
+    grep -v "^127.0.0.1 $name # kbase-spark-sql tests\$" /etc/hosts > "$WORK/hosts.tmp" && cat "$WORK/hosts.tmp" > /etc/hosts
+  done
+  HOSTS_ADDED=()
 }
 trap cleanup EXIT INT TERM

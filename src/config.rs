@@ -34,7 +34,7 @@ pub const DEFAULT_MAX_ROWS: usize = 1000;
 pub const TOKEN_VAR: &str = "KBASE_AUTH_TOKEN";
 
 /// A setting that could not be used, with the variable's name and what to do about it.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("{var} must be a port number from 1 to 65535, not {value:?}.")]
     BadPort { var: &'static str, value: String },

@@ -2,6 +2,7 @@
 //! Spark Connect server. Three layers: `kernel` (Jupyter), `engine` (SQL cells) and
 //! `spark` (Spark Connect and auth); `render` turns result sets into notebook output.
 
+pub mod auth;
 pub mod config;
 pub mod doctor;
 pub mod engine;

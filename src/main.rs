@@ -74,10 +74,10 @@ fn main() -> ExitCode {
             Err(e) => fail(&e),
         },
         Command::Run { connection_file } => {
-            let config = match Config::from_env() {
-                Ok(c) => c,
-                Err(e) => return fail(&e),
-            };
+            let config = Config::from_env();
+            if let Err(e) = &config {
+                tracing::error!("{e}");
+            }
             match runtime().map(|rt| rt.block_on(kernel::run(&connection_file, config))) {
                 Ok(Ok(())) => ExitCode::SUCCESS,
                 Ok(Err(e)) => fail(&e),

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 use tokio::sync::Notify;
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::render;
 use crate::spark::{OpenError, SparkError};
 pub use scan::{Completeness, completeness, split_statements};
@@ -28,6 +28,8 @@ pub enum Output {
     Display(Map<String, Value>),
     /// The result of the cell's last statement.
     Result(Map<String, Value>),
+    /// Something the user should know that is not a result (a warning about their token).
+    Notice(String),
 }
 
 /// A failed cell, in the shape of Jupyter's `error` output.
@@ -60,7 +62,7 @@ pub struct Engine {
 
 impl Engine {
     /// Creates the engine and starts opening the Spark session in the background.
-    pub fn start(config: Config) -> Arc<Engine> {
+    pub fn start(config: Result<Config, ConfigError>) -> Arc<Engine> {
         let engine = Arc::new(Engine {
             slot: SessionSlot::new(config),
             interrupts: AtomicU64::new(0),
@@ -87,7 +89,10 @@ impl Engine {
             Some(Err(e)) => return Err(open_error(&e)),
             Some(Ok(s)) => s,
         };
-        let max_rows = self.slot.config().max_rows;
+        for notice in self.slot.take_notices() {
+            emit(Output::Notice(notice));
+        }
+        let max_rows = self.slot.max_rows();
         let tag = format!("kbase-spark-sql-cell-{}", uuid::Uuid::new_v4());
         let last = statements.len() - 1;
         for (i, statement) in statements.iter().enumerate() {

@@ -1,30 +1,35 @@
 //! Holds the kernel's one Spark session. It is opened in the background as soon as the
 //! kernel starts, so Jupyter is never kept waiting; the first cell waits for it, and when
 //! opening failed each cell tries again, so a server that comes up later is picked up.
+//! A configuration that could not be read is kept too: each cell then says what is wrong
+//! with it, rather than the kernel dying before the user sees anything.
 
 use std::sync::{Arc, Mutex};
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError, DEFAULT_MAX_ROWS};
 use crate::spark::{OpenError, SparkSession, open_session};
 
 pub struct SessionSlot {
-    config: Config,
+    config: Result<Config, ConfigError>,
     current: Mutex<Option<Arc<SparkSession>>>,
+    /// What the user should be told about the session just opened (token warnings).
+    notices: Mutex<Vec<String>>,
     /// Held while a session is being opened, so concurrent callers wait for that one.
     opening: tokio::sync::Mutex<()>,
 }
 
 impl SessionSlot {
-    pub fn new(config: Config) -> Self {
+    pub fn new(config: Result<Config, ConfigError>) -> Self {
         SessionSlot {
             config,
             current: Mutex::new(None),
+            notices: Mutex::new(Vec::new()),
             opening: tokio::sync::Mutex::new(()),
         }
     }
 
-    pub fn config(&self) -> &Config {
-        &self.config
+    pub fn max_rows(&self) -> usize {
+        self.config.as_ref().map_or(DEFAULT_MAX_ROWS, |c| c.max_rows)
     }
 
     /// The open session, without waiting.
@@ -41,16 +46,32 @@ impl SessionSlot {
         if let Some(s) = self.current() {
             return Ok(s);
         }
-        let session = Arc::new(open_session(&self.config).await?);
+        let config = self.config.as_ref().map_err(|e| OpenError::Config(e.clone()))?;
+        let opened = open_session(config).await?;
+        let session = Arc::new(opened.session);
         tracing::info!(
             target = session.target(),
             session_id = session.session_id(),
             "Spark session open"
         );
+        for w in &opened.warnings {
+            tracing::warn!("{w}");
+        }
+        if let Ok(mut notices) = self.notices.lock() {
+            notices.extend(opened.warnings);
+        }
         if let Ok(mut current) = self.current.lock() {
             *current = Some(session.clone());
         }
         Ok(session)
+    }
+
+    /// Notices not yet shown to the user; each is handed out once.
+    pub fn take_notices(&self) -> Vec<String> {
+        self.notices
+            .lock()
+            .map(|mut n| std::mem::take(&mut *n))
+            .unwrap_or_default()
     }
 
     /// Removes the session, for release at shutdown.

@@ -196,6 +196,13 @@ impl Kernel {
                             json!({"data": data, "metadata": {}, "transient": {}}),
                         );
                     }
+                    Output::Notice(text) => {
+                        self.publish(
+                            Some(request),
+                            "stream",
+                            json!({"name": "stderr", "text": format!("{text}\n")}),
+                        );
+                    }
                     Output::Result(data) => {
                         result_text = data.get("text/plain").and_then(Value::as_str).map(str::to_string);
                         self.publish(

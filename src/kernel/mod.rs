@@ -16,7 +16,7 @@ use jupyter_protocol::ConnectionInfo;
 use tokio::sync::mpsc;
 use zeromq::{PubSocket, RepSocket, RouterSocket, Socket, SocketRecv, SocketSend, ZmqMessage};
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::engine::Engine;
 use handlers::{After, Kernel};
 use wire::{Message, Signer};
@@ -33,8 +33,9 @@ pub enum KernelError {
     Bind { endpoint: String, source: zeromq::ZmqError },
 }
 
-/// Runs the kernel until a client asks it to shut down, or it is terminated.
-pub async fn run(connection_file: &Path, config: Config) -> Result<(), KernelError> {
+/// Runs the kernel until a client asks it to shut down, or it is terminated. A configuration
+/// that could not be read does not stop the kernel: its cells report the problem.
+pub async fn run(connection_file: &Path, config: Result<Config, ConfigError>) -> Result<(), KernelError> {
     let path = connection_file.display().to_string();
     let text = std::fs::read_to_string(connection_file).map_err(|source| KernelError::ConnectionFile {
         path: path.clone(),

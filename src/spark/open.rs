@@ -1,21 +1,29 @@
-//! Turns the configuration into a live session: picks the server address and credentials,
-//! checks that the server answers, and applies the session's starting settings.
+//! Turns the configuration into a live session, the way a KBase user's kernel finds its
+//! server: validate the token with Auth2 to learn the user, put the user's name into the
+//! host template (or take `SPARK_REMOTE`), check that the server answers, and apply the
+//! session's starting settings.
 
 use super::channel::TokenSource;
 use super::error::SparkError;
 use super::session::SparkSession;
 use super::url::{ConnectUrl, UrlError};
-use crate::config::Config;
+use crate::auth::{self, AuthError, TokenInfo};
+use crate::config::{Config, ConfigError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     #[error("SPARK_REMOTE is not a valid Spark Connect URL: {0}.")]
     BadRemote(UrlError),
     #[error(
-        "No Spark Connect server is configured. Set KBASE_AUTH_TOKEN to your KBase token \
-         (the kernel then finds your own server), or set SPARK_REMOTE to a server URL such as sc://localhost:15002."
+        "KBASE_AUTH_TOKEN is not set, so the kernel cannot find your Spark Connect server. Set it to your \
+         KBase token (the hub normally does this) and restart the kernel; for a server without KBase \
+         authentication, set SPARK_REMOTE (such as sc://localhost:15002) instead."
     )]
     NotConfigured,
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Auth(#[from] AuthError),
     #[error("{0}")]
     Spark(#[from] SparkError),
 }
@@ -23,23 +31,58 @@ pub enum OpenError {
 impl OpenError {
     pub fn name(&self) -> String {
         match self {
+            OpenError::NotConfigured => "KBaseTokenMissing".into(),
+            OpenError::Auth(e) => e.name().into(),
             OpenError::Spark(e) => e.name(),
-            _ => "KernelConfigurationError".into(),
+            OpenError::BadRemote(_) | OpenError::Config(_) => "KernelConfigurationError".into(),
         }
     }
 }
 
-/// The server to use and the token to send, as the configuration says.
-pub fn resolve_target(config: &Config) -> Result<(ConnectUrl, TokenSource), OpenError> {
+/// A session ready for cells, with what the user should be told about their token.
+pub struct Opened {
+    pub session: SparkSession,
+    pub warnings: Vec<String>,
+}
+
+/// Validates the configured KBase token, if there is one.
+pub async fn check_token(config: &Config) -> Result<Option<TokenInfo>, OpenError> {
+    match &config.token {
+        Some(token) => Ok(Some(auth::validate(&config.auth_url, token).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The server to use and the token to send, from the configuration and the token's owner.
+pub fn resolve_target(config: &Config, token: Option<&TokenInfo>) -> Result<(ConnectUrl, TokenSource), OpenError> {
     let tokens = if config.token.is_some() {
         TokenSource::Environment
     } else {
         TokenSource::None
     };
-    match &config.spark_remote {
-        Some(remote) => Ok((ConnectUrl::parse(remote).map_err(OpenError::BadRemote)?, tokens)),
-        None => Err(OpenError::NotConfigured),
+    let username = config.username.clone().or_else(|| token.map(|t| t.user.clone()));
+    let mut url = match (&config.spark_remote, &username) {
+        (Some(remote), _) => ConnectUrl::parse(remote).map_err(OpenError::BadRemote)?,
+        (None, Some(user)) => {
+            let host = config.host_template.replace("{username}", user);
+            let host = host.trim();
+            if host.is_empty() {
+                return Err(ConfigError::EmptyHost {
+                    template: config.host_template.clone(),
+                }
+                .into());
+            }
+            ConnectUrl::new(host, config.port, config.use_ssl)
+        }
+        (None, None) => return Err(OpenError::NotConfigured),
+    };
+    if url.user_id.is_none() {
+        url.user_id = username;
     }
+    if url.user_agent.is_none() {
+        url.user_agent = Some(config.app_name.clone());
+    }
+    Ok((url, tokens))
 }
 
 /// The local account name, found the way pyspark finds it, for the session's `user_id`
@@ -52,10 +95,93 @@ pub fn local_user() -> String {
 }
 
 /// Builds the session, proves the server answers, and applies `KBASE_SPARK_CONF`.
-pub async fn open_session(config: &Config) -> Result<SparkSession, OpenError> {
-    let (url, tokens) = resolve_target(config)?;
+pub async fn open_session(config: &Config) -> Result<Opened, OpenError> {
+    let token = check_token(config).await?;
+    let (url, tokens) = resolve_target(config, token.as_ref())?;
     let session = SparkSession::new(&url, tokens, &local_user(), &config.app_name)?;
     session.spark_version().await?;
     session.set_conf(&config.spark_conf).await?;
-    Ok(session)
+    let warnings = token
+        .map(|t| auth::warnings(&t, chrono::Utc::now()))
+        .unwrap_or_default();
+    Ok(Opened { session, warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        Config::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())).unwrap()
+    }
+
+    fn alice() -> TokenInfo {
+        TokenInfo {
+            user: "alice".into(),
+            token_type: "Login".into(),
+            expires: None,
+            mfa: Some("Used".into()),
+        }
+    }
+
+    #[test]
+    fn the_host_template_gets_the_tokens_user() {
+        let c = config(&[
+            ("KBASE_AUTH_TOKEN", "t"),
+            ("KBASE_SPARK_HOST_TEMPLATE", "spark-connect-{username}.ns.svc"),
+        ]);
+        let (url, tokens) = resolve_target(&c, Some(&alice())).unwrap();
+        assert_eq!(url.to_string(), "sc://spark-connect-alice.ns.svc:15002/;user_id=alice");
+        assert_eq!(url.user_id.as_deref(), Some("alice"));
+        assert_eq!(url.user_agent.as_deref(), Some("KBase Spark SQL"));
+        assert!(matches!(tokens, TokenSource::Environment));
+    }
+
+    #[test]
+    fn the_username_setting_overrides_the_tokens_user() {
+        let c = config(&[
+            ("KBASE_AUTH_TOKEN", "t"),
+            ("KBASE_SPARK_USERNAME", "bob"),
+            ("KBASE_SPARK_PORT", "443"),
+            ("KBASE_SPARK_USE_SSL", "true"),
+        ]);
+        let (url, _) = resolve_target(&c, Some(&alice())).unwrap();
+        assert_eq!(
+            (url.host.as_str(), url.port, url.use_ssl),
+            ("spark-connect-bob", 443, true)
+        );
+    }
+
+    #[test]
+    fn spark_remote_replaces_the_template_and_still_names_the_user() {
+        let c = config(&[("KBASE_AUTH_TOKEN", "t"), ("SPARK_REMOTE", "sc://localhost:15002")]);
+        let (url, tokens) = resolve_target(&c, Some(&alice())).unwrap();
+        assert_eq!(
+            (url.host.as_str(), url.user_id.as_deref()),
+            ("localhost", Some("alice"))
+        );
+        assert!(matches!(tokens, TokenSource::Environment));
+        let c = config(&[("SPARK_REMOTE", "sc://localhost:15002")]);
+        let (_, tokens) = resolve_target(&c, None).unwrap();
+        assert!(matches!(tokens, TokenSource::None));
+    }
+
+    #[test]
+    fn nothing_configured_or_an_empty_host_is_explained() {
+        assert!(matches!(
+            resolve_target(&config(&[]), None),
+            Err(OpenError::NotConfigured)
+        ));
+        let c = config(&[("KBASE_AUTH_TOKEN", "t"), ("KBASE_SPARK_HOST_TEMPLATE", "{username}")]);
+        let empty = TokenInfo {
+            user: " ".into(),
+            ..alice()
+        };
+        assert!(matches!(
+            resolve_target(&c, Some(&empty)),
+            Err(OpenError::Config(ConfigError::EmptyHost { .. }))
+        ));
+        let c = config(&[("SPARK_REMOTE", "http://nope")]);
+        assert!(matches!(resolve_target(&c, None), Err(OpenError::BadRemote(_))));
+    }
 }

@@ -196,3 +196,40 @@ def test_shutdown_releases_the_spark_session():
     with pytest.raises(Exception) as failure:
         probe.sql("SELECT * FROM released").collect()
     assert "SESSION_CLOSED" in str(failure.value) or "released" in str(failure.value)
+
+
+def test_kbase_spark_conf_is_applied_when_the_session_starts():
+    km, kc = start_kernel(KBASE_SPARK_CONF='{"spark.sql.shuffle.partitions": "7", "spark.sql.ansi.enabled": "false"}')
+    try:
+        _, outputs = execute(kc, "SET spark.sql.shuffle.partitions")
+        assert "|spark.sql.shuffle.partitions|    7|" in outputs[-1]["content"]["data"]["text/plain"]
+        # With ANSI mode off, division by zero is NULL instead of an error.
+        reply, outputs = execute(kc, "SELECT 1/0 AS x")
+        assert reply["status"] == "ok", reply
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+
+
+@pytest.mark.parametrize(
+    "env, words",
+    [
+        ({"KBASE_SPARK_PORT": "http"}, "KBASE_SPARK_PORT must be a port number"),
+        ({"KBASE_SPARK_CONF": "[1, 2]"}, "KBASE_SPARK_CONF must be a JSON object"),
+        ({"KBASE_SPARK_MAX_ROWS": "lots"}, "KBASE_SPARK_MAX_ROWS must be a whole number"),
+        ({"SPARK_REMOTE": "http://localhost:15002"}, "SPARK_REMOTE is not a valid Spark Connect URL"),
+    ],
+)
+def test_a_bad_setting_is_explained_in_each_cell(env, words):
+    km, kc = start_kernel(**env)
+    try:
+        for _ in range(2):
+            reply, outputs = execute(kc, "SELECT 1")
+            assert reply["status"] == "error"
+            assert reply["ename"] == "KernelConfigurationError"
+            assert words in reply["evalue"]
+        assert km.is_alive()
+        assert kc.kernel_info(reply=True, timeout=10)["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
