@@ -88,6 +88,7 @@ mod tests {
             }],
             rows: vec![vec![Cell::Text("<script>alert(1)</script>".into())], vec![Cell::Null]],
             more: false,
+            size_cut: false,
         };
         let html = render(&t, Duration::from_millis(1500));
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
@@ -107,6 +108,7 @@ mod tests {
             }],
             rows: vec![vec![Cell::Text(long.clone())]],
             more: true,
+            size_cut: false,
         };
         let html = render(&t, Duration::ZERO);
         assert!(html.contains(&format!("title=\"{long}\"")));

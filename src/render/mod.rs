@@ -31,6 +31,8 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
     /// True when the result had more rows than are shown.
     pub more: bool,
+    /// True when rows were dropped to keep the output a reasonable size.
+    pub size_cut: bool,
 }
 
 impl Table {
@@ -40,17 +42,32 @@ impl Table {
             .iter()
             .map(|f| Column {
                 name: f.name().clone(),
-                type_name: value::spark_type_name(f.data_type()),
+                type_name: f
+                    .metadata()
+                    .get(value::TYPE_NAME_KEY)
+                    .cloned()
+                    .unwrap_or_else(|| value::spark_type_name(f.data_type())),
                 numeric: value::is_numeric(f.data_type()),
             })
-            .collect();
+            .collect::<Vec<Column>>();
         let mut rows = Vec::new();
         for b in batches {
             for r in 0..b.num_rows() {
-                rows.push(b.columns().iter().map(|a| value::cell(a, r)).collect());
+                rows.push(
+                    b.columns()
+                        .iter()
+                        .zip(&columns)
+                        .map(|(a, c)| value::cell(a, r, Some(&c.type_name)))
+                        .collect(),
+                );
             }
         }
-        Table { columns, rows, more }
+        Table {
+            columns,
+            rows,
+            more,
+            size_cut: false,
+        }
     }
 
     pub fn row_count(&self) -> String {
@@ -62,14 +79,44 @@ impl Table {
 
     /// The notice shown when rows were cut at the display limit.
     pub fn notice(&self) -> Option<String> {
+        let why = if self.size_cut {
+            " (the output size limit of a notebook cell)"
+        } else {
+            ""
+        };
         self.more
-            .then(|| format!("first {} shown — more available", self.row_count()))
+            .then(|| format!("first {} shown{why} — more available", self.row_count()))
     }
 }
 
-/// The MIME bundle of one result set.
+/// A result's outputs together may take about this many bytes; past it, rows are dropped
+/// (with a notice) so that one cell cannot bloat a notebook beyond what Jupyter handles well.
+pub const MAX_OUTPUT_BYTES: usize = 5 << 20;
+
+/// The MIME bundle of one result set, within [`MAX_OUTPUT_BYTES`].
 pub fn result_bundle(schema: &SchemaRef, batches: &[RecordBatch], more: bool, elapsed: Duration) -> Map<String, Value> {
-    let table = Table::new(schema, batches, more);
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let bundle = bundle_of(schema, batches, more, false, elapsed);
+    let size: usize = bundle.values().filter_map(Value::as_str).map(str::len).sum();
+    if size <= MAX_OUTPUT_BYTES || rows <= 1 {
+        return bundle;
+    }
+    // Rows cost about the same each: keep the share that fits, with a margin.
+    let keep = (rows as f64 * MAX_OUTPUT_BYTES as f64 / size as f64 * 0.9)
+        .floor()
+        .max(1.0) as usize;
+    bundle_of(schema, &first_rows(batches, keep), true, true, elapsed)
+}
+
+fn bundle_of(
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    more: bool,
+    size_cut: bool,
+    elapsed: Duration,
+) -> Map<String, Value> {
+    let mut table = Table::new(schema, batches, more);
+    table.size_cut = size_cut;
     let mut bundle = Map::new();
     bundle.insert("text/plain".into(), json!(text::render(&table)));
     bundle.insert("text/html".into(), json!(html::render(&table, elapsed)));
@@ -80,6 +127,19 @@ pub fn result_bundle(schema: &SchemaRef, batches: &[RecordBatch], more: bool, el
         Err(e) => tracing::warn!("could not encode the Arrow output: {e}"),
     }
     bundle
+}
+
+fn first_rows(batches: &[RecordBatch], mut n: usize) -> Vec<RecordBatch> {
+    let mut out = Vec::new();
+    for b in batches {
+        if n == 0 {
+            break;
+        }
+        let take = n.min(b.num_rows());
+        out.push(b.slice(0, take));
+        n -= take;
+    }
+    out
 }
 
 /// The bundle of a statement that returns no columns (DDL, most commands).
@@ -94,4 +154,29 @@ pub fn done_bundle(elapsed: Duration) -> Map<String, Value> {
         )),
     );
     bundle
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::StringArray;
+    use arrow_schema::{DataType, Field, Schema};
+    use std::sync::Arc;
+
+    #[test]
+    fn a_result_too_large_for_a_notebook_is_cut_with_a_notice() {
+        let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8, false)]));
+        let big = "x".repeat(100_000);
+        let column = StringArray::from(vec![big.as_str(); 100]);
+        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(column)]).unwrap();
+        let bundle = result_bundle(&schema, &[batch], false, Duration::ZERO);
+        let size: usize = bundle.values().filter_map(Value::as_str).map(str::len).sum();
+        assert!(size <= MAX_OUTPUT_BYTES, "{size}");
+        let text = bundle["text/plain"].as_str().unwrap();
+        assert!(
+            text.contains("shown (the output size limit of a notebook cell) — more available"),
+            "{}",
+            &text[text.len() - 200..]
+        );
+    }
 }

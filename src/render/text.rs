@@ -88,6 +88,7 @@ mod tests {
             ],
             rows,
             more,
+            size_cut: false,
         }
     }
 

@@ -8,6 +8,10 @@ use arrow_array::{Array, ArrayRef};
 use arrow_schema::{DataType, IntervalUnit, TimeUnit};
 use chrono::{DateTime, NaiveDate};
 
+/// The Arrow field metadata key under which the Spark layer puts a column's Spark SQL type
+/// name (`varchar(10)`, `interval hour`), which Arrow's own types cannot express.
+pub const TYPE_NAME_KEY: &str = "spark_type";
+
 /// How one cell reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cell {
@@ -29,14 +33,39 @@ pub fn is_numeric(t: &DataType) -> bool {
     t.is_numeric() || matches!(t, DataType::Duration(_) | DataType::Interval(_))
 }
 
-/// The value at `row`, as a top-level cell.
-pub fn cell(array: &ArrayRef, row: usize) -> Cell {
+/// The value at `row`, as a top-level cell. `spark_type` is the column's Spark SQL type name
+/// when known; it decides how intervals are written.
+pub fn cell(array: &ArrayRef, row: usize, spark_type: Option<&str>) -> Cell {
     if array.is_null(row) {
         return Cell::Null;
     }
     let mut out = String::new();
-    write_value(&mut out, array.as_ref(), row, false);
+    match (array.data_type(), spark_type.and_then(|t| t.strip_prefix("interval "))) {
+        (DataType::Duration(TimeUnit::Microsecond), Some(fields)) => {
+            let micros = array.as_primitive::<DurationMicrosecondType>().value(row);
+            let (start, end) = interval_fields(fields, &DAY_TIME);
+            write_day_time_fields(&mut out, micros, start, end);
+        }
+        (DataType::Interval(IntervalUnit::YearMonth), Some(fields)) => {
+            let months = array.as_primitive::<IntervalYearMonthType>().value(row);
+            let (start, end) = interval_fields(fields, &YEAR_MONTH);
+            write_year_month_fields(&mut out, months, start, end);
+        }
+        _ => write_value(&mut out, array.as_ref(), row, false),
+    }
     Cell::Text(out)
+}
+
+const DAY_TIME: [&str; 4] = ["day", "hour", "minute", "second"];
+const YEAR_MONTH: [&str; 2] = ["year", "month"];
+
+/// The first and last field of an interval type named like `hour to second`.
+fn interval_fields(name: &str, fields: &[&str]) -> (usize, usize) {
+    let index = |f: &str| fields.iter().position(|x| *x == f.trim());
+    match name.split_once(" to ") {
+        Some((a, b)) => (index(a).unwrap_or(0), index(b).unwrap_or(fields.len() - 1)),
+        None => index(name).map_or((0, fields.len() - 1), |i| (i, i)),
+    }
 }
 
 /// Writes the value at `row`. Inside arrays, maps and structs (`nested`) strings are quoted,
@@ -263,28 +292,60 @@ fn format_wall(t: chrono::NaiveDateTime) -> String {
     }
 }
 
-/// Day-time intervals in Spark's literal form: `INTERVAL '1 02:03:04.5' DAY TO SECOND`.
+/// Day-time intervals in Spark's literal form, when the type's fields are not known.
 fn write_day_time(out: &mut String, micros: i64) {
-    let sign = if micros < 0 { "-" } else { "" };
-    let m = micros.unsigned_abs();
-    let (days, rest) = (m / 86_400_000_000, m % 86_400_000_000);
-    let (h, rest) = (rest / 3_600_000_000, rest % 3_600_000_000);
-    let (min, rest) = (rest / 60_000_000, rest % 60_000_000);
-    let (s, frac) = (rest / 1_000_000, rest % 1_000_000);
-    let frac = if frac == 0 {
-        String::new()
+    write_day_time_fields(out, micros, 0, 3);
+}
+
+/// Day-time intervals as Spark writes them: the leading field holds the whole amount, the
+/// others their remainder, e.g. `INTERVAL '1 02:03:04.5' DAY TO SECOND`, `INTERVAL '26' HOUR`.
+fn write_day_time_fields(out: &mut String, micros: i64, start: usize, end: usize) {
+    const UNIT: [u64; 4] = [86_400_000_000, 3_600_000_000, 60_000_000, 1_000_000];
+    let mut rest = micros.unsigned_abs();
+    let mut text = String::from(if micros < 0 { "-" } else { "" });
+    for (i, unit) in UNIT.iter().enumerate().take(end + 1).skip(start) {
+        let value = rest / unit;
+        rest -= value * unit;
+        if i > start {
+            // Days are followed by a blank, every other field by a colon.
+            text.push(if i == 1 { ' ' } else { ':' });
+        }
+        if i == 0 {
+            text.push_str(&value.to_string());
+        } else {
+            text.push_str(&format!("{value:02}"));
+        }
+    }
+    if end == 3 && rest > 0 {
+        text.push_str(&format!(".{}", format!("{rest:06}").trim_end_matches('0')));
+    }
+    write_interval(out, &text, &DAY_TIME, start, end);
+}
+
+/// `INTERVAL 'text' FIELD` or `INTERVAL 'text' START TO END`, Spark's literal form.
+fn write_interval(out: &mut String, text: &str, fields: &[&str], start: usize, end: usize) {
+    let name = |i: usize| fields[i].to_uppercase();
+    let qualifier = if start == end {
+        name(start)
     } else {
-        format!(".{}", format!("{frac:06}").trim_end_matches('0'))
+        format!("{} TO {}", name(start), name(end))
     };
-    out.push_str(&format!(
-        "INTERVAL '{sign}{days} {h:02}:{min:02}:{s:02}{frac}' DAY TO SECOND"
-    ));
+    out.push_str(&format!("INTERVAL '{text}' {qualifier}"));
 }
 
 fn write_year_month(out: &mut String, months: i32) {
+    write_year_month_fields(out, months, 0, 1);
+}
+
+fn write_year_month_fields(out: &mut String, months: i32, start: usize, end: usize) {
     let sign = if months < 0 { "-" } else { "" };
     let m = months.unsigned_abs();
-    out.push_str(&format!("INTERVAL '{sign}{}-{}' YEAR TO MONTH", m / 12, m % 12));
+    let text = match (start, end) {
+        (0, 0) => format!("{sign}{}", m / 12),
+        (1, _) => format!("{sign}{m}"),
+        _ => format!("{sign}{}-{}", m / 12, m % 12),
+    };
+    write_interval(out, &text, &YEAR_MONTH, start, end);
 }
 
 /// The Spark SQL name of an Arrow type, for table headers.
@@ -341,7 +402,13 @@ mod tests {
     use std::sync::Arc;
 
     fn one(array: impl Array + 'static) -> String {
-        cell(&(Arc::new(array) as ArrayRef), 0).text().to_string()
+        cell(&(Arc::new(array) as ArrayRef), 0, None).text().to_string()
+    }
+
+    fn typed(array: impl Array + 'static, spark_type: &str) -> String {
+        cell(&(Arc::new(array) as ArrayRef), 0, Some(spark_type))
+            .text()
+            .to_string()
     }
 
     #[test]
@@ -362,8 +429,8 @@ mod tests {
     #[test]
     fn null_is_not_the_string_null() {
         let a: ArrayRef = Arc::new(StringArray::from(vec![None, Some("NULL")]));
-        assert_eq!(cell(&a, 0), Cell::Null);
-        assert_eq!(cell(&a, 1), Cell::Text("NULL".into()));
+        assert_eq!(cell(&a, 0, None), Cell::Null);
+        assert_eq!(cell(&a, 1, None), Cell::Text("NULL".into()));
         let mut b = ListBuilder::new(StringBuilder::new());
         b.values().append_value("NULL");
         b.values().append_null();
@@ -393,6 +460,31 @@ mod tests {
             one(IntervalYearMonthArray::from(vec![-14])),
             "INTERVAL '-1-2' YEAR TO MONTH"
         );
+    }
+
+    #[test]
+    fn intervals_use_the_fields_of_their_spark_type() {
+        let d = |micros: i64| DurationMicrosecondArray::from(vec![micros]);
+        assert_eq!(typed(d(3 * 3_600_000_000), "interval hour"), "INTERVAL '03' HOUR");
+        assert_eq!(typed(d(26 * 3_600_000_000), "interval hour"), "INTERVAL '26' HOUR");
+        assert_eq!(
+            typed(d(-90 * 60_000_000), "interval hour to minute"),
+            "INTERVAL '-01:30' HOUR TO MINUTE"
+        );
+        assert_eq!(typed(d(2 * 86_400_000_000), "interval day"), "INTERVAL '2' DAY");
+        assert_eq!(
+            typed(d(93_784_500_000), "interval day to second"),
+            "INTERVAL '1 02:03:04.5' DAY TO SECOND"
+        );
+        assert_eq!(
+            typed(d(61_250_000), "interval minute to second"),
+            "INTERVAL '01:01.25' MINUTE TO SECOND"
+        );
+        assert_eq!(typed(d(5_000_000), "interval second"), "INTERVAL '05' SECOND");
+        let ym = |m: i32| IntervalYearMonthArray::from(vec![m]);
+        assert_eq!(typed(ym(14), "interval year"), "INTERVAL '1' YEAR");
+        assert_eq!(typed(ym(14), "interval month"), "INTERVAL '14' MONTH");
+        assert_eq!(typed(ym(14), "interval year to month"), "INTERVAL '1-2' YEAR TO MONTH");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use arrow_schema::{Schema, SchemaRef};
 use super::error::SparkError;
 use super::proto::{self, execute_plan_response::ResponseType, plan::OpType, relation::RelType};
 use super::session::SparkSession;
+use super::types;
 
 /// The first rows of one statement's result.
 #[derive(Debug)]
@@ -47,8 +48,8 @@ impl SparkSession {
             })),
         };
         let mut relation = None;
-        self.execute(OpType::Command(command), tag, |response| {
-            if let ResponseType::SqlCommandResult(result) = response {
+        self.execute(OpType::Command(command), tag, |response, _| {
+            if let Some(ResponseType::SqlCommandResult(result)) = response {
                 relation = result.relation;
             }
             Ok(())
@@ -65,9 +66,13 @@ impl SparkSession {
             }))),
         };
         let mut schema: Option<SchemaRef> = None;
+        let mut spark_schema = None;
         let mut batches = Vec::new();
-        self.execute(OpType::Root(limited), tag, |response| {
-            if let ResponseType::ArrowBatch(batch) = response {
+        self.execute(OpType::Root(limited), tag, |response, spark| {
+            if spark.is_some() {
+                spark_schema = spark;
+            }
+            if let Some(ResponseType::ArrowBatch(batch)) = response {
                 let reader = StreamReader::try_new(Cursor::new(batch.data), None)
                     .map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?;
                 schema.get_or_insert_with(|| reader.schema());
@@ -79,17 +84,26 @@ impl SparkSession {
         })
         .await?;
 
-        let schema = schema.unwrap_or_else(|| Arc::new(Schema::empty()));
+        let schema = types::annotate(
+            &schema.unwrap_or_else(|| Arc::new(Schema::empty())),
+            spark_schema.as_ref(),
+        );
+        let batches = batches
+            .into_iter()
+            .map(|b| b.with_schema(schema.clone()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| SparkError::Protocol(format!("Arrow batches do not match their schema: {e}")))?;
         let (batches, more) = keep_first(batches, max_rows);
         Ok(QueryResult { schema, batches, more })
     }
 
-    /// Sends one plan and feeds each response of the stream to `on_response`.
+    /// Sends one plan and feeds each response of the stream, with the Spark schema when the
+    /// response carries one, to `on_response`.
     async fn execute(
         &self,
         op: OpType,
         tag: &str,
-        mut on_response: impl FnMut(ResponseType) -> Result<(), SparkError>,
+        mut on_response: impl FnMut(Option<ResponseType>, Option<proto::DataType>) -> Result<(), SparkError>,
     ) -> Result<(), SparkError> {
         let request = proto::ExecutePlanRequest {
             session_id: self.session_id().to_string(),
@@ -109,9 +123,7 @@ impl SparkSession {
             .into_inner();
         while let Some(response) = stream.message().await.map_err(|s| self.error(&s))? {
             self.observe_server_session(&response.server_side_session_id);
-            if let Some(r) = response.response_type {
-                on_response(r)?;
-            }
+            on_response(response.response_type, response.schema)?;
         }
         Ok(())
     }

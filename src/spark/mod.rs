@@ -7,6 +7,7 @@ pub mod execute;
 pub mod open;
 mod proto;
 pub mod session;
+pub mod types;
 pub mod url;
 
 pub use error::SparkError;

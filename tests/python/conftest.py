@@ -11,16 +11,21 @@ KERNEL_NAME = "kbase-spark-sql"
 TIMEOUT = 120
 
 
-def start_kernel(stderr=None, **env):
-    """Starts the kernel with the test environment changed by `env` (a value of None removes
-    the variable); `stderr` receives the kernel's log. Returns (manager, client)."""
+def environment(**env):
+    """The test environment changed by `env`; a value of None removes the variable."""
     full_env = dict(os.environ)
     for key, value in env.items():
         if value is None:
             full_env.pop(key, None)
         else:
             full_env[key] = value
-    return jupyter_client.manager.start_new_kernel(kernel_name=KERNEL_NAME, env=full_env, stderr=stderr)
+    return full_env
+
+
+def start_kernel(stderr=None, **env):
+    """Starts the kernel in `environment(**env)`; `stderr` receives the kernel's log.
+    Returns (manager, client)."""
+    return jupyter_client.manager.start_new_kernel(kernel_name=KERNEL_NAME, env=environment(**env), stderr=stderr)
 
 
 def collect(kc, msg_id, timeout=TIMEOUT):

@@ -11,7 +11,7 @@ import tempfile
 
 import pytest
 
-from conftest import execute, start_kernel
+from conftest import environment, execute, start_kernel
 
 TOKENS = json.load(open(os.environ["KBASE_TEST_TOKENS"]))
 NOT_A_TOKEN = "not-a-real-token-1234567890"
@@ -206,13 +206,9 @@ def test_token_warnings_are_shown_once(session, token, words):
 
 
 def doctor(**env):
-    full = dict(os.environ)
-    for k, v in env.items():
-        if v is None:
-            full.pop(k, None)
-        else:
-            full[k] = v
-    out = subprocess.run([os.environ["KBASE_SPARK_KERNEL_BIN"], "doctor"], env=full, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [os.environ["KBASE_SPARK_KERNEL_BIN"], "doctor"], env=environment(**env), capture_output=True, text=True, timeout=120
+    )
     shown = out.stdout + out.stderr
     for token in ALL_TOKENS:
         assert token not in shown
