@@ -2,6 +2,7 @@
 //! Spark session, and hands back MIME bundles and errors. It knows nothing of ZeroMQ.
 
 pub mod assist;
+pub mod caret;
 pub mod scan;
 pub mod slot;
 
@@ -15,7 +16,7 @@ use tokio::sync::Notify;
 use crate::config::{Config, ConfigError};
 use crate::render;
 use crate::spark::{OpenError, SparkError};
-pub use scan::{Completeness, completeness, split_statements};
+pub use scan::{Completeness, Statement, completeness, split_statements};
 use slot::SessionSlot;
 
 /// How long a cancelled statement may take to end on its own before the kernel stops waiting.
@@ -41,7 +42,8 @@ pub struct CellError {
 }
 
 impl CellError {
-    fn new(ename: String, evalue: String, context: Option<String>) -> CellError {
+    /// An error whose traceback is its name, its message, then `context` lines.
+    fn new(ename: String, evalue: String, context: Vec<String>) -> CellError {
         let mut traceback = vec![format!("\x1b[0;31m{ename}\x1b[0m")];
         traceback.extend(evalue.lines().map(str::to_string));
         traceback.extend(context);
@@ -108,7 +110,7 @@ impl Engine {
                 // The server did not end the statement in time after the interrupt.
                 None => Err(SparkError::Cancelled),
             };
-            let result = result.map_err(|e| statement_error(&e, code, statement.offset, i, statements.len()))?;
+            let result = result.map_err(|e| statement_error(&e, code, statement, i, statements.len()))?;
             let bundle = if result.schema.fields().is_empty() {
                 render::done_bundle(start.elapsed())
             } else {
@@ -173,23 +175,33 @@ impl Engine {
 
 fn cancelled() -> CellError {
     let e = SparkError::Cancelled;
-    CellError::new(e.name(), e.to_string(), None)
+    CellError::new(e.name(), e.to_string(), Vec::new())
 }
 
 fn open_error(e: &OpenError) -> CellError {
-    CellError::new(e.name(), e.to_string(), None)
+    CellError::new(e.name(), e.to_string(), Vec::new())
 }
 
-/// The error of one statement, saying which statement it was when the cell has several.
-fn statement_error(e: &SparkError, code: &str, offset: usize, index: usize, count: usize) -> CellError {
-    let evalue = e.to_string().trim().to_string();
-    let context = (count > 1).then(|| {
-        let line = code[..offset].matches('\n').count() + 1;
-        format!(
-            "(in statement {} of {}, starting on line {line} of the cell)",
-            index + 1,
-            count
-        )
-    });
+/// The error of one statement: Spark's message, a caret under the failing text of the cell
+/// when Spark names it, and which statement it was when the cell has several.
+fn statement_error(e: &SparkError, code: &str, statement: &Statement, index: usize, count: usize) -> CellError {
+    let mut evalue = e.to_string().trim().to_string();
+    let mut context = Vec::new();
+    if let SparkError::Server { span: Some(span), .. } = e
+        && let Some(lines) = caret::caret_lines(code, statement.text, statement.offset, *span)
+    {
+        // Spark's own "line 1 pos 14" counts within the statement; the caret says it better.
+        if let Some(i) = evalue.rfind("; line ") {
+            evalue.truncate(i);
+        }
+        context.extend(lines);
+    }
+    if count > 1 {
+        let line = code[..statement.offset].matches('\n').count() + 1;
+        context.push(format!(
+            "(in statement {} of {count}, starting on line {line} of the cell)",
+            index + 1
+        ));
+    }
     CellError::new(e.name(), evalue, context)
 }

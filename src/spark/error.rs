@@ -5,6 +5,13 @@
 use tonic::Code;
 use tonic_types::StatusExt;
 
+/// A part of a statement, as Spark counts it: UTF-16 code units, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuerySpan {
+    pub start: usize,
+    pub stop: usize,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SparkError {
     /// Spark ran the statement and rejected it: bad SQL, a missing table, a failed job.
@@ -13,6 +20,10 @@ pub enum SparkError {
         class: Option<String>,
         sql_state: Option<String>,
         message: String,
+        /// The id under which the server keeps the error's full details.
+        error_id: Option<String>,
+        /// The failing part of the statement, when the server names it.
+        span: Option<QuerySpan>,
     },
     /// The statement was cancelled on request.
     #[error("Query cancelled.")]
@@ -69,6 +80,8 @@ impl SparkError {
                         class,
                         sql_state: meta("sqlState"),
                         message: clean_message(status.message()),
+                        error_id: meta("errorId"),
+                        span: None,
                     }
                 } else {
                     SparkError::Rpc {

@@ -32,8 +32,31 @@ impl QueryResult {
 
 impl SparkSession {
     /// Runs `query` and keeps its first `max_rows` rows. `tag` marks the operations so they
-    /// can be told apart on the server.
+    /// can be told apart on the server. A failure names the failing part of `query` when
+    /// Spark knows it.
     pub async fn sql(&self, query: &str, max_rows: usize, tag: &str) -> Result<QueryResult, SparkError> {
+        match self.run_sql(query, max_rows, tag).await {
+            Err(SparkError::Server {
+                class,
+                sql_state,
+                message,
+                error_id: Some(id),
+                span: None,
+            }) => {
+                let span = self.error_span(&id).await;
+                Err(SparkError::Server {
+                    class,
+                    sql_state,
+                    message,
+                    error_id: Some(id),
+                    span,
+                })
+            }
+            other => other,
+        }
+    }
+
+    async fn run_sql(&self, query: &str, max_rows: usize, tag: &str) -> Result<QueryResult, SparkError> {
         let sql = proto::Relation {
             common: None,
             rel_type: Some(RelType::Sql(proto::Sql {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use super::channel::{Client, TokenSource, connect};
-use super::error::SparkError;
+use super::error::{QuerySpan, SparkError};
 use super::proto::{self, UserContext};
 use super::url::ConnectUrl;
 
@@ -134,6 +134,33 @@ impl SparkSession {
             Some(proto::analyze_plan_response::Result::SparkVersion(v)) => Ok(v.version),
             _ => Err(SparkError::Protocol("no Spark version in the answer".into())),
         }
+    }
+
+    /// Where in its statement the error kept under `error_id` happened, from the error's full
+    /// details. None when the server does not say (parse errors, for one).
+    pub(super) async fn error_span(&self, error_id: &str) -> Option<QuerySpan> {
+        let request = proto::FetchErrorDetailsRequest {
+            session_id: self.session_id.clone(),
+            client_observed_server_side_session_id: self.observed_server_session(),
+            user_context: self.user_context(),
+            error_id: error_id.to_string(),
+            client_type: self.client_type(),
+        };
+        let details = self.client().fetch_error_details(request).await.ok()?.into_inner();
+        let root = details
+            .errors
+            .get(usize::try_from(details.root_error_idx.unwrap_or(0)).ok()?)?;
+        let context = root
+            .spark_throwable
+            .as_ref()?
+            .query_contexts
+            .iter()
+            .find(|c| c.context_type == 0)?;
+        let (start, stop) = (
+            usize::try_from(context.start_index).ok()?,
+            usize::try_from(context.stop_index).ok()?,
+        );
+        (stop >= start).then_some(QuerySpan { start, stop })
     }
 
     /// Cancels every operation of this session on the server.
