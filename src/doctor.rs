@@ -72,7 +72,7 @@ pub async fn run(out: &mut impl Write) -> bool {
         Err(e) => return r.step(false, "server reachable", &OpenError::from(e).to_string()),
     };
     let start = Instant::now();
-    let ok = match session.sql("SELECT 1", 1, "kbase-spark-sql-doctor").await {
+    let ok = match session.sql("SELECT 1", 1, "kbase-spark-sql-doctor", &mut |_| {}).await {
         Ok(res) if res.num_rows() == 1 => r.step(
             true,
             "SELECT 1",

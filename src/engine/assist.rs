@@ -201,8 +201,11 @@ impl Engine {
         };
         let mut names = Vec::new();
         for (query, column) in [("SHOW TABLES", "tableName"), ("SHOW FUNCTIONS", "function")] {
-            let Ok(Ok(result)) =
-                tokio::time::timeout(LOOKUP_TIMEOUT, session.sql(query, 5000, "kbase-spark-sql-assist")).await
+            let Ok(Ok(result)) = tokio::time::timeout(
+                LOOKUP_TIMEOUT,
+                session.sql(query, 5000, "kbase-spark-sql-assist", &mut |_| {}),
+            )
+            .await
             else {
                 continue;
             };
@@ -233,8 +236,11 @@ impl Engine {
             format!("DESCRIBE TABLE {quoted}"),
             format!("DESCRIBE FUNCTION {quoted}"),
         ] {
-            let Ok(Ok(result)) =
-                tokio::time::timeout(LOOKUP_TIMEOUT, session.sql(&query, 200, "kbase-spark-sql-assist")).await
+            let Ok(Ok(result)) = tokio::time::timeout(
+                LOOKUP_TIMEOUT,
+                session.sql(&query, 200, "kbase-spark-sql-assist", &mut |_| {}),
+            )
+            .await
             else {
                 continue;
             };

@@ -3,6 +3,7 @@
 
 pub mod assist;
 pub mod caret;
+pub mod progress;
 pub mod scan;
 pub mod slot;
 
@@ -15,7 +16,8 @@ use tokio::sync::Notify;
 
 use crate::config::{Config, ConfigError};
 use crate::render;
-use crate::spark::{OpenError, SparkError};
+use crate::spark::{OpenError, Progress, SparkError};
+use progress::ProgressDisplay;
 pub use scan::{Completeness, Statement, completeness, split_statements};
 use slot::SessionSlot;
 
@@ -31,6 +33,17 @@ pub enum Output {
     Result(Map<String, Value>),
     /// Something the user should know that is not a result (a warning about their token).
     Notice(String),
+    /// The progress of a long statement: shown once, then updated in place.
+    Progress {
+        display_id: String,
+        data: Map<String, Value>,
+        update: bool,
+    },
+    /// A statement's result, taking the place of its progress display.
+    Replace {
+        display_id: String,
+        data: Map<String, Value>,
+    },
 }
 
 /// A failed cell, in the shape of Jupyter's `error` output.
@@ -80,7 +93,7 @@ impl Engine {
     }
 
     /// Runs every statement of `code` in order and stops at the first error.
-    pub async fn run_cell(&self, code: &str, mut emit: impl FnMut(Output)) -> Result<(), CellError> {
+    pub async fn run_cell(&self, code: &str, mut emit: impl FnMut(Output) + Send) -> Result<(), CellError> {
         let statements = split_statements(code);
         if statements.is_empty() {
             return Ok(());
@@ -102,25 +115,37 @@ impl Engine {
                 return Err(cancelled());
             }
             let start = Instant::now();
+            let mut progress = ProgressDisplay::start();
+            let mut on_progress = |p: &Progress| {
+                if let Some(output) = progress.report(p) {
+                    emit(output);
+                }
+            };
             let result = match self
-                .until_interrupted(epoch, session.sql(statement.text, max_rows, &tag))
+                .until_interrupted(epoch, session.sql(statement.text, max_rows, &tag, &mut on_progress))
                 .await
             {
                 Some(r) => r,
                 // The server did not end the statement in time after the interrupt.
                 None => Err(SparkError::Cancelled),
             };
-            let result = result.map_err(|e| statement_error(&e, code, statement, i, statements.len()))?;
+            let result = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    if let Some(output) = progress.stopped() {
+                        emit(output);
+                    }
+                    return Err(statement_error(&e, code, statement, i, statements.len()));
+                }
+            };
             let bundle = if result.schema.fields().is_empty() {
                 render::done_bundle(start.elapsed())
             } else {
                 render::result_bundle(&result.schema, &result.batches, result.more, start.elapsed())
             };
-            emit(if i == last {
-                Output::Result(bundle)
-            } else {
-                Output::Display(bundle)
-            });
+            for output in progress.result(bundle, i == last) {
+                emit(output);
+            }
         }
         Ok(())
     }

@@ -196,6 +196,19 @@ impl Kernel {
                             json!({"data": data, "metadata": {}, "transient": {}}),
                         );
                     }
+                    Output::Progress {
+                        display_id,
+                        data,
+                        update,
+                    } => {
+                        let kind = if update { "update_display_data" } else { "display_data" };
+                        let content = json!({"data": data, "metadata": {}, "transient": {"display_id": display_id}});
+                        self.publish(Some(request), kind, content);
+                    }
+                    Output::Replace { display_id, data } => {
+                        let content = json!({"data": data, "metadata": {}, "transient": {"display_id": display_id}});
+                        self.publish(Some(request), "update_display_data", content);
+                    }
                     Output::Notice(text) => {
                         self.publish(
                             Some(request),

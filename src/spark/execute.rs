@@ -14,6 +14,34 @@ use super::proto::{self, execute_plan_response::ResponseType, plan::OpType, rela
 use super::session::SparkSession;
 use super::types;
 
+/// How far a running statement has got, summed over its stages, from Spark's
+/// `execution_progress` reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub stages: usize,
+    pub stages_done: usize,
+    pub tasks: i64,
+    pub tasks_done: i64,
+    pub running_tasks: i64,
+    pub bytes_read: i64,
+}
+
+impl Progress {
+    fn from_report(report: &proto::execute_plan_response::ExecutionProgress) -> Progress {
+        Progress {
+            stages: report.stages.len(),
+            stages_done: report.stages.iter().filter(|s| s.done).count(),
+            tasks: report.stages.iter().map(|s| s.num_tasks).sum(),
+            tasks_done: report.stages.iter().map(|s| s.num_completed_tasks).sum(),
+            running_tasks: report.num_inflight_tasks,
+            bytes_read: report.stages.iter().map(|s| s.input_bytes_read).sum(),
+        }
+    }
+}
+
+/// Receives progress reports while a statement runs.
+pub type OnProgress<'a> = &'a mut (dyn FnMut(&Progress) + Send);
+
 /// The first rows of one statement's result.
 #[derive(Debug)]
 pub struct QueryResult {
@@ -34,8 +62,14 @@ impl SparkSession {
     /// Runs `query` and keeps its first `max_rows` rows. `tag` marks the operations so they
     /// can be told apart on the server. A failure names the failing part of `query` when
     /// Spark knows it.
-    pub async fn sql(&self, query: &str, max_rows: usize, tag: &str) -> Result<QueryResult, SparkError> {
-        match self.run_sql(query, max_rows, tag).await {
+    pub async fn sql(
+        &self,
+        query: &str,
+        max_rows: usize,
+        tag: &str,
+        on_progress: OnProgress<'_>,
+    ) -> Result<QueryResult, SparkError> {
+        match self.run_sql(query, max_rows, tag, on_progress).await {
             Err(SparkError::Server {
                 class,
                 sql_state,
@@ -56,7 +90,13 @@ impl SparkSession {
         }
     }
 
-    async fn run_sql(&self, query: &str, max_rows: usize, tag: &str) -> Result<QueryResult, SparkError> {
+    async fn run_sql(
+        &self,
+        query: &str,
+        max_rows: usize,
+        tag: &str,
+        on_progress: OnProgress<'_>,
+    ) -> Result<QueryResult, SparkError> {
         let sql = proto::Relation {
             common: None,
             rel_type: Some(RelType::Sql(proto::Sql {
@@ -72,8 +112,10 @@ impl SparkSession {
         };
         let mut relation = None;
         self.execute(OpType::Command(command), tag, |response, _| {
-            if let Some(ResponseType::SqlCommandResult(result)) = response {
-                relation = result.relation;
+            match response {
+                Some(ResponseType::SqlCommandResult(result)) => relation = result.relation,
+                Some(ResponseType::ExecutionProgress(report)) => on_progress(&Progress::from_report(&report)),
+                _ => {}
             }
             Ok(())
         })
@@ -94,6 +136,9 @@ impl SparkSession {
         self.execute(OpType::Root(limited), tag, |response, spark| {
             if spark.is_some() {
                 spark_schema = spark;
+            }
+            if let Some(ResponseType::ExecutionProgress(report)) = &response {
+                on_progress(&Progress::from_report(report));
             }
             if let Some(ResponseType::ArrowBatch(batch)) = response {
                 let reader = StreamReader::try_new(Cursor::new(batch.data), None)

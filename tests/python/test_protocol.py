@@ -101,7 +101,8 @@ def test_interrupt_request_cancels_the_running_query(kernel):
     assert result["content"]["status"] == "error"
     assert result["content"]["ename"] == "QueryCancelled"
     outputs = collect(kc, msg_id)
-    assert [o["msg_type"] for o in outputs] == ["error"]
+    # The only output besides a progress display (if the query showed one) is the error.
+    assert [o["msg_type"] for o in outputs if "display" not in o["msg_type"]] == ["error"]
     reply, _ = execute(kc, "SELECT 'still here' AS s")
     assert reply["status"] == "ok"
 
@@ -233,3 +234,44 @@ def test_a_bad_setting_is_explained_in_each_cell(env, words):
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=False)
+
+
+SLOW = "SELECT reflect('java.lang.Thread', 'sleep', CAST(4500 AS BIGINT)) AS slept"
+
+
+def progress_displays(outputs):
+    displays = [o for o in outputs if o["msg_type"] in ("display_data", "update_display_data")]
+    assert displays and displays[0]["msg_type"] == "display_data"
+    assert all(o["msg_type"] == "update_display_data" for o in displays[1:])
+    assert len({o["content"]["transient"]["display_id"] for o in displays}) == 1
+    first = displays[0]["content"]["data"]
+    assert "tasks 0/1" in first["text/plain"] and "%" in first["text/html"]
+    return displays
+
+
+def test_a_slow_last_statement_shows_progress_then_its_result(kernel):
+    _, kc = kernel
+    reply, outputs = execute(kc, SLOW)
+    assert reply["status"] == "ok", reply
+    displays = progress_displays(outputs)
+    assert len(displays) >= 2
+    assert displays[-1]["content"]["data"]["text/plain"].startswith("finished after")
+    # The cell's result is still its execute_result, after the progress display.
+    assert outputs[-1]["msg_type"] == "execute_result"
+    assert "slept" in outputs[-1]["content"]["data"]["text/plain"]
+
+
+def test_a_slow_earlier_statement_is_replaced_by_its_result(kernel):
+    _, kc = kernel
+    reply, outputs = execute(kc, SLOW + "; SELECT 2 AS after")
+    assert reply["status"] == "ok", reply
+    displays = progress_displays(outputs)
+    final = displays[-1]["content"]["data"]
+    assert "slept" in final["text/plain"] and "application/vnd.apache.arrow.stream" in final
+    assert outputs[-1]["msg_type"] == "execute_result" and "after" in outputs[-1]["content"]["data"]["text/plain"]
+
+
+def test_a_fast_query_shows_no_progress(kernel):
+    _, kc = kernel
+    _, outputs = execute(kc, "SELECT 1 AS quick")
+    assert [o["msg_type"] for o in outputs] == ["execute_input", "execute_result"]
