@@ -167,10 +167,15 @@ impl Engine {
         }
     }
 
-    /// Cancels what is running: on the server (every operation of the session) and here.
-    pub fn interrupt(self: &Arc<Self>) {
+    /// Makes the running cell stop waiting for its statement (after a short grace).
+    fn stop_waiting(&self) {
         self.interrupts.fetch_add(1, Ordering::SeqCst);
         self.interrupted.notify_waiters();
+    }
+
+    /// Cancels what is running: on the server (every operation of the session) and here.
+    pub fn interrupt(self: &Arc<Self>) {
+        self.stop_waiting();
         if let Some(session) = self.slot.current() {
             tokio::spawn(async move {
                 if let Err(e) = session.interrupt_all().await {
@@ -182,8 +187,7 @@ impl Engine {
 
     /// Stops running work and releases the Spark session on the server.
     pub async fn shutdown(self: &Arc<Self>) {
-        self.interrupts.fetch_add(1, Ordering::SeqCst);
-        self.interrupted.notify_waiters();
+        self.stop_waiting();
         if let Some(session) = self.slot.take() {
             let release = async {
                 let _ = session.interrupt_all().await;

@@ -5,7 +5,6 @@ use unicode_width::UnicodeWidthStr;
 
 use super::Table;
 
-/// Spark pads every column to at least three characters.
 /// Cells longer than this many columns are shortened in the text view; the HTML title and
 /// the Arrow data keep the full value.
 const MAX_CELL_WIDTH: usize = 80;
@@ -17,6 +16,7 @@ pub fn render(table: &Table) -> String {
         .iter()
         .map(|r| r.iter().map(|c| shorten(c.text())).collect())
         .collect();
+    // Spark pads every column to at least three characters.
     let mut widths: Vec<usize> = headers.iter().map(|h| h.width().max(3)).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -69,25 +69,16 @@ impl SparkSession {
         tag: &str,
         on_progress: OnProgress<'_>,
     ) -> Result<QueryResult, SparkError> {
-        match self.run_sql(query, max_rows, tag, on_progress).await {
-            Err(SparkError::Server {
-                class,
-                sql_state,
-                message,
-                error_id: Some(id),
-                span: None,
-            }) => {
-                let span = self.error_span(&id).await;
-                Err(SparkError::Server {
-                    class,
-                    sql_state,
-                    message,
-                    error_id: Some(id),
-                    span,
-                })
-            }
-            other => other,
+        let mut result = self.run_sql(query, max_rows, tag, on_progress).await;
+        if let Err(SparkError::Server {
+            error_id: Some(id),
+            span,
+            ..
+        }) = &mut result
+        {
+            *span = self.error_span(id).await;
         }
+        result
     }
 
     async fn run_sql(

@@ -52,10 +52,6 @@ impl SparkSession {
         &self.target
     }
 
-    pub fn user_id(&self) -> &str {
-        &self.user_context.user_id
-    }
-
     pub(super) fn client(&self) -> Client {
         self.client.clone()
     }
