@@ -23,6 +23,10 @@ use slot::SessionSlot;
 
 /// How long a cancelled statement may take to end on its own before the kernel stops waiting.
 const CANCEL_GRACE: Duration = Duration::from_secs(3);
+/// How long a statement waits for a server that went away (a restart takes seconds) before
+/// the cell fails, and the longest pause between tries.
+const RECONNECT_WAIT: Duration = Duration::from_secs(30);
+const MAX_PAUSE: Duration = Duration::from_secs(4);
 
 /// One output of a cell.
 #[derive(Debug)]
@@ -99,7 +103,7 @@ impl Engine {
             return Ok(());
         }
         let epoch = self.interrupts.load(Ordering::SeqCst);
-        let session = match self.until_interrupted(epoch, self.slot.get()).await {
+        let mut session = match self.until_interrupted(epoch, self.slot.get()).await {
             None => return Err(cancelled()),
             Some(Err(e)) => return Err(open_error(&e)),
             Some(Ok(s)) => s,
@@ -116,18 +120,40 @@ impl Engine {
             }
             let start = Instant::now();
             let mut progress = ProgressDisplay::start();
-            let mut on_progress = |p: &Progress| {
-                if let Some(output) = progress.report(p) {
-                    emit(output);
+            let mut waited = Duration::ZERO;
+            let mut renewed = false;
+            let result = loop {
+                let attempt = {
+                    let mut on_progress = |p: &Progress| {
+                        if let Some(output) = progress.report(p) {
+                            emit(output);
+                        }
+                    };
+                    self.until_interrupted(epoch, session.sql(statement.text, max_rows, &tag, &mut on_progress))
+                        .await
+                        // The server did not end the statement in time after the interrupt.
+                        .unwrap_or(Err(SparkError::Cancelled))
+                };
+                match attempt {
+                    // The server is down or restarting: wait a little longer each time, within a bound.
+                    Err(e) if e.is_unavailable() && waited < RECONNECT_WAIT => {
+                        let pause =
+                            Duration::from_millis(500 * 2u64.pow(waited.as_secs().min(3) as u32)).min(MAX_PAUSE);
+                        if self.pause(epoch, pause).await {
+                            break Err(SparkError::Cancelled);
+                        }
+                        waited += pause;
+                    }
+                    // The server restarted and lost the session: run the statement in a new one.
+                    Err(e) if e.is_session_lost() && !renewed => {
+                        renewed = true;
+                        session = self.slot.renew(&session).await.map_err(|e| open_error(&e))?;
+                        for notice in self.slot.take_notices() {
+                            emit(Output::Notice(notice));
+                        }
+                    }
+                    other => break other,
                 }
-            };
-            let result = match self
-                .until_interrupted(epoch, session.sql(statement.text, max_rows, &tag, &mut on_progress))
-                .await
-            {
-                Some(r) => r,
-                // The server did not end the statement in time after the interrupt.
-                None => Err(SparkError::Cancelled),
             };
             let result = match result {
                 Ok(r) => r,
@@ -164,6 +190,18 @@ impl Engine {
                 r = &mut work => return Some(r),
                 _ = notified => {}
             }
+        }
+    }
+
+    /// Waits `pause` unless an interrupt comes (or came) after `epoch`; true when interrupted.
+    async fn pause(&self, epoch: u64, pause: Duration) -> bool {
+        let notified = self.interrupted.notified();
+        if self.interrupts.load(Ordering::SeqCst) != epoch {
+            return true;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => self.interrupts.load(Ordering::SeqCst) != epoch,
+            _ = notified => true,
         }
     }
 

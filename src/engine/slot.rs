@@ -66,6 +66,29 @@ impl SessionSlot {
         Ok(session)
     }
 
+    /// Opens a new session in place of `lost`, which the server no longer has (it restarted):
+    /// a new channel, the token read and validated afresh, KBASE_SPARK_CONF applied again.
+    /// The user is told once, with the next notices.
+    pub async fn renew(&self, lost: &Arc<SparkSession>) -> Result<Arc<SparkSession>, OpenError> {
+        {
+            let _opening = self.opening.lock().await;
+            if let Ok(mut current) = self.current.lock()
+                && current.as_ref().is_some_and(|c| Arc::ptr_eq(c, lost))
+            {
+                *current = None;
+            }
+        }
+        let session = self.get().await?;
+        if let Ok(mut notices) = self.notices.lock() {
+            notices.push(
+                "The Spark Connect server restarted, so the kernel started a new Spark session: temp views \
+                 and settings from earlier cells are gone (KBASE_SPARK_CONF was applied again)."
+                    .into(),
+            );
+        }
+        Ok(session)
+    }
+
     /// Notices not yet shown to the user; each is handed out once.
     pub fn take_notices(&self) -> Vec<String> {
         self.notices

@@ -112,6 +112,13 @@ impl SparkError {
     pub fn is_unavailable(&self) -> bool {
         matches!(self, SparkError::Unavailable { .. })
     }
+
+    /// True when the server no longer has this client's session, as after a restart: the
+    /// statement did not run, and can run in a new session.
+    pub fn is_session_lost(&self) -> bool {
+        matches!(self, SparkError::Server { class: Some(c), .. }
+            if c.starts_with("INVALID_HANDLE.SESSION_CHANGED") || c.starts_with("INVALID_HANDLE.SESSION_NOT_FOUND"))
+    }
 }
 
 /// gRPC transport failures hide the cause in the message; the first line is the useful part.

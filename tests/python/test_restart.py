@@ -1,0 +1,106 @@
+"""A Spark Connect server that goes away under a running kernel: the kernel waits for a
+server that is restarting, starts a new Spark session when it is back (saying so once, with
+KBASE_SPARK_CONF applied again), and gives a clear error in bounded time when the server stays
+down. This suite starts and stops a server of its own."""
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pyspark
+import pytest
+
+from conftest import execute, start_kernel
+
+SPARK_HOME = os.path.dirname(pyspark.__file__)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self):
+        self.port = free_port()
+        self.process = None
+
+    def start(self):
+        env = {k: v for k, v in os.environ.items() if k != "SPARK_REMOTE"}
+        env["SPARK_HOME"] = SPARK_HOME
+        self.process = subprocess.Popen(
+            [f"{SPARK_HOME}/bin/spark-submit", "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
+             "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
+             "--conf", f"spark.connect.grpc.binding.port={self.port}", "--conf", "spark.ui.enabled=false",
+             "spark-internal"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("the Spark Connect server did not start")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=60)
+
+
+@pytest.fixture
+def server():
+    s = Server()
+    s.start()
+    yield s
+    s.stop()
+
+
+def test_a_restarted_server_costs_only_a_notice(server):
+    km, kc = start_kernel(
+        SPARK_REMOTE=f"sc://127.0.0.1:{server.port}",
+        KBASE_SPARK_CONF='{"spark.sql.shuffle.partitions": "5"}',
+    )
+    try:
+        reply, _ = execute(kc, "CREATE OR REPLACE TEMP VIEW before_restart AS SELECT 1 AS a")
+        assert reply["status"] == "ok", reply
+        server.stop()
+        # The cell is sent while the server is down; it comes back a few seconds later.
+        restart = threading.Thread(target=server.start)
+        restart.start()
+        reply, outputs = execute(kc, "SET spark.sql.shuffle.partitions", timeout=120)
+        restart.join()
+        assert reply["status"] == "ok", reply
+        notices = [o["content"]["text"] for o in outputs if o["msg_type"] == "stream"]
+        assert len(notices) == 1 and "new Spark session" in notices[0] and "temp views" in notices[0]
+        assert "|spark.sql.shuffle.partitions|    5|" in outputs[-1]["content"]["data"]["text/plain"]
+        # The kernel is the same (its counter goes on); the session is new (the view is gone).
+        reply, outputs = execute(kc, "SELECT * FROM before_restart")
+        assert reply["ename"] == "TABLE_OR_VIEW_NOT_FOUND"
+        assert reply["execution_count"] == 3
+        assert not [o for o in outputs if o["msg_type"] == "stream"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_a_server_that_stays_down_fails_the_cell_in_bounded_time(server):
+    km, kc = start_kernel(SPARK_REMOTE=f"sc://127.0.0.1:{server.port}")
+    try:
+        assert execute(kc, "SELECT 1")[0]["status"] == "ok"
+        server.stop()
+        started = time.time()
+        reply, _ = execute(kc, "SELECT 2", timeout=120)
+        assert reply["ename"] == "SparkConnectUnavailable"
+        assert "Cannot reach the Spark Connect server" in reply["evalue"]
+        assert time.time() - started < 45
+        assert kc.kernel_info(reply=True, timeout=10)["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
