@@ -4,6 +4,7 @@
 
 use std::io::Cursor;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arrow_array::RecordBatch;
 use arrow_ipc::reader::StreamReader;
@@ -157,21 +158,30 @@ impl SparkSession {
     }
 
     /// Sends one plan and feeds each response of the stream, with the Spark schema when the
-    /// response carries one, to `on_response`.
+    /// response carries one, to `on_response`. The execution is reattachable: when the stream
+    /// ends before `result_complete` (a proxy cut it, the server rotated it) or breaks in
+    /// transport, it is resumed after the last response received, so no response is lost or
+    /// seen twice; at the end the server is told to release what was consumed.
     async fn execute(
         &self,
         op: OpType,
         tag: &str,
         mut on_response: impl FnMut(Option<ResponseType>, Option<proto::DataType>) -> Result<(), SparkError>,
     ) -> Result<(), SparkError> {
+        use proto::execute_plan_request::{RequestOption, request_option};
+        let operation_id = uuid::Uuid::new_v4().to_string();
         let request = proto::ExecutePlanRequest {
             session_id: self.session_id().to_string(),
             client_observed_server_side_session_id: self.observed_server_session(),
             user_context: self.user_context(),
-            operation_id: Some(uuid::Uuid::new_v4().to_string()),
+            operation_id: Some(operation_id.clone()),
             plan: Some(proto::Plan { op_type: Some(op) }),
             client_type: self.client_type(),
-            request_options: vec![],
+            request_options: vec![RequestOption {
+                request_option: Some(request_option::RequestOption::ReattachOptions(proto::ReattachOptions {
+                    reattachable: true,
+                })),
+            }],
             tags: vec![tag.to_string()],
         };
         let mut stream = self
@@ -180,11 +190,88 @@ impl SparkSession {
             .await
             .map_err(|s| self.error(&s))?
             .into_inner();
-        while let Some(response) = stream.message().await.map_err(|s| self.error(&s))? {
-            self.observe_server_session(&response.server_side_session_id);
-            on_response(response.response_type, response.schema)?;
+        let mut last_response_id: Option<String> = None;
+        let mut reattached = 0;
+        loop {
+            let broken = match stream.message().await {
+                Ok(Some(response)) => {
+                    self.observe_server_session(&response.server_side_session_id);
+                    if !response.response_id.is_empty() {
+                        last_response_id = Some(response.response_id.clone());
+                    }
+                    if matches!(response.response_type, Some(ResponseType::ResultComplete(_))) {
+                        on_response(response.response_type, response.schema)?;
+                        break;
+                    }
+                    on_response(response.response_type, response.schema)?;
+                    continue;
+                }
+                Ok(None) => None,
+                Err(status) if stream_broke(&status) => Some(status),
+                Err(status) => return Err(self.error(&status)),
+            };
+            if reattached >= MAX_REATTACH {
+                return Err(broken.map_or_else(
+                    || SparkError::Protocol("the result stream kept ending before the result was complete".into()),
+                    |s| self.error(&s),
+                ));
+            }
+            reattached += 1;
+            tracing::info!(
+                operation_id,
+                attempt = reattached,
+                "result stream interrupted; reattaching"
+            );
+            tokio::time::sleep(Duration::from_millis(100 * reattached)).await;
+            let request = proto::ReattachExecuteRequest {
+                session_id: self.session_id().to_string(),
+                client_observed_server_side_session_id: self.observed_server_session(),
+                user_context: self.user_context(),
+                operation_id: operation_id.clone(),
+                client_type: self.client_type(),
+                last_response_id: last_response_id.clone(),
+            };
+            match self.client().reattach_execute(request).await {
+                Ok(s) => stream = s.into_inner(),
+                Err(status) if stream_broke(&status) => continue,
+                Err(status) => return Err(self.error(&status)),
+            }
         }
+        self.release_execute(&operation_id).await;
         Ok(())
+    }
+
+    /// Lets the server drop the responses it kept for reattaching. Best effort: the server
+    /// also releases them on its own after a while.
+    async fn release_execute(&self, operation_id: &str) {
+        use proto::release_execute_request::{Release, ReleaseAll};
+        let request = proto::ReleaseExecuteRequest {
+            session_id: self.session_id().to_string(),
+            client_observed_server_side_session_id: self.observed_server_session(),
+            user_context: self.user_context(),
+            operation_id: operation_id.to_string(),
+            client_type: self.client_type(),
+            release: Some(Release::ReleaseAll(ReleaseAll {})),
+        };
+        if let Ok(Err(e)) = tokio::time::timeout(Duration::from_secs(2), self.client().release_execute(request)).await {
+            tracing::debug!("releasing an execution failed: {}", e.message());
+        }
+    }
+}
+
+/// How many times one execution is resumed before the kernel gives up on it.
+const MAX_REATTACH: u64 = 5;
+
+/// A stream that broke in transport (connection lost or reset), as opposed to an error
+/// Spark reported: the execution may go on, so it is worth reattaching to.
+fn stream_broke(status: &tonic::Status) -> bool {
+    use tonic_types::StatusExt;
+    match status.code() {
+        tonic::Code::Unavailable => true,
+        tonic::Code::Unknown | tonic::Code::Internal => {
+            status.get_details_error_info().is_none() && !status.message().contains("INVALID_")
+        }
+        _ => false,
     }
 }
 
