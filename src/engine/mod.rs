@@ -7,8 +7,8 @@ pub mod progress;
 pub mod scan;
 pub mod slot;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -76,6 +76,8 @@ pub struct Engine {
     slot: SessionSlot,
     /// Counts interrupts; a statement started before the latest one is cancelled.
     interrupts: AtomicU64,
+    /// The tag of the cell running (or last run): what an interrupt cancels on the server.
+    cell_tag: Mutex<Option<String>>,
     interrupted: Notify,
 }
 
@@ -85,6 +87,7 @@ impl Engine {
         let engine = Arc::new(Engine {
             slot: SessionSlot::new(config),
             interrupts: AtomicU64::new(0),
+            cell_tag: Mutex::new(None),
             interrupted: Notify::new(),
         });
         let opener = engine.clone();
@@ -113,6 +116,9 @@ impl Engine {
         }
         let max_rows = self.slot.max_rows();
         let tag = format!("kbase-spark-sql-cell-{}", uuid::Uuid::new_v4());
+        if let Ok(mut current) = self.cell_tag.lock() {
+            *current = Some(tag.clone());
+        }
         let last = statements.len() - 1;
         for (i, statement) in statements.iter().enumerate() {
             if self.interrupts.load(Ordering::SeqCst) != epoch {
@@ -211,12 +217,14 @@ impl Engine {
         self.interrupted.notify_waiters();
     }
 
-    /// Cancels what is running: on the server (every operation of the session) and here.
+    /// Cancels what is running: the cell's operations on the server (by its tag), and the
+    /// kernel's wait for them.
     pub fn interrupt(self: &Arc<Self>) {
         self.stop_waiting();
-        if let Some(session) = self.slot.current() {
+        let tag = self.cell_tag.lock().ok().and_then(|t| t.clone());
+        if let (Some(session), Some(tag)) = (self.slot.current(), tag) {
             tokio::spawn(async move {
-                if let Err(e) = session.interrupt_all().await {
+                if let Err(e) = session.interrupt_tag(&tag).await {
                     tracing::warn!("interrupt on the server failed: {e}");
                 }
             });

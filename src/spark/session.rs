@@ -161,13 +161,28 @@ impl SparkSession {
 
     /// Cancels every operation of this session on the server.
     pub async fn interrupt_all(&self) -> Result<(), SparkError> {
+        self.interrupt(proto::interrupt_request::InterruptType::All, None).await
+    }
+
+    /// Cancels the operations of this session that carry `tag` (those of one cell).
+    pub async fn interrupt_tag(&self, tag: &str) -> Result<(), SparkError> {
+        use proto::interrupt_request::{Interrupt, InterruptType};
+        self.interrupt(InterruptType::Tag, Some(Interrupt::OperationTag(tag.to_string())))
+            .await
+    }
+
+    async fn interrupt(
+        &self,
+        kind: proto::interrupt_request::InterruptType,
+        which: Option<proto::interrupt_request::Interrupt>,
+    ) -> Result<(), SparkError> {
         let request = proto::InterruptRequest {
             session_id: self.session_id.clone(),
             client_observed_server_side_session_id: self.observed_server_session(),
             user_context: self.user_context(),
             client_type: self.client_type(),
-            interrupt_type: proto::interrupt_request::InterruptType::All as i32,
-            interrupt: None,
+            interrupt_type: kind as i32,
+            interrupt: which,
         };
         self.client().interrupt(request).await.map_err(|s| self.error(&s))?;
         Ok(())

@@ -4,6 +4,7 @@ silent runs, and shutdown releasing the Spark session on the server."""
 
 import os
 import signal
+import tempfile
 import time
 import uuid
 
@@ -118,6 +119,31 @@ def test_sigint_cancels_the_running_query(kernel):
     collect(kc, msg_id)
     reply, _ = execute(kc, "SELECT 1 AS one")
     assert reply["status"] == "ok"
+
+
+def test_an_interrupted_query_no_longer_runs_on_the_server(kernel):
+    # The insert would add its row only after sleeping 6 s: if the server kept running it,
+    # the row would be there afterwards.
+    _, kc = kernel
+    location = tempfile.mkdtemp(prefix="kbase-interrupt-")
+    execute(kc, f"CREATE TABLE interrupted_probe (slept STRING) USING parquet LOCATION '{location}'")
+    try:
+        msg_id = kc.execute("INSERT INTO interrupted_probe SELECT reflect('java.lang.Thread', 'sleep', CAST(6000 AS BIGINT))")
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            msg = kc.get_iopub_msg(timeout=30)
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
+                break
+        time.sleep(1.5)
+        assert control_request(kc, "interrupt_request")["content"]["status"] == "ok"
+        assert shell_reply(kc, msg_id, timeout=15)["content"]["ename"] == "QueryCancelled"
+        collect(kc, msg_id)
+        time.sleep(8)
+        reply, outputs = execute(kc, "SELECT count(*) AS n FROM interrupted_probe")
+        assert reply["status"] == "ok", reply
+        assert "|  0|" in outputs[-1]["content"]["data"]["text/plain"]
+    finally:
+        execute(kc, "DROP TABLE IF EXISTS interrupted_probe")
 
 
 def test_cells_queued_behind_an_error_are_aborted(kernel):
