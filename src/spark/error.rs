@@ -45,6 +45,12 @@ pub enum SparkError {
         "The Spark Connect server refused access: {detail}. It belongs to another user; check KBASE_SPARK_HOST_TEMPLATE and KBASE_SPARK_USERNAME."
     )]
     PermissionDenied { detail: String },
+    /// A result stream broke and could not be resumed; the statement may have run.
+    #[error(
+        "The connection to Spark Connect broke while the result was coming back, and it could not be resumed \
+         ({detail}). The statement may have run: check before running the cell again."
+    )]
+    StreamLost { detail: String },
     /// The connection could not be configured (TLS, a header value, the address).
     #[error("Cannot set up the Spark Connect connection: {0}")]
     Setup(String),
@@ -102,6 +108,7 @@ impl SparkError {
             SparkError::Unavailable { .. } => "SparkConnectUnavailable".into(),
             SparkError::Unauthenticated { .. } => "SparkConnectUnauthenticated".into(),
             SparkError::PermissionDenied { .. } => "SparkConnectPermissionDenied".into(),
+            SparkError::StreamLost { .. } => "SparkConnectStreamLost".into(),
             SparkError::Setup(_) => "SparkConnectSetupError".into(),
             SparkError::Protocol(_) => "SparkConnectProtocolError".into(),
             SparkError::Rpc { .. } => "SparkConnectError".into(),
@@ -178,6 +185,8 @@ mod tests {
             SparkError::from_status(&tonic::Status::cancelled("x"), "t").name(),
             "QueryCancelled"
         );
+        // A stream that could not be resumed is never retried: its statement may have run.
+        assert!(!SparkError::StreamLost { detail: "x".into() }.is_unavailable());
         let e = SparkError::from_status(&tonic::Status::internal("[X] boom"), "t");
         assert_eq!(
             (e.name(), e.to_string()),

@@ -211,10 +211,9 @@ impl SparkSession {
                 Err(status) => return Err(self.error(&status)),
             };
             if reattached >= MAX_REATTACH {
-                return Err(broken.map_or_else(
-                    || SparkError::Protocol("the result stream kept ending before the result was complete".into()),
-                    |s| self.error(&s),
-                ));
+                // Not Unavailable: the statement may have run, so it must not be sent again.
+                let detail = broken.map_or_else(|| "it kept ending early".to_string(), |s| self.error(&s).to_string());
+                return Err(SparkError::StreamLost { detail });
             }
             reattached += 1;
             tracing::info!(
