@@ -236,13 +236,14 @@ impl SparkSession {
                 Err(status) => return Err(self.error(&status)),
             }
         }
-        self.release_execute(&operation_id).await;
+        self.release_execute(&operation_id);
         Ok(())
     }
 
-    /// Lets the server drop the responses it kept for reattaching. Best effort: the server
-    /// also releases them on its own after a while.
-    async fn release_execute(&self, operation_id: &str) {
+    /// Lets the server drop the responses it kept for reattaching. Sent in the background
+    /// (the result is complete; nothing waits for this) and best effort: the server also
+    /// releases them on its own after a while.
+    fn release_execute(&self, operation_id: &str) {
         use proto::release_execute_request::{Release, ReleaseAll};
         let request = proto::ReleaseExecuteRequest {
             session_id: self.session_id().to_string(),
@@ -252,9 +253,12 @@ impl SparkSession {
             client_type: self.client_type(),
             release: Some(Release::ReleaseAll(ReleaseAll {})),
         };
-        if let Ok(Err(e)) = tokio::time::timeout(Duration::from_secs(2), self.client().release_execute(request)).await {
-            tracing::debug!("releasing an execution failed: {}", e.message());
-        }
+        let mut client = self.client();
+        tokio::spawn(async move {
+            if let Ok(Err(e)) = tokio::time::timeout(Duration::from_secs(2), client.release_execute(request)).await {
+                tracing::debug!("releasing an execution failed: {}", e.message());
+            }
+        });
     }
 }
 
