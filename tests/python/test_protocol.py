@@ -76,8 +76,8 @@ def test_kernel_info_on_control(kernel):
     assert reply["content"]["language_info"]["name"] == "sql"
 
 
-def start_long_query(kc):
-    msg_id = kc.execute(LONG_QUERY)
+def start_long_query(kc, code=LONG_QUERY):
+    msg_id = kc.execute(code)
     # Wait until the query is running on the server (its execute_input has been published).
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -128,13 +128,9 @@ def test_an_interrupted_query_no_longer_runs_on_the_server(kernel):
     location = tempfile.mkdtemp(prefix="kbase-interrupt-")
     execute(kc, f"CREATE TABLE interrupted_probe (slept STRING) USING parquet LOCATION '{location}'")
     try:
-        msg_id = kc.execute("INSERT INTO interrupted_probe SELECT reflect('java.lang.Thread', 'sleep', CAST(6000 AS BIGINT))")
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            msg = kc.get_iopub_msg(timeout=30)
-            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
-                break
-        time.sleep(1.5)
+        msg_id = start_long_query(
+            kc, "INSERT INTO interrupted_probe SELECT reflect('java.lang.Thread', 'sleep', CAST(6000 AS BIGINT))"
+        )
         assert control_request(kc, "interrupt_request")["content"]["status"] == "ok"
         assert shell_reply(kc, msg_id, timeout=15)["content"]["ename"] == "QueryCancelled"
         collect(kc, msg_id)
