@@ -103,11 +103,9 @@ impl SparkSession {
             })),
         };
         let mut relation = None;
-        self.execute(OpType::Command(command), tag, |response, _| {
-            match response {
-                Some(ResponseType::SqlCommandResult(result)) => relation = result.relation,
-                Some(ResponseType::ExecutionProgress(report)) => on_progress(&Progress::from_report(&report)),
-                _ => {}
+        self.execute(OpType::Command(command), tag, &mut *on_progress, |response, _| {
+            if let Some(ResponseType::SqlCommandResult(result)) = response {
+                relation = result.relation;
             }
             Ok(())
         })
@@ -125,12 +123,9 @@ impl SparkSession {
         let mut schema: Option<SchemaRef> = None;
         let mut spark_schema = None;
         let mut batches = Vec::new();
-        self.execute(OpType::Root(limited), tag, |response, spark| {
+        self.execute(OpType::Root(limited), tag, on_progress, |response, spark| {
             if spark.is_some() {
                 spark_schema = spark;
-            }
-            if let Some(ResponseType::ExecutionProgress(report)) = &response {
-                on_progress(&Progress::from_report(report));
             }
             if let Some(ResponseType::ArrowBatch(batch)) = response {
                 let reader = StreamReader::try_new(Cursor::new(batch.data), None)
@@ -157,8 +152,8 @@ impl SparkSession {
         Ok(QueryResult { schema, batches, more })
     }
 
-    /// Sends one plan and feeds each response of the stream, with the Spark schema when the
-    /// response carries one, to `on_response`. The execution is reattachable: when the stream
+    /// Sends one plan; progress reports go to `on_progress`, every other response of the
+    /// stream, with the Spark schema when it carries one, to `on_response`. The execution is reattachable: when the stream
     /// ends before `result_complete` (a proxy cut it, the server rotated it) or breaks in
     /// transport, it is resumed after the last response received, so no response is lost or
     /// seen twice; at the end the server is told to release what was consumed.
@@ -166,6 +161,7 @@ impl SparkSession {
         &self,
         op: OpType,
         tag: &str,
+        on_progress: OnProgress<'_>,
         mut on_response: impl FnMut(Option<ResponseType>, Option<proto::DataType>) -> Result<(), SparkError>,
     ) -> Result<(), SparkError> {
         use proto::execute_plan_request::{RequestOption, request_option};
@@ -199,11 +195,14 @@ impl SparkSession {
                     if !response.response_id.is_empty() {
                         last_response_id = Some(response.response_id.clone());
                     }
-                    if matches!(response.response_type, Some(ResponseType::ResultComplete(_))) {
-                        on_response(response.response_type, response.schema)?;
+                    let complete = matches!(response.response_type, Some(ResponseType::ResultComplete(_)));
+                    match response.response_type {
+                        Some(ResponseType::ExecutionProgress(report)) => on_progress(&Progress::from_report(&report)),
+                        other => on_response(other, response.schema)?,
+                    }
+                    if complete {
                         break;
                     }
-                    on_response(response.response_type, response.schema)?;
                     continue;
                 }
                 Ok(None) => None,
