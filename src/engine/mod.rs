@@ -24,8 +24,9 @@ use slot::SessionSlot;
 /// How long a cancelled statement may take to end on its own before the kernel stops waiting.
 const CANCEL_GRACE: Duration = Duration::from_secs(3);
 /// How long a statement waits for a server that went away (a restart takes seconds) before
-/// the cell fails, and the longest pause between tries.
+/// the cell fails; the pause between tries doubles from the first to the longest.
 const RECONNECT_WAIT: Duration = Duration::from_secs(30);
+const FIRST_PAUSE: Duration = Duration::from_millis(500);
 const MAX_PAUSE: Duration = Duration::from_secs(4);
 
 /// One output of a cell.
@@ -37,16 +38,12 @@ pub enum Output {
     Result(Map<String, Value>),
     /// Something the user should know that is not a result (a warning about their token).
     Notice(String),
-    /// The progress of a long statement: shown once, then updated in place.
-    Progress {
+    /// Content kept under a display id: shown once, then updated in place (a long
+    /// statement's progress bar, then its result or its final line).
+    InPlace {
         display_id: String,
         data: Map<String, Value>,
         update: bool,
-    },
-    /// A statement's result, taking the place of its progress display.
-    Replace {
-        display_id: String,
-        data: Map<String, Value>,
     },
 }
 
@@ -127,6 +124,7 @@ impl Engine {
             let start = Instant::now();
             let mut progress = ProgressDisplay::start();
             let mut waited = Duration::ZERO;
+            let mut delay = FIRST_PAUSE;
             let mut renewed = false;
             let result = loop {
                 let attempt = {
@@ -143,12 +141,11 @@ impl Engine {
                 match attempt {
                     // The server is down or restarting: wait a little longer each time, within a bound.
                     Err(e) if e.is_unavailable() && waited < RECONNECT_WAIT => {
-                        let pause =
-                            Duration::from_millis(500 * 2u64.pow(waited.as_secs().min(3) as u32)).min(MAX_PAUSE);
-                        if self.pause(epoch, pause).await {
+                        if self.pause(epoch, delay).await {
                             break Err(SparkError::Cancelled);
                         }
-                        waited += pause;
+                        waited += delay;
+                        delay = (delay * 2).min(MAX_PAUSE);
                     }
                     // The server restarted and lost the session: run the statement in a new one.
                     Err(e) if e.is_session_lost() && !renewed => {

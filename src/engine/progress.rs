@@ -36,7 +36,7 @@ impl ProgressDisplay {
             return None;
         }
         let update = std::mem::replace(&mut self.shown, true);
-        Some(Output::Progress {
+        Some(Output::InPlace {
             display_id: self.display_id.clone(),
             data: bundle(progress, elapsed),
             update,
@@ -54,9 +54,10 @@ impl ProgressDisplay {
             )),
         );
         data.insert("text/plain".into(), json!(text));
-        Output::Replace {
+        Output::InPlace {
             display_id: self.display_id.clone(),
             data,
+            update: true,
         }
     }
 
@@ -73,9 +74,10 @@ impl ProgressDisplay {
             (false, true) => vec![Output::Result(data)],
             (false, false) => vec![Output::Display(data)],
             (true, true) => vec![self.ended("finished"), Output::Result(data)],
-            (true, false) => vec![Output::Replace {
+            (true, false) => vec![Output::InPlace {
                 display_id: self.display_id.clone(),
                 data,
+                update: true,
             }],
         }
     }
@@ -165,7 +167,7 @@ mod tests {
             started: Instant::now() - Duration::from_secs(5),
             ..ProgressDisplay::start()
         };
-        let Some(Output::Progress {
+        let Some(Output::InPlace {
             data,
             update: false,
             display_id,
@@ -182,10 +184,10 @@ mod tests {
         );
         assert!(matches!(
             d.report(&progress()),
-            Some(Output::Progress { update: true, .. })
+            Some(Output::InPlace { update: true, .. })
         ));
         let [
-            Output::Replace {
+            Output::InPlace {
                 display_id: replaced, ..
             },
         ] = &d.result(Map::new(), false)[..]
@@ -193,11 +195,11 @@ mod tests {
             panic!()
         };
         assert_eq!(replaced, &display_id);
-        let [Output::Replace { data, .. }, Output::Result(_)] = &d.result(Map::new(), true)[..] else {
+        let [Output::InPlace { data, .. }, Output::Result(_)] = &d.result(Map::new(), true)[..] else {
             panic!()
         };
         assert!(data["text/plain"].as_str().unwrap().starts_with("finished after"));
-        let Some(Output::Replace { data, .. }) = d.stopped() else {
+        let Some(Output::InPlace { data, .. }) = d.stopped() else {
             panic!()
         };
         assert!(data["text/plain"].as_str().unwrap().starts_with("stopped after"));

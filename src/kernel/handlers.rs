@@ -196,7 +196,7 @@ impl Kernel {
                             json!({"data": data, "metadata": {}, "transient": {}}),
                         );
                     }
-                    Output::Progress {
+                    Output::InPlace {
                         display_id,
                         data,
                         update,
@@ -204,10 +204,6 @@ impl Kernel {
                         let kind = if update { "update_display_data" } else { "display_data" };
                         let content = json!({"data": data, "metadata": {}, "transient": {"display_id": display_id}});
                         self.publish(Some(request), kind, content);
-                    }
-                    Output::Replace { display_id, data } => {
-                        let content = json!({"data": data, "metadata": {}, "transient": {"display_id": display_id}});
-                        self.publish(Some(request), "update_display_data", content);
                     }
                     Output::Notice(text) => {
                         self.publish(
