@@ -8,6 +8,7 @@ use arrow_array::builder::{Int32Builder, ListBuilder, StringBuilder};
 use arrow_array::*;
 use arrow_schema::{DataType, Field, Fields, Schema};
 use criterion::{Criterion, criterion_group, criterion_main};
+use kbase_spark_sql_kernel::data::QueryResult;
 use kbase_spark_sql_kernel::render::{self, Table};
 
 const ROWS: usize = 1000;
@@ -137,15 +138,16 @@ fn result() -> (Arc<Schema>, RecordBatch) {
 fn bench(c: &mut Criterion) {
     let (schema, batch) = result();
     let batches = [batch];
+    let result = QueryResult::new(schema.clone(), batches.to_vec(), false);
     let mut group = c.benchmark_group("render 1000 rows x 20 columns");
     group.measurement_time(Duration::from_secs(5));
-    group.bench_function("format cells", |b| b.iter(|| Table::new(&schema, &batches, false)));
-    let table = Table::new(&schema, &batches, false);
+    group.bench_function("format cells", |b| b.iter(|| Table::new(&result)));
+    let table = Table::new(&result);
     group.bench_function("html", |b| b.iter(|| render::html::render(&table, Duration::ZERO)));
     group.bench_function("text", |b| b.iter(|| render::text::render(&table)));
     group.bench_function("arrow", |b| b.iter(|| render::arrow::render(&schema, &batches)));
     group.bench_function("whole bundle", |b| {
-        b.iter(|| render::result_bundle(&schema, &batches, false, Duration::ZERO))
+        b.iter(|| render::result_bundle(&result, Duration::ZERO))
     });
     group.finish();
 }

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod data;
 pub mod doctor;
 pub mod engine;
 pub mod kernel;

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use arrow_array::ArrayRef;
+use arrow_array::cast::AsArray;
 use serde_json::{Map, Value, json};
 
 use super::Engine;
@@ -146,6 +148,14 @@ pub struct Completion {
     pub end: usize,
 }
 
+/// The values of a string column, nulls left out.
+fn strings(column: &ArrayRef) -> Vec<String> {
+    match column.as_string_opt::<i32>() {
+        Some(values) => values.iter().flatten().map(str::to_string).collect(),
+        None => Vec::new(),
+    }
+}
+
 fn is_word(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
@@ -212,14 +222,7 @@ impl Engine {
             let Ok(index) = result.schema.index_of(column) else {
                 continue;
             };
-            let table = render::Table::new(&result.schema, &result.batches, false);
-            names.extend(
-                table
-                    .rows
-                    .iter()
-                    .filter_map(|r| r.get(index))
-                    .map(|c| c.text().to_string()),
-            );
+            names.extend(result.batches.iter().flat_map(|b| strings(b.column(index))));
         }
         names
     }
@@ -247,7 +250,7 @@ impl Engine {
             if result.num_rows() == 0 {
                 continue;
             }
-            let table = render::Table::new(&result.schema, &result.batches, result.more);
+            let table = render::Table::new(&result);
             let mut data = Map::new();
             data.insert(
                 "text/plain".into(),

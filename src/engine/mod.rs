@@ -9,14 +9,16 @@ pub mod slot;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
 use crate::config::{Config, ConfigError};
+use crate::data::Progress;
 use crate::render;
-use crate::spark::{OpenError, Progress, SparkError};
+use crate::spark::{OpenError, SparkError};
 use progress::ProgressDisplay;
 pub use scan::{Completeness, Statement, completeness, split_statements};
 use slot::SessionSlot;
@@ -58,9 +60,7 @@ pub struct CellError {
 impl CellError {
     /// An error whose traceback is its name, its message, then `context` lines.
     fn new(ename: String, evalue: String, context: Vec<String>) -> CellError {
-        let mut traceback = vec![format!("\x1b[0;31m{ename}\x1b[0m")];
-        traceback.extend(evalue.lines().map(str::to_string));
-        traceback.extend(context);
+        let traceback = render::error::traceback(&ename, &evalue, context);
         CellError {
             ename,
             evalue,
@@ -170,7 +170,7 @@ impl Engine {
             let bundle = if result.schema.fields().is_empty() {
                 render::done_bundle(start.elapsed())
             } else {
-                render::result_bundle(&result.schema, &result.batches, result.more, start.elapsed())
+                render::result_bundle(&result, start.elapsed())
             };
             for output in progress.result(bundle, i == last) {
                 emit(output);

@@ -1,17 +1,19 @@
 //! The progress display of a long statement: nothing for the first second, then a bar fed by
-//! Spark's progress reports (stages, tasks, bytes read, time), shown once and updated in place
-//! under one display id, and finally replaced by the statement's result.
+//! Spark's progress reports, shown once and updated in place under one display id, and
+//! finally replaced by the statement's result. This decides what is shown when; render
+//! decides how it looks.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+use tokio::time::Instant;
 
 use super::Output;
-use crate::spark::Progress;
+use crate::data::Progress;
+use crate::render;
 
 /// Statements quicker than this show no progress at all.
 const SHOW_AFTER: Duration = Duration::from_secs(1);
-const BAR_WIDTH: usize = 30;
 
 pub struct ProgressDisplay {
     display_id: String,
@@ -38,25 +40,16 @@ impl ProgressDisplay {
         let update = std::mem::replace(&mut self.shown, true);
         Some(Output::InPlace {
             display_id: self.display_id.clone(),
-            data: bundle(progress, elapsed),
+            data: render::progress::bar(progress, elapsed),
             update,
         })
     }
 
     /// The display's last state, once the statement has ended: a short grey line.
     fn ended(&self, how: &str) -> Output {
-        let text = format!("{how} after {:.1} s", self.started.elapsed().as_secs_f64());
-        let mut data = Map::new();
-        data.insert(
-            "text/html".into(),
-            json!(format!(
-                "<div style=\"font-size:var(--jp-ui-font-size1);color:var(--jp-ui-font-color2)\">{text}</div>"
-            )),
-        );
-        data.insert("text/plain".into(), json!(text));
         Output::InPlace {
             display_id: self.display_id.clone(),
-            data,
+            data: render::progress::ended(how, self.started.elapsed()),
             update: true,
         }
     }
@@ -81,61 +74,6 @@ impl ProgressDisplay {
             }],
         }
     }
-}
-
-fn bytes(n: i64) -> String {
-    let n = n.max(0) as f64;
-    match n {
-        n if n >= 1e9 => format!("{:.1} GB", n / 1e9),
-        n if n >= 1e6 => format!("{:.1} MB", n / 1e6),
-        n if n >= 1e3 => format!("{:.1} kB", n / 1e3),
-        n => format!("{n} B"),
-    }
-}
-
-fn summary(p: &Progress, elapsed: Duration) -> String {
-    let mut parts = vec![
-        format!("stages {}/{}", p.stages_done, p.stages),
-        format!("tasks {}/{}", p.tasks_done, p.tasks),
-    ];
-    if p.running_tasks > 0 {
-        parts.push(format!("{} running", p.running_tasks));
-    }
-    if p.bytes_read > 0 {
-        parts.push(format!("{} read", bytes(p.bytes_read)));
-    }
-    parts.push(format!("{:.0} s", elapsed.as_secs_f64()));
-    parts.join(" · ")
-}
-
-fn bundle(p: &Progress, elapsed: Duration) -> Map<String, Value> {
-    let fraction = if p.tasks > 0 {
-        (p.tasks_done as f64 / p.tasks as f64).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let filled = (fraction * BAR_WIDTH as f64).round() as usize;
-    let text = format!(
-        "[{}{}] {:>3.0}% · {}",
-        "#".repeat(filled),
-        " ".repeat(BAR_WIDTH - filled),
-        fraction * 100.0,
-        summary(p, elapsed)
-    );
-    let html = format!(
-        "<div style=\"font-size:var(--jp-ui-font-size1);color:var(--jp-ui-font-color1)\">\
-         <span style=\"display:inline-block;width:20em;height:0.7em;vertical-align:middle;\
-         background:var(--jp-layout-color3);border-radius:3px;overflow:hidden\">\
-         <span style=\"display:block;height:100%;width:{:.1}%;background:var(--jp-brand-color1)\"></span></span> \
-         {:.0}% · {}</div>",
-        fraction * 100.0,
-        fraction * 100.0,
-        html_escape::encode_text(&summary(p, elapsed))
-    );
-    let mut data = Map::new();
-    data.insert("text/plain".into(), json!(text));
-    data.insert("text/html".into(), json!(html));
-    data
 }
 
 #[cfg(test)]

@@ -1,17 +1,21 @@
-//! Turns one Arrow result set into one MIME bundle: an HTML table, a text table and the
-//! Arrow data itself. Both tables are built from the same [`Table`] of formatted cells.
+//! How results look in a notebook. One Arrow result set becomes one MIME bundle: an HTML
+//! table, a text table and the Arrow data itself, both tables built from the same [`Table`]
+//! of formatted cells; beside it, the look of a statement's progress and of an error.
+//! Render reads results as the neutral `data` types and knows nothing of Spark's protocol.
 
 pub mod arrow;
+pub mod error;
 pub mod html;
+pub mod progress;
 pub mod text;
 pub mod value;
 
 use std::time::Duration;
 
 use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
 use serde_json::{Map, Value, json};
 
+use crate::data::QueryResult;
 use value::Cell;
 
 pub const ARROW_MIME: &str = "application/vnd.apache.arrow.stream";
@@ -36,28 +40,26 @@ pub struct Table {
 }
 
 impl Table {
-    pub fn new(schema: &SchemaRef, batches: &[RecordBatch], more: bool) -> Table {
-        let columns = schema
+    pub fn new(result: &QueryResult) -> Table {
+        let columns = result
+            .schema
             .fields()
             .iter()
-            .map(|f| Column {
+            .zip(&result.types)
+            .map(|(f, t)| Column {
                 name: f.name().clone(),
-                type_name: f
-                    .metadata()
-                    .get(value::TYPE_NAME_KEY)
-                    .cloned()
-                    .unwrap_or_else(|| value::spark_type_name(f.data_type())),
+                type_name: t.to_string(),
                 numeric: value::is_numeric(f.data_type()),
             })
             .collect::<Vec<Column>>();
         let mut rows = Vec::new();
-        for b in batches {
+        for b in &result.batches {
             for r in 0..b.num_rows() {
                 rows.push(
                     b.columns()
                         .iter()
-                        .zip(&columns)
-                        .map(|(a, c)| value::cell(a, r, Some(&c.type_name)))
+                        .zip(&result.types)
+                        .map(|(a, t)| value::cell(a, r, t))
                         .collect(),
                 );
             }
@@ -65,7 +67,7 @@ impl Table {
         Table {
             columns,
             rows,
-            more,
+            more: result.more,
             size_cut: false,
         }
     }
@@ -94,9 +96,9 @@ impl Table {
 pub const MAX_OUTPUT_BYTES: usize = 5 << 20;
 
 /// The MIME bundle of one result set, within [`MAX_OUTPUT_BYTES`].
-pub fn result_bundle(schema: &SchemaRef, batches: &[RecordBatch], more: bool, elapsed: Duration) -> Map<String, Value> {
-    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    let bundle = bundle_of(schema, batches, more, false, elapsed);
+pub fn result_bundle(result: &QueryResult, elapsed: Duration) -> Map<String, Value> {
+    let rows = result.num_rows();
+    let bundle = bundle_of(result, false, elapsed);
     let size: usize = bundle.values().filter_map(Value::as_str).map(str::len).sum();
     if size <= MAX_OUTPUT_BYTES || rows <= 1 {
         return bundle;
@@ -105,22 +107,22 @@ pub fn result_bundle(schema: &SchemaRef, batches: &[RecordBatch], more: bool, el
     let keep = (rows as f64 * MAX_OUTPUT_BYTES as f64 / size as f64 * 0.9)
         .floor()
         .max(1.0) as usize;
-    bundle_of(schema, &first_rows(batches, keep), true, true, elapsed)
+    let cut = QueryResult {
+        schema: result.schema.clone(),
+        types: result.types.clone(),
+        batches: first_rows(&result.batches, keep),
+        more: true,
+    };
+    bundle_of(&cut, true, elapsed)
 }
 
-fn bundle_of(
-    schema: &SchemaRef,
-    batches: &[RecordBatch],
-    more: bool,
-    size_cut: bool,
-    elapsed: Duration,
-) -> Map<String, Value> {
-    let mut table = Table::new(schema, batches, more);
+fn bundle_of(result: &QueryResult, size_cut: bool, elapsed: Duration) -> Map<String, Value> {
+    let mut table = Table::new(result);
     table.size_cut = size_cut;
     let mut bundle = Map::new();
     bundle.insert("text/plain".into(), json!(text::render(&table)));
     bundle.insert("text/html".into(), json!(html::render(&table, elapsed)));
-    match arrow::render(schema, batches) {
+    match arrow::render(&result.schema, &result.batches) {
         Ok(data) => {
             bundle.insert(ARROW_MIME.into(), json!(data));
         }
@@ -169,7 +171,7 @@ mod tests {
         let big = "x".repeat(100_000);
         let column = StringArray::from(vec![big.as_str(); 100]);
         let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(column)]).unwrap();
-        let bundle = result_bundle(&schema, &[batch], false, Duration::ZERO);
+        let bundle = result_bundle(&QueryResult::new(schema, vec![batch], false), Duration::ZERO);
         let size: usize = bundle.values().filter_map(Value::as_str).map(str::len).sum();
         assert!(size <= MAX_OUTPUT_BYTES, "{size}");
         let text = bundle["text/plain"].as_str().unwrap();

@@ -8,9 +8,8 @@ use arrow_array::{Array, ArrayRef};
 use arrow_schema::{DataType, IntervalUnit, TimeUnit};
 use chrono::{DateTime, NaiveDate};
 
-/// The Arrow field metadata key under which the Spark layer puts a column's Spark SQL type
-/// name (`varchar(10)`, `interval hour`), which Arrow's own types cannot express.
-pub const TYPE_NAME_KEY: &str = "spark_type";
+use crate::data::SqlType;
+use crate::data::sql_type::{DAY_TIME_FIELDS, YEAR_MONTH_FIELDS};
 
 /// How one cell reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,39 +32,25 @@ pub fn is_numeric(t: &DataType) -> bool {
     t.is_numeric() || matches!(t, DataType::Duration(_) | DataType::Interval(_))
 }
 
-/// The value at `row`, as a top-level cell. `spark_type` is the column's Spark SQL type name
-/// when known; it decides how intervals are written.
-pub fn cell(array: &ArrayRef, row: usize, spark_type: Option<&str>) -> Cell {
+/// The value at `row`, as a top-level cell. `sql_type` is the column's Spark SQL type; it
+/// decides which fields an interval is written with.
+pub fn cell(array: &ArrayRef, row: usize, sql_type: &SqlType) -> Cell {
     if array.is_null(row) {
         return Cell::Null;
     }
     let mut out = String::new();
-    match (array.data_type(), spark_type.and_then(|t| t.strip_prefix("interval "))) {
-        (DataType::Duration(TimeUnit::Microsecond), Some(fields)) => {
+    match (array.data_type(), sql_type) {
+        (DataType::Duration(TimeUnit::Microsecond), SqlType::DayTimeInterval(fields)) => {
             let micros = array.as_primitive::<DurationMicrosecondType>().value(row);
-            let (start, end) = interval_fields(fields, &DAY_TIME);
-            write_day_time_fields(&mut out, micros, start, end);
+            write_day_time_fields(&mut out, micros, fields.start, fields.end);
         }
-        (DataType::Interval(IntervalUnit::YearMonth), Some(fields)) => {
+        (DataType::Interval(IntervalUnit::YearMonth), SqlType::YearMonthInterval(fields)) => {
             let months = array.as_primitive::<IntervalYearMonthType>().value(row);
-            let (start, end) = interval_fields(fields, &YEAR_MONTH);
-            write_year_month_fields(&mut out, months, start, end);
+            write_year_month_fields(&mut out, months, fields.start, fields.end);
         }
         _ => write_value(&mut out, array.as_ref(), row, false),
     }
     Cell::Text(out)
-}
-
-const DAY_TIME: [&str; 4] = ["day", "hour", "minute", "second"];
-const YEAR_MONTH: [&str; 2] = ["year", "month"];
-
-/// The first and last field of an interval type named like `hour to second`.
-fn interval_fields(name: &str, fields: &[&str]) -> (usize, usize) {
-    let index = |f: &str| fields.iter().position(|x| *x == f.trim());
-    match name.split_once(" to ") {
-        Some((a, b)) => (index(a).unwrap_or(0), index(b).unwrap_or(fields.len() - 1)),
-        None => index(name).map_or((0, fields.len() - 1), |i| (i, i)),
-    }
 }
 
 /// Writes the value at `row`. Inside arrays, maps and structs (`nested`) strings are quoted,
@@ -319,7 +304,7 @@ fn write_day_time_fields(out: &mut String, micros: i64, start: usize, end: usize
     if end == 3 && rest > 0 {
         text.push_str(&format!(".{}", format!("{rest:06}").trim_end_matches('0')));
     }
-    write_interval(out, &text, &DAY_TIME, start, end);
+    write_interval(out, &text, &DAY_TIME_FIELDS, start, end);
 }
 
 /// `INTERVAL 'text' FIELD` or `INTERVAL 'text' START TO END`, Spark's literal form.
@@ -345,53 +330,7 @@ fn write_year_month_fields(out: &mut String, months: i32, start: usize, end: usi
         (1, _) => format!("{sign}{m}"),
         _ => format!("{sign}{}-{}", m / 12, m % 12),
     };
-    write_interval(out, &text, &YEAR_MONTH, start, end);
-}
-
-/// The Spark SQL name of an Arrow type, for table headers.
-pub fn spark_type_name(t: &DataType) -> String {
-    match t {
-        DataType::Null => "void".into(),
-        DataType::Boolean => "boolean".into(),
-        DataType::Int8 => "tinyint".into(),
-        DataType::Int16 => "smallint".into(),
-        DataType::Int32 => "int".into(),
-        DataType::Int64 => "bigint".into(),
-        DataType::Float32 => "float".into(),
-        DataType::Float64 => "double".into(),
-        DataType::Decimal32(p, s) | DataType::Decimal64(p, s) => format!("decimal({p},{s})"),
-        DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => format!("decimal({p},{s})"),
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "string".into(),
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => {
-            "binary".into()
-        }
-        DataType::Date32 | DataType::Date64 => "date".into(),
-        DataType::Timestamp(_, Some(_)) => "timestamp".into(),
-        DataType::Timestamp(_, None) => "timestamp_ntz".into(),
-        DataType::Duration(_) => "interval day to second".into(),
-        DataType::Interval(IntervalUnit::YearMonth) => "interval year to month".into(),
-        DataType::Interval(_) => "interval".into(),
-        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
-            format!("array<{}>", spark_type_name(f.data_type()))
-        }
-        DataType::Struct(fields) => format!(
-            "struct<{}>",
-            fields
-                .iter()
-                .map(|f| format!("{}:{}", f.name(), spark_type_name(f.data_type())))
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-        DataType::Map(entries, _) => match entries.data_type() {
-            DataType::Struct(kv) if kv.len() == 2 => format!(
-                "map<{},{}>",
-                spark_type_name(kv[0].data_type()),
-                spark_type_name(kv[1].data_type())
-            ),
-            _ => "map".into(),
-        },
-        other => other.to_string().to_lowercase(),
-    }
+    write_interval(out, &text, &YEAR_MONTH_FIELDS, start, end);
 }
 
 #[cfg(test)]
@@ -401,14 +340,16 @@ mod tests {
     use arrow_array::*;
     use std::sync::Arc;
 
+    use crate::data::IntervalFields;
+
     fn one(array: impl Array + 'static) -> String {
-        cell(&(Arc::new(array) as ArrayRef), 0, None).text().to_string()
+        let array: ArrayRef = Arc::new(array);
+        let sql_type = SqlType::from_arrow(array.data_type());
+        cell(&array, 0, &sql_type).text().to_string()
     }
 
-    fn typed(array: impl Array + 'static, spark_type: &str) -> String {
-        cell(&(Arc::new(array) as ArrayRef), 0, Some(spark_type))
-            .text()
-            .to_string()
+    fn typed(array: impl Array + 'static, sql_type: SqlType) -> String {
+        cell(&(Arc::new(array) as ArrayRef), 0, &sql_type).text().to_string()
     }
 
     #[test]
@@ -429,8 +370,8 @@ mod tests {
     #[test]
     fn null_is_not_the_string_null() {
         let a: ArrayRef = Arc::new(StringArray::from(vec![None, Some("NULL")]));
-        assert_eq!(cell(&a, 0, None), Cell::Null);
-        assert_eq!(cell(&a, 1, None), Cell::Text("NULL".into()));
+        assert_eq!(cell(&a, 0, &SqlType::String), Cell::Null);
+        assert_eq!(cell(&a, 1, &SqlType::String), Cell::Text("NULL".into()));
         let mut b = ListBuilder::new(StringBuilder::new());
         b.values().append_value("NULL");
         b.values().append_null();
@@ -464,27 +405,26 @@ mod tests {
 
     #[test]
     fn intervals_use_the_fields_of_their_spark_type() {
+        let dt_t = |start, end| SqlType::DayTimeInterval(IntervalFields { start, end });
+        let ym_t = |start, end| SqlType::YearMonthInterval(IntervalFields { start, end });
         let d = |micros: i64| DurationMicrosecondArray::from(vec![micros]);
-        assert_eq!(typed(d(3 * 3_600_000_000), "interval hour"), "INTERVAL '03' HOUR");
-        assert_eq!(typed(d(26 * 3_600_000_000), "interval hour"), "INTERVAL '26' HOUR");
+        assert_eq!(typed(d(3 * 3_600_000_000), dt_t(1, 1)), "INTERVAL '03' HOUR");
+        assert_eq!(typed(d(26 * 3_600_000_000), dt_t(1, 1)), "INTERVAL '26' HOUR");
         assert_eq!(
-            typed(d(-90 * 60_000_000), "interval hour to minute"),
+            typed(d(-90 * 60_000_000), dt_t(1, 2)),
             "INTERVAL '-01:30' HOUR TO MINUTE"
         );
-        assert_eq!(typed(d(2 * 86_400_000_000), "interval day"), "INTERVAL '2' DAY");
+        assert_eq!(typed(d(2 * 86_400_000_000), dt_t(0, 0)), "INTERVAL '2' DAY");
         assert_eq!(
-            typed(d(93_784_500_000), "interval day to second"),
+            typed(d(93_784_500_000), dt_t(0, 3)),
             "INTERVAL '1 02:03:04.5' DAY TO SECOND"
         );
-        assert_eq!(
-            typed(d(61_250_000), "interval minute to second"),
-            "INTERVAL '01:01.25' MINUTE TO SECOND"
-        );
-        assert_eq!(typed(d(5_000_000), "interval second"), "INTERVAL '05' SECOND");
+        assert_eq!(typed(d(61_250_000), dt_t(2, 3)), "INTERVAL '01:01.25' MINUTE TO SECOND");
+        assert_eq!(typed(d(5_000_000), dt_t(3, 3)), "INTERVAL '05' SECOND");
         let ym = |m: i32| IntervalYearMonthArray::from(vec![m]);
-        assert_eq!(typed(ym(14), "interval year"), "INTERVAL '1' YEAR");
-        assert_eq!(typed(ym(14), "interval month"), "INTERVAL '14' MONTH");
-        assert_eq!(typed(ym(14), "interval year to month"), "INTERVAL '1-2' YEAR TO MONTH");
+        assert_eq!(typed(ym(14), ym_t(0, 0)), "INTERVAL '1' YEAR");
+        assert_eq!(typed(ym(14), ym_t(1, 1)), "INTERVAL '14' MONTH");
+        assert_eq!(typed(ym(14), ym_t(0, 1)), "INTERVAL '1-2' YEAR TO MONTH");
     }
 
     #[test]

@@ -14,50 +14,22 @@ use super::error::SparkError;
 use super::proto::{self, execute_plan_response::ResponseType, plan::OpType, relation::RelType};
 use super::session::SparkSession;
 use super::types;
+use crate::data::{Progress, QueryResult};
 
-/// How far a running statement has got, summed over its stages, from Spark's
-/// `execution_progress` reports.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Progress {
-    pub stages: usize,
-    pub stages_done: usize,
-    pub tasks: i64,
-    pub tasks_done: i64,
-    pub running_tasks: i64,
-    pub bytes_read: i64,
-}
-
-impl Progress {
-    fn from_report(report: &proto::execute_plan_response::ExecutionProgress) -> Progress {
-        Progress {
-            stages: report.stages.len(),
-            stages_done: report.stages.iter().filter(|s| s.done).count(),
-            tasks: report.stages.iter().map(|s| s.num_tasks).sum(),
-            tasks_done: report.stages.iter().map(|s| s.num_completed_tasks).sum(),
-            running_tasks: report.num_inflight_tasks,
-            bytes_read: report.stages.iter().map(|s| s.input_bytes_read).sum(),
-        }
+/// Sums Spark's `execution_progress` report over its stages.
+fn progress_of(report: &proto::execute_plan_response::ExecutionProgress) -> Progress {
+    Progress {
+        stages: report.stages.len(),
+        stages_done: report.stages.iter().filter(|s| s.done).count(),
+        tasks: report.stages.iter().map(|s| s.num_tasks).sum(),
+        tasks_done: report.stages.iter().map(|s| s.num_completed_tasks).sum(),
+        running_tasks: report.num_inflight_tasks,
+        bytes_read: report.stages.iter().map(|s| s.input_bytes_read).sum(),
     }
 }
 
 /// Receives progress reports while a statement runs.
 pub type OnProgress<'a> = &'a mut (dyn FnMut(&Progress) + Send);
-
-/// The first rows of one statement's result.
-#[derive(Debug)]
-pub struct QueryResult {
-    pub schema: SchemaRef,
-    /// At most `max_rows` rows.
-    pub batches: Vec<RecordBatch>,
-    /// True when the result had more rows than were kept.
-    pub more: bool,
-}
-
-impl QueryResult {
-    pub fn num_rows(&self) -> usize {
-        self.batches.iter().map(RecordBatch::num_rows).sum()
-    }
-}
 
 impl SparkSession {
     /// Runs `query` and keeps its first `max_rows` rows. `tag` marks the operations so they
@@ -139,7 +111,7 @@ impl SparkSession {
         })
         .await?;
 
-        let schema = types::annotate(
+        let (schema, types) = types::annotate(
             &schema.unwrap_or_else(|| Arc::new(Schema::empty())),
             spark_schema.as_ref(),
         );
@@ -149,7 +121,12 @@ impl SparkSession {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| SparkError::Protocol(format!("Arrow batches do not match their schema: {e}")))?;
         let (batches, more) = keep_first(batches, max_rows);
-        Ok(QueryResult { schema, batches, more })
+        Ok(QueryResult {
+            schema,
+            types,
+            batches,
+            more,
+        })
     }
 
     /// Sends one plan; progress reports go to `on_progress`, every other response of the
@@ -197,7 +174,7 @@ impl SparkSession {
                     }
                     let complete = matches!(response.response_type, Some(ResponseType::ResultComplete(_)));
                     match response.response_type {
-                        Some(ResponseType::ExecutionProgress(report)) => on_progress(&Progress::from_report(&report)),
+                        Some(ResponseType::ExecutionProgress(report)) => on_progress(&progress_of(&report)),
                         other => on_response(other, response.schema)?,
                     }
                     if complete {

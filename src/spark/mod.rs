@@ -11,6 +11,6 @@ pub mod types;
 pub mod url;
 
 pub use error::SparkError;
-pub use execute::{OnProgress, Progress, QueryResult};
+pub use execute::OnProgress;
 pub use open::{OpenError, open_session};
 pub use session::SparkSession;

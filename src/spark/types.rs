@@ -1,92 +1,140 @@
-//! Spark SQL type names from the Spark schema of a result. Arrow alone cannot say
-//! `varchar(10)` from `string`, or `interval hour` from `interval day to second`; the names
-//! travel to the renderer in each Arrow field's metadata (under [`TYPE_NAME_KEY`]), which also
-//! keeps them in the Arrow output for readers of the notebook.
+//! Spark SQL types from the Spark schema of a result. Arrow alone cannot say `varchar(10)`
+//! from `string`, or `interval hour` from `interval day to second`; Spark's schema can, and
+//! its types travel up with the result and, by name, in each Arrow field's metadata (under
+//! [`TYPE_NAME_KEY`]), which keeps them in the Arrow output for readers of the notebook.
 
 use std::sync::Arc;
 
 use arrow_schema::{Schema, SchemaRef};
 
 use super::proto::{self, data_type::Kind};
-pub use crate::render::value::TYPE_NAME_KEY;
+use crate::data::sql_type::{DAY_TIME_FIELDS, TYPE_NAME_KEY, YEAR_MONTH_FIELDS};
+use crate::data::{IntervalFields, SqlType};
 
-const DAY_TIME_FIELDS: [&str; 4] = ["day", "hour", "minute", "second"];
-const YEAR_MONTH_FIELDS: [&str; 2] = ["year", "month"];
-
-fn interval(fields: &[&str], start: Option<i32>, end: Option<i32>, default_start: i32, default_end: i32) -> String {
-    let name = |i: i32| fields.get(i as usize).copied().unwrap_or("?");
-    let (start, end) = (start.unwrap_or(default_start), end.unwrap_or(default_end));
-    if start == end {
-        format!("interval {}", name(start))
-    } else {
-        format!("interval {} to {}", name(start), name(end))
+/// An interval's fields, when the server's indices are ones Spark knows; otherwise the type
+/// is known only by its name.
+fn interval(
+    names: &[&str],
+    start: Option<i32>,
+    end: Option<i32>,
+    default: IntervalFields,
+    typed: fn(IntervalFields) -> SqlType,
+) -> SqlType {
+    let field = |i: Option<i32>, d: usize| i.map_or(Ok(d), |i| usize::try_from(i).map_err(|_| i));
+    let (start, end) = (field(start, default.start), field(end, default.end));
+    match (start, end) {
+        (Ok(start), Ok(end)) if start < names.len() && end < names.len() => typed(IntervalFields { start, end }),
+        _ => {
+            let name = |i: &Result<usize, i32>| i.as_ref().ok().and_then(|i| names.get(*i)).copied().unwrap_or("?");
+            SqlType::Named(if start == end {
+                format!("interval {}", name(&start))
+            } else {
+                format!("interval {} to {}", name(&start), name(&end))
+            })
+        }
     }
 }
 
-/// The SQL name Spark gives a type, such as `decimal(38,18)` or `array<string>`.
-pub fn sql_name(t: &proto::DataType) -> String {
-    let inner = |t: &Option<Box<proto::DataType>>| t.as_deref().map_or("?".into(), sql_name);
-    match &t.kind {
-        None => "?".into(),
-        Some(kind) => match kind {
-            Kind::Null(_) => "void".into(),
-            Kind::Binary(_) => "binary".into(),
-            Kind::Boolean(_) => "boolean".into(),
-            Kind::Byte(_) => "tinyint".into(),
-            Kind::Short(_) => "smallint".into(),
-            Kind::Integer(_) => "int".into(),
-            Kind::Long(_) => "bigint".into(),
-            Kind::Float(_) => "float".into(),
-            Kind::Double(_) => "double".into(),
-            Kind::Decimal(d) => format!("decimal({},{})", d.precision.unwrap_or(10), d.scale.unwrap_or(0)),
-            Kind::String(_) => "string".into(),
-            Kind::Char(c) => format!("char({})", c.length),
-            Kind::VarChar(v) => format!("varchar({})", v.length),
-            Kind::Date(_) => "date".into(),
-            Kind::Timestamp(_) => "timestamp".into(),
-            Kind::TimestampNtz(_) => "timestamp_ntz".into(),
-            Kind::CalendarInterval(_) => "interval".into(),
-            Kind::YearMonthInterval(i) => interval(&YEAR_MONTH_FIELDS, i.start_field, i.end_field, 0, 1),
-            Kind::DayTimeInterval(i) => interval(&DAY_TIME_FIELDS, i.start_field, i.end_field, 0, 3),
-            Kind::Array(a) => format!("array<{}>", inner(&a.element_type)),
-            Kind::Map(m) => format!("map<{},{}>", inner(&m.key_type), inner(&m.value_type)),
-            Kind::Struct(s) => format!(
-                "struct<{}>",
-                s.fields
-                    .iter()
-                    .map(|f| format!("{}:{}", f.name, f.data_type.as_ref().map_or("?".into(), sql_name)))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
-            Kind::Variant(_) => "variant".into(),
-            Kind::Udt(u) => u.sql_type.as_deref().map_or_else(|| u.r#type.clone(), sql_name),
-            Kind::Unparsed(u) => u.data_type_string.clone(),
+/// The Spark SQL type a Spark schema describes.
+pub fn sql_type(t: &proto::DataType) -> SqlType {
+    let inner = |t: &Option<Box<proto::DataType>>| Box::new(t.as_deref().map_or(SqlType::Named("?".into()), sql_type));
+    let Some(kind) = &t.kind else {
+        return SqlType::Named("?".into());
+    };
+    match kind {
+        Kind::Null(_) => SqlType::Void,
+        Kind::Binary(_) => SqlType::Binary,
+        Kind::Boolean(_) => SqlType::Boolean,
+        Kind::Byte(_) => SqlType::TinyInt,
+        Kind::Short(_) => SqlType::SmallInt,
+        Kind::Integer(_) => SqlType::Int,
+        Kind::Long(_) => SqlType::BigInt,
+        Kind::Float(_) => SqlType::Float,
+        Kind::Double(_) => SqlType::Double,
+        Kind::Decimal(d) => SqlType::Decimal {
+            precision: d.precision.unwrap_or(10),
+            scale: d.scale.unwrap_or(0),
         },
+        Kind::String(_) => SqlType::String,
+        Kind::Char(c) => SqlType::Char(c.length),
+        Kind::VarChar(v) => SqlType::VarChar(v.length),
+        Kind::Date(_) => SqlType::Date,
+        Kind::Timestamp(_) => SqlType::Timestamp,
+        Kind::TimestampNtz(_) => SqlType::TimestampNtz,
+        Kind::CalendarInterval(_) => SqlType::CalendarInterval,
+        Kind::YearMonthInterval(i) => interval(
+            &YEAR_MONTH_FIELDS,
+            i.start_field,
+            i.end_field,
+            IntervalFields { start: 0, end: 1 },
+            SqlType::YearMonthInterval,
+        ),
+        Kind::DayTimeInterval(i) => interval(
+            &DAY_TIME_FIELDS,
+            i.start_field,
+            i.end_field,
+            IntervalFields { start: 0, end: 3 },
+            SqlType::DayTimeInterval,
+        ),
+        Kind::Array(a) => SqlType::Array(inner(&a.element_type)),
+        Kind::Map(m) => SqlType::Map(inner(&m.key_type), inner(&m.value_type)),
+        Kind::Struct(s) => SqlType::Struct(
+            s.fields
+                .iter()
+                .map(|f| {
+                    let t = f.data_type.as_ref().map_or(SqlType::Named("?".into()), sql_type);
+                    (f.name.clone(), t)
+                })
+                .collect(),
+        ),
+        Kind::Variant(_) => SqlType::Variant,
+        Kind::Udt(u) => u
+            .sql_type
+            .as_deref()
+            .map_or_else(|| SqlType::Named(u.r#type.clone()), sql_type),
+        Kind::Unparsed(u) => SqlType::Named(u.data_type_string.clone()),
     }
 }
 
-/// `schema` with each top-level field's Spark SQL type name in its metadata, when the
-/// Spark schema (a struct) lines up with it field by field.
-pub fn annotate(schema: &SchemaRef, spark: Option<&proto::DataType>) -> SchemaRef {
+/// `schema` with each top-level field's Spark SQL type name in its metadata, when the Spark
+/// schema (a struct) lines up with it field by field, and the type of each column: Spark's
+/// where it says, otherwise read from Arrow.
+pub fn annotate(schema: &SchemaRef, spark: Option<&proto::DataType>) -> (SchemaRef, Vec<SqlType>) {
+    let from_arrow = || {
+        schema
+            .fields()
+            .iter()
+            .map(|f| SqlType::from_arrow(f.data_type()))
+            .collect()
+    };
     let Some(Kind::Struct(s)) = spark.and_then(|t| t.kind.as_ref()) else {
-        return schema.clone();
+        return (schema.clone(), from_arrow());
     };
     if s.fields.len() != schema.fields().len() {
-        return schema.clone();
+        return (schema.clone(), from_arrow());
     }
+    let mut types = Vec::with_capacity(s.fields.len());
     let fields: Vec<_> = schema
         .fields()
         .iter()
         .zip(&s.fields)
         .map(|(field, spark_field)| {
             let mut metadata = field.metadata().clone();
-            if let Some(t) = &spark_field.data_type {
-                metadata.insert(TYPE_NAME_KEY.to_string(), sql_name(t));
+            match &spark_field.data_type {
+                Some(t) => {
+                    let t = sql_type(t);
+                    metadata.insert(TYPE_NAME_KEY.to_string(), t.to_string());
+                    types.push(t);
+                }
+                None => types.push(SqlType::from_arrow(field.data_type())),
             }
             Arc::new(field.as_ref().clone().with_metadata(metadata))
         })
         .collect();
-    Arc::new(Schema::new(fields).with_metadata(schema.metadata().clone()))
+    (
+        Arc::new(Schema::new(fields).with_metadata(schema.metadata().clone())),
+        types,
+    )
 }
 
 #[cfg(test)]
@@ -98,10 +146,14 @@ mod tests {
         proto::DataType { kind: Some(kind) }
     }
 
+    fn name(t: &proto::DataType) -> String {
+        sql_type(t).to_string()
+    }
+
     #[test]
     fn names_follow_spark() {
         assert_eq!(
-            sql_name(&t(Kind::Decimal(Decimal {
+            name(&t(Kind::Decimal(Decimal {
                 scale: Some(18),
                 precision: Some(38),
                 ..Default::default()
@@ -109,14 +161,14 @@ mod tests {
             "decimal(38,18)"
         );
         assert_eq!(
-            sql_name(&t(Kind::VarChar(VarChar {
+            name(&t(Kind::VarChar(VarChar {
                 length: 10,
                 ..Default::default()
             }))),
             "varchar(10)"
         );
         assert_eq!(
-            sql_name(&t(Kind::Char(Char {
+            name(&t(Kind::Char(Char {
                 length: 3,
                 ..Default::default()
             }))),
@@ -129,13 +181,19 @@ mod tests {
                 ..Default::default()
             }))
         };
-        assert_eq!(sql_name(&dt(1, 1)), "interval hour");
-        assert_eq!(sql_name(&dt(0, 3)), "interval day to second");
+        assert_eq!(name(&dt(1, 1)), "interval hour");
+        assert_eq!(name(&dt(0, 3)), "interval day to second");
         let ym = t(Kind::YearMonthInterval(YearMonthInterval {
             start_field: Some(0),
             end_field: Some(1),
             ..Default::default()
         }));
-        assert_eq!(sql_name(&ym), "interval year to month");
+        assert_eq!(name(&ym), "interval year to month");
+        // Fields Spark does not have keep the name the server's indices give.
+        assert_eq!(name(&dt(1, 7)), "interval hour to ?");
+        assert_eq!(
+            sql_type(&dt(1, 2)),
+            SqlType::DayTimeInterval(IntervalFields { start: 1, end: 2 })
+        );
     }
 }

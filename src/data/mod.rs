@@ -1,0 +1,11 @@
+//! What the Spark layer hands up and the engine and render read: a result set, the Spark SQL
+//! type of each of its columns, and a running statement's progress. Neutral ground, so the
+//! Spark client knows nothing of rendering and rendering nothing of the Spark protocol.
+
+pub mod progress;
+pub mod result;
+pub mod sql_type;
+
+pub use progress::Progress;
+pub use result::QueryResult;
+pub use sql_type::{IntervalFields, SqlType};

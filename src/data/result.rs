@@ -1,0 +1,38 @@
+//! The first rows of one statement's result, with the Spark SQL type of each column.
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+
+use super::SqlType;
+
+#[derive(Debug, Clone)]
+pub struct QueryResult {
+    pub schema: SchemaRef,
+    /// The Spark SQL type of each column of `schema`, in order.
+    pub types: Vec<SqlType>,
+    /// At most the rows asked for.
+    pub batches: Vec<RecordBatch>,
+    /// True when the result had more rows than were kept.
+    pub more: bool,
+}
+
+impl QueryResult {
+    /// A result whose column types are read from its Arrow schema (when Spark did not say).
+    pub fn new(schema: SchemaRef, batches: Vec<RecordBatch>, more: bool) -> QueryResult {
+        let types = schema
+            .fields()
+            .iter()
+            .map(|f| SqlType::from_arrow(f.data_type()))
+            .collect();
+        QueryResult {
+            schema,
+            types,
+            batches,
+            more,
+        }
+    }
+
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
