@@ -10,3 +10,22 @@ pub mod engine;
 pub mod kernel;
 pub mod render;
 pub mod spark;
+
+use std::path::Path;
+
+use config::{Config, ConfigError};
+use engine::Engine;
+use engine::session::SparkConnector;
+
+/// Runs the kernel on a connection file: the Jupyter side driving the SQL engine, whose
+/// Spark session opens in the background from `config`. A configuration that could not be
+/// read does not stop the kernel: its cells report the problem.
+pub async fn run_kernel(
+    connection_file: &Path,
+    config: Result<Config, ConfigError>,
+) -> Result<(), kernel::KernelError> {
+    let connection = kernel::connect(connection_file).await?;
+    let engine = Engine::start(Box::new(SparkConnector::new(config)));
+    kernel::run(connection, engine).await;
+    Ok(())
+}

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use kbase_spark_sql_kernel::config::Config;
+use kbase_spark_sql_kernel::doctor;
 use kbase_spark_sql_kernel::kernel::install::{self, InstallOptions, Scope};
-use kbase_spark_sql_kernel::{doctor, kernel};
 
 #[derive(Parser)]
 #[command(
@@ -78,7 +78,7 @@ fn main() -> ExitCode {
             if let Err(e) = &config {
                 tracing::error!("{e}");
             }
-            match runtime().map(|rt| rt.block_on(kernel::run(&connection_file, config))) {
+            match runtime().map(|rt| rt.block_on(kbase_spark_sql_kernel::run_kernel(&connection_file, config))) {
                 Ok(Ok(())) => ExitCode::SUCCESS,
                 Ok(Err(e)) => fail(&e),
                 Err(e) => fail(&e),

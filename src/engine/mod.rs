@@ -3,24 +3,34 @@
 
 pub mod assist;
 pub mod caret;
+pub mod interpreter;
 pub mod progress;
 pub mod scan;
+pub mod session;
 pub mod slot;
+#[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
+mod tests;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::config::{Config, ConfigError};
 use crate::data::Progress;
 use crate::render;
 use crate::spark::{OpenError, SparkError};
+use assist::Completion;
+pub use interpreter::{CellError, Interpreter, Output, OutputSink};
 use progress::ProgressDisplay;
 pub use scan::{Completeness, Statement, completeness, split_statements};
+use session::Connector;
 use slot::SessionSlot;
 
 /// How long a cancelled statement may take to end on its own before the kernel stops waiting.
@@ -30,44 +40,6 @@ const CANCEL_GRACE: Duration = Duration::from_secs(3);
 const RECONNECT_WAIT: Duration = Duration::from_secs(30);
 const FIRST_PAUSE: Duration = Duration::from_millis(500);
 const MAX_PAUSE: Duration = Duration::from_secs(4);
-
-/// One output of a cell.
-#[derive(Debug)]
-pub enum Output {
-    /// The result of a statement before the last.
-    Display(Map<String, Value>),
-    /// The result of the cell's last statement.
-    Result(Map<String, Value>),
-    /// Something the user should know that is not a result (a warning about their token).
-    Notice(String),
-    /// Content kept under a display id: shown once, then updated in place (a long
-    /// statement's progress bar, then its result or its final line).
-    InPlace {
-        display_id: String,
-        data: Map<String, Value>,
-        update: bool,
-    },
-}
-
-/// A failed cell, in the shape of Jupyter's `error` output.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CellError {
-    pub ename: String,
-    pub evalue: String,
-    pub traceback: Vec<String>,
-}
-
-impl CellError {
-    /// An error whose traceback is its name, its message, then `context` lines.
-    fn new(ename: String, evalue: String, context: Vec<String>) -> CellError {
-        let traceback = render::error::traceback(&ename, &evalue, context);
-        CellError {
-            ename,
-            evalue,
-            traceback,
-        }
-    }
-}
 
 pub struct Engine {
     slot: SessionSlot,
@@ -79,10 +51,10 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Creates the engine and starts opening the Spark session in the background.
-    pub fn start(config: Result<Config, ConfigError>) -> Arc<Engine> {
+    /// Creates the engine and starts opening its session in the background.
+    pub fn start(connector: Box<dyn Connector>) -> Arc<Engine> {
         let engine = Arc::new(Engine {
-            slot: SessionSlot::new(config),
+            slot: SessionSlot::new(connector),
             interrupts: AtomicU64::new(0),
             cell_tag: Mutex::new(None),
             interrupted: Notify::new(),
@@ -97,7 +69,7 @@ impl Engine {
     }
 
     /// Runs every statement of `code` in order and stops at the first error.
-    pub async fn run_cell(&self, code: &str, mut emit: impl FnMut(Output) + Send) -> Result<(), CellError> {
+    pub async fn run_cell(&self, code: &str, emit: OutputSink<'_>) -> Result<(), CellError> {
         let statements = split_statements(code);
         if statements.is_empty() {
             return Ok(());
@@ -216,7 +188,7 @@ impl Engine {
 
     /// Cancels what is running: the cell's operations on the server (by its tag), and the
     /// kernel's wait for them.
-    pub fn interrupt(self: &Arc<Self>) {
+    pub fn interrupt(&self) {
         self.stop_waiting();
         let tag = self.cell_tag.lock().ok().and_then(|t| t.clone());
         if let (Some(session), Some(tag)) = (self.slot.current(), tag) {
@@ -229,7 +201,7 @@ impl Engine {
     }
 
     /// Stops running work and releases the Spark session on the server.
-    pub async fn shutdown(self: &Arc<Self>) {
+    pub async fn shutdown(&self) {
         self.stop_waiting();
         if let Some(session) = self.slot.take() {
             let release = async {
@@ -242,6 +214,32 @@ impl Engine {
                 Err(_) => tracing::warn!("releasing the Spark session timed out"),
             }
         }
+    }
+}
+
+impl Interpreter for Engine {
+    fn run_cell<'a>(&'a self, code: &'a str, sink: OutputSink<'a>) -> BoxFuture<'a, Result<(), CellError>> {
+        Engine::run_cell(self, code, sink).boxed()
+    }
+
+    fn complete<'a>(&'a self, code: &'a str, cursor: usize) -> BoxFuture<'a, Completion> {
+        Engine::complete(self, code, cursor).boxed()
+    }
+
+    fn inspect<'a>(&'a self, code: &'a str, cursor: usize) -> BoxFuture<'a, Option<Map<String, Value>>> {
+        Engine::inspect(self, code, cursor).boxed()
+    }
+
+    fn is_complete(&self, code: &str) -> Completeness {
+        completeness(code)
+    }
+
+    fn interrupt(&self) {
+        Engine::interrupt(self);
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Engine::shutdown(self).boxed()
     }
 }
 

@@ -1,17 +1,15 @@
 //! Holds the kernel's one Spark session. It is opened in the background as soon as the
 //! kernel starts, so Jupyter is never kept waiting; the first cell waits for it, and when
 //! opening failed each cell tries again, so a server that comes up later is picked up.
-//! A configuration that could not be read is kept too: each cell then says what is wrong
-//! with it, rather than the kernel dying before the user sees anything.
 
 use std::sync::{Arc, Mutex};
 
-use crate::config::{Config, ConfigError, DEFAULT_MAX_ROWS};
-use crate::spark::{OpenError, SparkSession, open_session};
+use super::session::{Connector, Session};
+use crate::spark::OpenError;
 
 pub struct SessionSlot {
-    config: Result<Config, ConfigError>,
-    current: Mutex<Option<Arc<SparkSession>>>,
+    connector: Box<dyn Connector>,
+    current: Mutex<Option<Arc<dyn Session>>>,
     /// What the user should be told about the session just opened (token warnings).
     notices: Mutex<Vec<String>>,
     /// Held while a session is being opened, so concurrent callers wait for that one.
@@ -19,9 +17,9 @@ pub struct SessionSlot {
 }
 
 impl SessionSlot {
-    pub fn new(config: Result<Config, ConfigError>) -> Self {
+    pub fn new(connector: Box<dyn Connector>) -> Self {
         SessionSlot {
-            config,
+            connector,
             current: Mutex::new(None),
             notices: Mutex::new(Vec::new()),
             opening: tokio::sync::Mutex::new(()),
@@ -29,16 +27,16 @@ impl SessionSlot {
     }
 
     pub fn max_rows(&self) -> usize {
-        self.config.as_ref().map_or(DEFAULT_MAX_ROWS, |c| c.max_rows)
+        self.connector.max_rows()
     }
 
     /// The open session, without waiting.
-    pub fn current(&self) -> Option<Arc<SparkSession>> {
+    pub fn current(&self) -> Option<Arc<dyn Session>> {
         self.current.lock().ok().and_then(|s| s.clone())
     }
 
     /// The open session, opening it first when there is none.
-    pub async fn get(&self) -> Result<Arc<SparkSession>, OpenError> {
+    pub async fn get(&self) -> Result<Arc<dyn Session>, OpenError> {
         if let Some(s) = self.current() {
             return Ok(s);
         }
@@ -46,14 +44,8 @@ impl SessionSlot {
         if let Some(s) = self.current() {
             return Ok(s);
         }
-        let config = self.config.as_ref().map_err(|e| OpenError::Config(e.clone()))?;
-        let opened = open_session(config).await?;
-        let session = Arc::new(opened.session);
-        tracing::info!(
-            target = session.target(),
-            session_id = session.session_id(),
-            "Spark session open"
-        );
+        let opened = self.connector.open().await?;
+        let session = opened.session;
         for w in &opened.warnings {
             tracing::warn!("{w}");
         }
@@ -69,7 +61,7 @@ impl SessionSlot {
     /// Opens a new session in place of `lost`, which the server no longer has (it restarted):
     /// a new channel, the token read and validated afresh, KBASE_SPARK_CONF applied again.
     /// The user is told once, with the next notices.
-    pub async fn renew(&self, lost: &Arc<SparkSession>) -> Result<Arc<SparkSession>, OpenError> {
+    pub async fn renew(&self, lost: &Arc<dyn Session>) -> Result<Arc<dyn Session>, OpenError> {
         {
             let _opening = self.opening.lock().await;
             if let Ok(mut current) = self.current.lock()
@@ -98,7 +90,7 @@ impl SessionSlot {
     }
 
     /// Removes the session, for release at shutdown.
-    pub fn take(&self) -> Option<Arc<SparkSession>> {
+    pub fn take(&self) -> Option<Arc<dyn Session>> {
         self.current.lock().ok().and_then(|mut s| s.take())
     }
 }

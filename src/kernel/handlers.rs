@@ -1,27 +1,12 @@
 //! What the kernel does with each request: busy/idle around every one, the execution
 //! counter and history, and replies in the shapes the Jupyter messaging spec (5.3) asks for.
-//! SQL work is handed to the engine; this file never sees Spark or Arrow.
+//! Cells go to the interpreter; this file never sees Spark or Arrow.
 
-use std::sync::{Arc, Mutex};
-
-use bytes::Bytes;
 use serde_json::{Value, json};
-use tokio::sync::mpsc::UnboundedSender;
 
-use super::history::History;
-use super::wire::{Message, PROTOCOL_VERSION, Signer};
-use crate::engine::{CellError, Completeness, Engine, Output};
-
-/// Shared state of a running kernel.
-pub struct Kernel {
-    pub session: String,
-    pub signer: Signer,
-    /// Frames for the iopub socket's sender task.
-    iopub: UnboundedSender<Vec<Bytes>>,
-    pub engine: Arc<Engine>,
-    history: Mutex<History>,
-    execution_count: Mutex<u64>,
-}
+use super::state::Kernel;
+use super::wire::{Message, PROTOCOL_VERSION};
+use crate::engine::{CellError, Completeness, Output};
 
 /// What the caller does after a request was handled.
 #[derive(Debug, PartialEq, Eq)]
@@ -34,32 +19,6 @@ pub enum After {
 }
 
 impl Kernel {
-    pub fn new(signer: Signer, iopub: UnboundedSender<Vec<Bytes>>, engine: Arc<Engine>) -> Kernel {
-        Kernel {
-            session: uuid::Uuid::new_v4().to_string(),
-            signer,
-            iopub,
-            engine,
-            history: Mutex::new(History::default()),
-            execution_count: Mutex::new(0),
-        }
-    }
-
-    /// Publishes a message on iopub; `parent` is the request it belongs to.
-    pub fn publish(&self, parent: Option<&Message>, msg_type: &str, content: Value) {
-        let mut msg = Message::new(&self.session, msg_type, content, parent);
-        msg.ids = vec![Bytes::from(msg_type.to_string())];
-        let _ = self.iopub.send(msg.encode(&self.signer));
-    }
-
-    fn status(&self, parent: Option<&Message>, state: &str) {
-        self.publish(parent, "status", json!({"execution_state": state}));
-    }
-
-    pub fn starting(&self) {
-        self.status(None, "starting");
-    }
-
     /// Handles one request; `send` delivers the reply on the request's own socket.
     pub async fn handle(&self, request: &Message, send: impl FnOnce(Message)) -> After {
         self.status(Some(request), "busy");
@@ -79,8 +38,7 @@ impl Kernel {
     /// Answers an execute request that arrived after a failed cell without running it.
     pub fn abort(&self, request: &Message, send: impl FnOnce(Message)) {
         self.status(Some(request), "busy");
-        let count = *self.execution_count.lock().unwrap_or_else(|p| p.into_inner());
-        let content = json!({"status": "aborted", "execution_count": count});
+        let content = json!({"status": "aborted", "execution_count": self.execution_count()});
         send(Message::new(&self.session, "execute_reply", content, Some(request)));
         self.status(Some(request), "idle");
     }
@@ -96,7 +54,7 @@ impl Kernel {
                 (reply("execute_reply", content), after)
             }
             "is_complete_request" => {
-                let content = match crate::engine::completeness(&text("code")) {
+                let content = match self.interpreter.is_complete(&text("code")) {
                     Completeness::Complete => json!({"status": "complete"}),
                     Completeness::Incomplete { depth } => {
                         json!({"status": "incomplete", "indent": "    ".repeat(depth.min(8))})
@@ -108,7 +66,7 @@ impl Kernel {
             "complete_request" => {
                 let code = text("code");
                 let cursor = cursor(c, &code);
-                let found = self.engine.complete(&code, cursor).await;
+                let found = self.interpreter.complete(&code, cursor).await;
                 let content = json!({
                     "status": "ok",
                     "matches": found.matches,
@@ -121,14 +79,14 @@ impl Kernel {
             "inspect_request" => {
                 let code = text("code");
                 let cursor = cursor(c, &code);
-                let content = match self.engine.inspect(&code, cursor).await {
+                let content = match self.interpreter.inspect(&code, cursor).await {
                     Some(data) => json!({"status": "ok", "found": true, "data": data, "metadata": {}}),
                     None => json!({"status": "ok", "found": false, "data": {}, "metadata": {}}),
                 };
                 (reply("inspect_reply", content), After::Continue)
             }
             "history_request" => {
-                let history = self.history.lock().unwrap_or_else(|p| p.into_inner()).answer(c);
+                let history = self.history(c);
                 (
                     reply("history_reply", json!({"status": "ok", "history": history})),
                     After::Continue,
@@ -139,7 +97,7 @@ impl Kernel {
                 After::Continue,
             ),
             "interrupt_request" => {
-                self.engine.interrupt();
+                self.interpreter.interrupt();
                 (reply("interrupt_reply", json!({"status": "ok"})), After::Continue)
             }
             "shutdown_request" => {
@@ -165,13 +123,10 @@ impl Kernel {
         let store_history = !silent && c.get("store_history").and_then(Value::as_bool).unwrap_or(true);
         let stop_on_error = c.get("stop_on_error").and_then(Value::as_bool).unwrap_or(true);
 
-        let count = {
-            let mut n = self.execution_count.lock().unwrap_or_else(|p| p.into_inner());
-            if store_history {
-                *n += 1;
-                self.history.lock().unwrap_or_else(|p| p.into_inner()).record(*n, &code);
-            }
-            *n
+        let count = if store_history {
+            self.record(&code)
+        } else {
+            self.execution_count()
         };
         if !silent {
             self.publish(
@@ -182,52 +137,47 @@ impl Kernel {
         }
 
         let mut result_text = None;
-        let outcome = self
-            .engine
-            .run_cell(&code, |output| {
-                if silent {
-                    return;
+        let mut sink = |output: Output| {
+            if silent {
+                return;
+            }
+            match output {
+                Output::Display(data) => {
+                    self.publish(
+                        Some(request),
+                        "display_data",
+                        json!({"data": data, "metadata": {}, "transient": {}}),
+                    );
                 }
-                match output {
-                    Output::Display(data) => {
-                        self.publish(
-                            Some(request),
-                            "display_data",
-                            json!({"data": data, "metadata": {}, "transient": {}}),
-                        );
-                    }
-                    Output::InPlace {
-                        display_id,
-                        data,
-                        update,
-                    } => {
-                        let kind = if update { "update_display_data" } else { "display_data" };
-                        let content = json!({"data": data, "metadata": {}, "transient": {"display_id": display_id}});
-                        self.publish(Some(request), kind, content);
-                    }
-                    Output::Notice(text) => {
-                        self.publish(
-                            Some(request),
-                            "stream",
-                            json!({"name": "stderr", "text": format!("{text}\n")}),
-                        );
-                    }
-                    Output::Result(data) => {
-                        result_text = data.get("text/plain").and_then(Value::as_str).map(str::to_string);
-                        self.publish(
-                            Some(request),
-                            "execute_result",
-                            json!({"execution_count": count, "data": data, "metadata": {}}),
-                        );
-                    }
+                Output::InPlace {
+                    display_id,
+                    data,
+                    update,
+                } => {
+                    let kind = if update { "update_display_data" } else { "display_data" };
+                    let content = json!({"data": data, "metadata": {}, "transient": {"display_id": display_id}});
+                    self.publish(Some(request), kind, content);
                 }
-            })
-            .await;
+                Output::Notice(text) => {
+                    self.publish(
+                        Some(request),
+                        "stream",
+                        json!({"name": "stderr", "text": format!("{text}\n")}),
+                    );
+                }
+                Output::Result(data) => {
+                    result_text = data.get("text/plain").and_then(Value::as_str).map(str::to_string);
+                    self.publish(
+                        Some(request),
+                        "execute_result",
+                        json!({"execution_count": count, "data": data, "metadata": {}}),
+                    );
+                }
+            }
+        };
+        let outcome = self.interpreter.run_cell(&code, &mut sink).await;
         if let (Some(text), true) = (result_text, store_history) {
-            self.history
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .set_output(count, text);
+            self.record_output(count, text);
         }
 
         match outcome {

@@ -1,0 +1,72 @@
+//! The seam between the kernel and the engine: what the kernel asks of a language
+//! interpreter (run a cell into an output sink, complete, inspect, tell whether code is
+//! complete, interrupt, shut down), as xeus asks it of its interpreters. The kernel drives
+//! any [`Interpreter`]; the SQL engine is the kernel's, and tests can bring their own.
+
+use futures::future::BoxFuture;
+use serde_json::{Map, Value};
+
+use super::assist::Completion;
+use super::scan::Completeness;
+use crate::render;
+
+/// One output of a cell.
+#[derive(Debug)]
+pub enum Output {
+    /// The result of a statement before the last.
+    Display(Map<String, Value>),
+    /// The result of the cell's last statement.
+    Result(Map<String, Value>),
+    /// Something the user should know that is not a result (a warning about their token).
+    Notice(String),
+    /// Content kept under a display id: shown once, then updated in place (a long
+    /// statement's progress bar, then its result or its final line).
+    InPlace {
+        display_id: String,
+        data: Map<String, Value>,
+        update: bool,
+    },
+}
+
+/// Receives a cell's outputs as they come.
+pub type OutputSink<'a> = &'a mut (dyn FnMut(Output) + Send);
+
+/// A failed cell, in the shape of Jupyter's `error` output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellError {
+    pub ename: String,
+    pub evalue: String,
+    pub traceback: Vec<String>,
+}
+
+impl CellError {
+    /// An error whose traceback is its name, its message, then `context` lines.
+    pub fn new(ename: String, evalue: String, context: Vec<String>) -> CellError {
+        let traceback = render::error::traceback(&ename, &evalue, context);
+        CellError {
+            ename,
+            evalue,
+            traceback,
+        }
+    }
+}
+
+pub trait Interpreter: Send + Sync {
+    /// Runs a cell, handing each output to `sink` as it comes.
+    fn run_cell<'a>(&'a self, code: &'a str, sink: OutputSink<'a>) -> BoxFuture<'a, Result<(), CellError>>;
+
+    /// Completions for the code at `cursor` (code points).
+    fn complete<'a>(&'a self, code: &'a str, cursor: usize) -> BoxFuture<'a, Completion>;
+
+    /// What to show of the name at `cursor` (code points), as a MIME bundle.
+    fn inspect<'a>(&'a self, code: &'a str, cursor: usize) -> BoxFuture<'a, Option<Map<String, Value>>>;
+
+    /// Whether `code` is ready to run, for consoles.
+    fn is_complete(&self, code: &str) -> Completeness;
+
+    /// Stops the running cell.
+    fn interrupt(&self);
+
+    /// Stops running work and lets go of what the interpreter holds outside the process.
+    fn shutdown(&self) -> BoxFuture<'_, ()>;
+}

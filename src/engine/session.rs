@@ -1,0 +1,107 @@
+//! What the engine needs of Spark, as two small traits: a [`Session`] runs SQL, cancels a
+//! cell's operations and is released; a [`Connector`] opens one. The kernel's are the Spark
+//! Connect session and the configuration's way to open it; tests put a scripted fake in
+//! their place, so the engine's retry, renew and interrupt logic runs without a server.
+
+use std::sync::Arc;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+
+use crate::config::{Config, ConfigError, DEFAULT_MAX_ROWS};
+use crate::data::QueryResult;
+use crate::spark::{OnProgress, OpenError, SparkError, SparkSession, open_session};
+
+pub trait Session: Send + Sync {
+    /// Runs `query` and keeps its first `max_rows` rows; `tag` marks its operations.
+    fn sql<'a>(
+        &'a self,
+        query: &'a str,
+        max_rows: usize,
+        tag: &'a str,
+        on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<QueryResult, SparkError>>;
+
+    /// Cancels the operations that carry `tag` (those of one cell).
+    fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>>;
+
+    /// Cancels every operation of the session.
+    fn interrupt_all(&self) -> BoxFuture<'_, Result<(), SparkError>>;
+
+    /// Frees the session on the server.
+    fn release(&self) -> BoxFuture<'_, Result<(), SparkError>>;
+}
+
+/// A session ready for cells, with what the user should be told about it (token warnings).
+pub struct Opened {
+    pub session: Arc<dyn Session>,
+    pub warnings: Vec<String>,
+}
+
+pub trait Connector: Send + Sync {
+    /// Opens a new session.
+    fn open(&self) -> BoxFuture<'_, Result<Opened, OpenError>>;
+
+    /// Rows shown per result.
+    fn max_rows(&self) -> usize;
+}
+
+impl Session for SparkSession {
+    fn sql<'a>(
+        &'a self,
+        query: &'a str,
+        max_rows: usize,
+        tag: &'a str,
+        on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
+        SparkSession::sql(self, query, max_rows, tag, on_progress).boxed()
+    }
+
+    fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>> {
+        SparkSession::interrupt_tag(self, tag).boxed()
+    }
+
+    fn interrupt_all(&self) -> BoxFuture<'_, Result<(), SparkError>> {
+        SparkSession::interrupt_all(self).boxed()
+    }
+
+    fn release(&self) -> BoxFuture<'_, Result<(), SparkError>> {
+        SparkSession::release(self).boxed()
+    }
+}
+
+/// Opens Spark Connect sessions from the kernel's configuration. A configuration that could
+/// not be read is kept: each cell then says what is wrong with it, rather than the kernel
+/// dying before the user sees anything.
+pub struct SparkConnector {
+    config: Result<Config, ConfigError>,
+}
+
+impl SparkConnector {
+    pub fn new(config: Result<Config, ConfigError>) -> SparkConnector {
+        SparkConnector { config }
+    }
+}
+
+impl Connector for SparkConnector {
+    fn open(&self) -> BoxFuture<'_, Result<Opened, OpenError>> {
+        async move {
+            let config = self.config.as_ref().map_err(|e| OpenError::Config(e.clone()))?;
+            let opened = open_session(config).await?;
+            tracing::info!(
+                target = opened.session.target(),
+                session_id = opened.session.session_id(),
+                "Spark session open"
+            );
+            Ok(Opened {
+                session: Arc::new(opened.session),
+                warnings: opened.warnings,
+            })
+        }
+        .boxed()
+    }
+
+    fn max_rows(&self) -> usize {
+        self.config.as_ref().map_or(DEFAULT_MAX_ROWS, |c| c.max_rows)
+    }
+}

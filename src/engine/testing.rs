@@ -1,0 +1,246 @@
+//! A scripted Spark session for tests: each statement takes the next step of a script
+//! (answer after a delay, report progress, fail as Spark would, or run until cancelled),
+//! and everything asked of the session is recorded. With tokio's paused clock the delays
+//! cost no real time, so the engine's and the kernel's timing logic is tested exactly.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arrow_array::{Int32Array, RecordBatch};
+use arrow_schema::{DataType, Field, Schema};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use tokio::sync::Notify;
+
+use super::session::{Connector, Opened, Session};
+use crate::data::{Progress, QueryResult};
+use crate::spark::{OnProgress, OpenError, SparkError};
+
+/// What one statement does.
+pub enum Step {
+    /// Answers after `after` with one int column `x` holding 0..rows.
+    Rows { after: Duration, rows: i32 },
+    /// Answers after `after` with no columns, as DDL does.
+    Done { after: Duration },
+    /// Fails after `after`.
+    Fail { after: Duration, error: fn() -> SparkError },
+    /// Reports progress at the given times (from the start), then takes the next step.
+    Progress {
+        reports: Vec<(Duration, Progress)>,
+        then: Box<Step>,
+    },
+    /// Runs until the cell's tag is interrupted, then ends as cancelled.
+    UntilCancelled,
+    /// Never ends, whatever is asked of the server.
+    Forever,
+}
+
+pub fn unavailable() -> SparkError {
+    SparkError::Unavailable {
+        target: "sc://fake:15002".into(),
+        detail: "connection refused".into(),
+    }
+}
+
+pub fn session_lost() -> SparkError {
+    server_error(
+        "INVALID_HANDLE.SESSION_NOT_FOUND",
+        "[INVALID_HANDLE.SESSION_NOT_FOUND] The handle is invalid.",
+    )
+}
+
+pub fn table_not_found() -> SparkError {
+    server_error(
+        "TABLE_OR_VIEW_NOT_FOUND",
+        "[TABLE_OR_VIEW_NOT_FOUND] The table or view `nope` cannot be found.",
+    )
+}
+
+fn server_error(class: &str, message: &str) -> SparkError {
+    SparkError::Server {
+        class: Some(class.into()),
+        sql_state: None,
+        message: message.into(),
+        error_id: None,
+        span: None,
+    }
+}
+
+pub fn rows(n: i32) -> QueryResult {
+    let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int32, false)]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int32Array::from_iter_values(0..n))]);
+    QueryResult::new(schema, batch.into_iter().collect(), false)
+}
+
+#[derive(Default)]
+pub struct FakeSession {
+    script: Mutex<VecDeque<Step>>,
+    /// The statements run, in order.
+    pub queries: Mutex<Vec<String>>,
+    /// The tags interrupted.
+    pub interrupted: Mutex<Vec<String>>,
+    pub interrupted_all: AtomicUsize,
+    pub released: AtomicUsize,
+    cancel: Notify,
+}
+
+impl FakeSession {
+    /// A session whose statements follow `steps`, then answer at once with no columns.
+    pub fn new(steps: Vec<Step>) -> Arc<FakeSession> {
+        Arc::new(FakeSession {
+            script: Mutex::new(steps.into()),
+            ..FakeSession::default()
+        })
+    }
+
+    pub fn queries(&self) -> Vec<String> {
+        self.queries.lock().map(|q| q.clone()).unwrap_or_default()
+    }
+
+    pub fn interrupted(&self) -> Vec<String> {
+        self.interrupted.lock().map(|q| q.clone()).unwrap_or_default()
+    }
+
+    fn next_step(&self) -> Step {
+        self.script
+            .lock()
+            .ok()
+            .and_then(|mut s| s.pop_front())
+            .unwrap_or(Step::Done { after: Duration::ZERO })
+    }
+
+    fn play<'a>(&'a self, step: Step, on_progress: OnProgress<'a>) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
+        async move {
+            match step {
+                Step::Rows { after, rows: n } => {
+                    tokio::time::sleep(after).await;
+                    Ok(rows(n))
+                }
+                Step::Done { after } => {
+                    tokio::time::sleep(after).await;
+                    Ok(QueryResult::new(Arc::new(Schema::empty()), Vec::new(), false))
+                }
+                Step::Fail { after, error } => {
+                    tokio::time::sleep(after).await;
+                    Err(error())
+                }
+                Step::Progress { reports, then } => {
+                    let start = tokio::time::Instant::now();
+                    for (at, report) in reports {
+                        tokio::time::sleep_until(start + at).await;
+                        on_progress(&report);
+                    }
+                    self.play(*then, on_progress).await
+                }
+                Step::UntilCancelled => {
+                    self.cancel.notified().await;
+                    Err(SparkError::Cancelled)
+                }
+                Step::Forever => std::future::pending().await,
+            }
+        }
+        .boxed()
+    }
+}
+
+impl Session for FakeSession {
+    fn sql<'a>(
+        &'a self,
+        query: &'a str,
+        _max_rows: usize,
+        _tag: &'a str,
+        on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
+        if let Ok(mut q) = self.queries.lock() {
+            q.push(query.to_string());
+        }
+        let step = self.next_step();
+        self.play(step, on_progress)
+    }
+
+    fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>> {
+        if let Ok(mut t) = self.interrupted.lock() {
+            t.push(tag.to_string());
+        }
+        self.cancel.notify_waiters();
+        async { Ok(()) }.boxed()
+    }
+
+    fn interrupt_all(&self) -> BoxFuture<'_, Result<(), SparkError>> {
+        self.interrupted_all.fetch_add(1, Ordering::SeqCst);
+        self.cancel.notify_waiters();
+        async { Ok(()) }.boxed()
+    }
+
+    fn release(&self) -> BoxFuture<'_, Result<(), SparkError>> {
+        self.released.fetch_add(1, Ordering::SeqCst);
+        async { Ok(()) }.boxed()
+    }
+}
+
+/// A session to hand out, or the error opening it fails with.
+type Opening = Result<Arc<FakeSession>, fn() -> OpenError>;
+
+/// Opens the sessions it was given, in order, each after `delay`; then fails as an
+/// unconfigured kernel does.
+pub struct FakeConnector {
+    sessions: Mutex<VecDeque<Opening>>,
+    delay: Duration,
+    warnings: Vec<String>,
+    pub opened: Arc<AtomicUsize>,
+}
+
+impl FakeConnector {
+    pub fn new(sessions: Vec<Arc<FakeSession>>) -> FakeConnector {
+        FakeConnector {
+            sessions: Mutex::new(sessions.into_iter().map(Ok).collect()),
+            delay: Duration::ZERO,
+            warnings: Vec::new(),
+            opened: Arc::default(),
+        }
+    }
+
+    pub fn failing(error: fn() -> OpenError) -> FakeConnector {
+        FakeConnector {
+            sessions: Mutex::new(VecDeque::from([Err(error)])),
+            ..FakeConnector::new(Vec::new())
+        }
+    }
+
+    pub fn with_delay(self, delay: Duration) -> FakeConnector {
+        FakeConnector { delay, ..self }
+    }
+
+    pub fn with_warnings(self, warnings: &[&str]) -> FakeConnector {
+        FakeConnector {
+            warnings: warnings.iter().map(|w| w.to_string()).collect(),
+            ..self
+        }
+    }
+}
+
+impl Connector for FakeConnector {
+    fn open(&self) -> BoxFuture<'_, Result<Opened, OpenError>> {
+        async move {
+            tokio::time::sleep(self.delay).await;
+            let next = self.sessions.lock().ok().and_then(|mut s| s.pop_front());
+            let session = match next {
+                Some(Ok(s)) => s,
+                Some(Err(error)) => return Err(error()),
+                None => return Err(OpenError::NotConfigured),
+            };
+            self.opened.fetch_add(1, Ordering::SeqCst);
+            Ok(Opened {
+                session,
+                warnings: self.warnings.clone(),
+            })
+        }
+        .boxed()
+    }
+
+    fn max_rows(&self) -> usize {
+        1000
+    }
+}

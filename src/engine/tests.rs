@@ -1,0 +1,393 @@
+//! The engine's logic on a scripted session, with tokio's clock paused: statements in
+//! order, retries while the server is away, a new session after a restart, interrupts at
+//! every stage of a cell, and progress giving way to results. No server, no real waiting.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::testing::{FakeConnector, FakeSession, Step, session_lost, table_not_found, unavailable};
+use super::{CellError, Engine, Output};
+use crate::data::Progress;
+use crate::render::ARROW_MIME;
+use crate::spark::OpenError;
+
+type Ran = (Vec<Output>, Result<(), CellError>);
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn engine(sessions: Vec<Arc<FakeSession>>) -> Arc<Engine> {
+    Engine::start(Box::new(FakeConnector::new(sessions)))
+}
+
+async fn run(engine: &Engine, code: &str) -> Ran {
+    let mut outputs = Vec::new();
+    let result = engine.run_cell(code, &mut |o| outputs.push(o)).await;
+    (outputs, result)
+}
+
+fn spawn_cell(engine: &Arc<Engine>, code: &'static str) -> JoinHandle<Ran> {
+    let engine = engine.clone();
+    tokio::spawn(async move { run(&engine, code).await })
+}
+
+fn ename(result: &Result<(), CellError>) -> &str {
+    result.as_ref().err().map_or("(no error)", |e| e.ename.as_str())
+}
+
+fn text(data: &serde_json::Map<String, serde_json::Value>) -> &str {
+    data.get("text/plain").and_then(|v| v.as_str()).unwrap_or("")
+}
+
+fn html(data: &serde_json::Map<String, serde_json::Value>) -> &str {
+    data.get("text/html").and_then(|v| v.as_str()).unwrap_or("")
+}
+
+fn report(tasks_done: i64) -> Progress {
+    Progress {
+        stages: 1,
+        tasks: 10,
+        tasks_done,
+        ..Progress::default()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn statements_run_in_order_and_the_last_is_the_cells_result() {
+    let session = FakeSession::new(vec![
+        Step::Rows { after: ms(10), rows: 2 },
+        Step::Done { after: ms(10) },
+        Step::Rows { after: ms(10), rows: 1 },
+    ]);
+    let engine = engine(vec![session.clone()]);
+    let (outputs, result) = run(&engine, "SELECT 1;\nCREATE VIEW v AS SELECT 1;\nSELECT 2").await;
+    assert_eq!(result, Ok(()));
+    assert_eq!(session.queries(), ["SELECT 1", "CREATE VIEW v AS SELECT 1", "SELECT 2"]);
+    let [Output::Display(first), Output::Display(done), Output::Result(last)] = &outputs[..] else {
+        panic!("{outputs:?}")
+    };
+    assert!(
+        first.contains_key(ARROW_MIME) && html(first).contains("2 rows · "),
+        "{first:?}"
+    );
+    assert_eq!(text(done), "OK");
+    assert!(html(last).contains("1 row · "), "{last:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_empty_cell_needs_no_session() {
+    let session = FakeSession::new(Vec::new());
+    let engine = engine(vec![session.clone()]);
+    let (outputs, result) = run(&engine, "  -- nothing\n").await;
+    assert_eq!(result, Ok(()));
+    assert!(outputs.is_empty());
+    assert!(session.queries().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unavailable_server_is_retried_with_doubling_pauses() {
+    let fail = || Step::Fail {
+        after: Duration::ZERO,
+        error: unavailable,
+    };
+    let session = FakeSession::new(vec![
+        fail(),
+        fail(),
+        fail(),
+        Step::Rows {
+            after: Duration::ZERO,
+            rows: 1,
+        },
+    ]);
+    let engine = engine(vec![session.clone()]);
+    let start = Instant::now();
+    let (outputs, result) = run(&engine, "SELECT 1").await;
+    assert_eq!(result, Ok(()));
+    assert_eq!(start.elapsed(), ms(500 + 1000 + 2000));
+    assert_eq!(session.queries().len(), 4);
+    assert!(matches!(&outputs[..], [Output::Result(_)]));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_end_once_the_reconnect_wait_is_spent() {
+    let steps = (0..20)
+        .map(|_| Step::Fail {
+            after: Duration::ZERO,
+            error: unavailable,
+        })
+        .collect();
+    let session = FakeSession::new(steps);
+    let engine = engine(vec![session.clone()]);
+    let start = Instant::now();
+    let (_, result) = run(&engine, "SELECT 1").await;
+    assert_eq!(ename(&result), "SparkConnectUnavailable");
+    // Pauses of 0.5, 1, 2, then 4 s until 30 s have been waited.
+    assert_eq!(start.elapsed(), ms(500 + 1000 + 2000 + 7 * 4000));
+    assert_eq!(session.queries().len(), 11);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lost_session_is_renewed_once_and_the_user_told() {
+    let lost = FakeSession::new(vec![
+        Step::Rows { after: ms(10), rows: 1 },
+        Step::Fail {
+            after: ms(10),
+            error: session_lost,
+        },
+    ]);
+    let fresh = FakeSession::new(vec![Step::Rows { after: ms(10), rows: 3 }]);
+    let connector = FakeConnector::new(vec![lost.clone(), fresh.clone()]);
+    let opened = connector.opened.clone();
+    let engine = Engine::start(Box::new(connector));
+    let (_, result) = run(&engine, "SELECT 1").await;
+    assert_eq!(result, Ok(()));
+    let (outputs, result) = run(&engine, "SELECT 3").await;
+    assert_eq!(result, Ok(()));
+    assert_eq!(opened.load(Ordering::SeqCst), 2);
+    assert_eq!(lost.queries(), ["SELECT 1", "SELECT 3"]);
+    assert_eq!(fresh.queries(), ["SELECT 3"]);
+    let [Output::Notice(notice), Output::Result(data)] = &outputs[..] else {
+        panic!("{outputs:?}")
+    };
+    assert!(notice.starts_with("The Spark Connect server restarted"), "{notice}");
+    assert!(html(data).contains("3 rows · "));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_session_lost_again_in_its_new_session_fails_the_cell() {
+    let lost = || Step::Fail {
+        after: Duration::ZERO,
+        error: session_lost,
+    };
+    let first = FakeSession::new(vec![lost()]);
+    let second = FakeSession::new(vec![lost()]);
+    let engine = engine(vec![first, second.clone()]);
+    let (_, result) = run(&engine, "SELECT 1").await;
+    assert_eq!(ename(&result), "INVALID_HANDLE.SESSION_NOT_FOUND");
+    assert_eq!(second.queries(), ["SELECT 1"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_session_that_cannot_open_says_why_in_every_cell() {
+    let engine = Engine::start(Box::new(FakeConnector::failing(|| OpenError::NotConfigured)));
+    let (_, result) = run(&engine, "SELECT 1").await;
+    assert_eq!(ename(&result), "KBaseTokenMissing");
+    let (_, result) = run(&engine, "SELECT 1").await;
+    assert_eq!(ename(&result), "KBaseTokenMissing");
+}
+
+#[tokio::test(start_paused = true)]
+async fn token_warnings_are_shown_once() {
+    let connector = FakeConnector::new(vec![FakeSession::new(Vec::new())]).with_warnings(&["Your token expires soon."]);
+    let engine = Engine::start(Box::new(connector));
+    let (outputs, _) = run(&engine, "SET x = 1").await;
+    assert!(matches!(&outputs[..], [Output::Notice(n), Output::Result(_)] if n == "Your token expires soon."));
+    let (outputs, _) = run(&engine, "SET x = 2").await;
+    assert!(matches!(&outputs[..], [Output::Result(_)]), "{outputs:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interrupt_while_the_session_opens_ends_the_cell_after_the_grace() {
+    let connector = FakeConnector::new(vec![FakeSession::new(Vec::new())]).with_delay(Duration::from_secs(60));
+    let engine = Engine::start(Box::new(connector));
+    let start = Instant::now();
+    let cell = spawn_cell(&engine, "SELECT 1");
+    tokio::time::sleep(ms(1000)).await;
+    engine.interrupt();
+    let (_, result) = cell.await.unwrap();
+    assert_eq!(ename(&result), "QueryCancelled");
+    assert_eq!(start.elapsed(), ms(1000 + 3000));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interrupt_cancels_the_running_statement_by_its_cells_tag() {
+    let session = FakeSession::new(vec![Step::UntilCancelled]);
+    let engine = engine(vec![session.clone()]);
+    let start = Instant::now();
+    let cell = spawn_cell(&engine, "SELECT count(*) FROM big");
+    tokio::time::sleep(ms(2000)).await;
+    engine.interrupt();
+    let (_, result) = cell.await.unwrap();
+    assert_eq!(ename(&result), "QueryCancelled");
+    assert_eq!(start.elapsed(), ms(2000));
+    let tags = session.interrupted();
+    assert!(
+        tags.len() == 1 && tags[0].starts_with("kbase-spark-sql-cell-"),
+        "{tags:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_ignores_the_interrupt_is_given_up_on_after_the_grace() {
+    let session = FakeSession::new(vec![Step::Forever]);
+    let engine = engine(vec![session]);
+    let start = Instant::now();
+    let cell = spawn_cell(&engine, "SELECT 1");
+    tokio::time::sleep(ms(2000)).await;
+    engine.interrupt();
+    let (_, result) = cell.await.unwrap();
+    assert_eq!(ename(&result), "QueryCancelled");
+    assert_eq!(start.elapsed(), ms(2000 + 3000));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interrupt_during_a_retry_pause_ends_the_cell_at_once() {
+    let session = FakeSession::new(vec![Step::Fail {
+        after: ms(100),
+        error: unavailable,
+    }]);
+    let engine = engine(vec![session.clone()]);
+    let start = Instant::now();
+    let cell = spawn_cell(&engine, "SELECT 1");
+    tokio::time::sleep(ms(300)).await;
+    engine.interrupt();
+    let (_, result) = cell.await.unwrap();
+    assert_eq!(ename(&result), "QueryCancelled");
+    assert_eq!(start.elapsed(), ms(300));
+    assert_eq!(session.queries().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interrupt_stops_the_cell_before_its_next_statement() {
+    // The first statement ends by itself within the grace; the second never starts.
+    let session = FakeSession::new(vec![Step::Rows {
+        after: ms(2000),
+        rows: 1,
+    }]);
+    let engine = engine(vec![session.clone()]);
+    let cell = spawn_cell(&engine, "SELECT 1; SELECT 2");
+    tokio::time::sleep(ms(1000)).await;
+    engine.interrupt();
+    let (outputs, result) = cell.await.unwrap();
+    assert_eq!(ename(&result), "QueryCancelled");
+    assert!(matches!(&outputs[..], [Output::Display(_)]), "{outputs:?}");
+    assert_eq!(session.queries(), ["SELECT 1"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cell_after_an_interrupt_runs_normally() {
+    let session = FakeSession::new(vec![Step::UntilCancelled, Step::Rows { after: ms(5), rows: 1 }]);
+    let engine = engine(vec![session]);
+    let cell = spawn_cell(&engine, "SELECT 1");
+    tokio::time::sleep(ms(100)).await;
+    engine.interrupt();
+    assert_eq!(ename(&cell.await.unwrap().1), "QueryCancelled");
+    let (outputs, result) = run(&engine, "SELECT 2").await;
+    assert_eq!(result, Ok(()));
+    assert!(matches!(&outputs[..], [Output::Result(_)]));
+}
+
+#[tokio::test(start_paused = true)]
+async fn progress_shows_after_a_second_and_an_earlier_result_takes_its_place() {
+    let session = FakeSession::new(vec![
+        Step::Progress {
+            reports: vec![(ms(500), report(1)), (ms(1500), report(4)), (ms(2500), report(9))],
+            then: Box::new(Step::Rows {
+                after: ms(500),
+                rows: 2,
+            }),
+        },
+        Step::Rows { after: ms(10), rows: 1 },
+    ]);
+    let engine = engine(vec![session]);
+    let (outputs, result) = run(&engine, "SELECT 1; SELECT 2").await;
+    assert_eq!(result, Ok(()));
+    let [
+        Output::InPlace {
+            display_id: shown,
+            data: bar,
+            update: false,
+        },
+        Output::InPlace {
+            display_id: updated,
+            data: later,
+            update: true,
+        },
+        Output::InPlace {
+            display_id: replaced,
+            data: first_result,
+            update: true,
+        },
+        Output::Result(_),
+    ] = &outputs[..]
+    else {
+        panic!("{outputs:?}")
+    };
+    assert_eq!((shown, shown), (updated, replaced));
+    assert!(text(bar).contains("tasks 4/10"), "{}", text(bar));
+    assert!(text(later).contains("tasks 9/10"), "{}", text(later));
+    assert!(first_result.contains_key(ARROW_MIME) && html(first_result).contains("2 rows · "));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_last_statement_keeps_its_result_below_the_finished_line() {
+    let session = FakeSession::new(vec![Step::Progress {
+        reports: vec![(ms(1500), report(5))],
+        then: Box::new(Step::Rows {
+            after: ms(500),
+            rows: 1,
+        }),
+    }]);
+    let engine = engine(vec![session]);
+    let (outputs, _) = run(&engine, "SELECT 1").await;
+    let [
+        Output::InPlace { update: false, .. },
+        Output::InPlace {
+            data: line,
+            update: true,
+            ..
+        },
+        Output::Result(_),
+    ] = &outputs[..]
+    else {
+        panic!("{outputs:?}")
+    };
+    assert_eq!(text(line), "finished after 2.0 s");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_statement_stops_the_cell_and_its_progress_says_so() {
+    let session = FakeSession::new(vec![
+        Step::Rows { after: ms(10), rows: 1 },
+        Step::Progress {
+            reports: vec![(ms(1200), report(2))],
+            then: Box::new(Step::Fail {
+                after: ms(300),
+                error: table_not_found,
+            }),
+        },
+    ]);
+    let engine = engine(vec![session.clone()]);
+    let (outputs, result) = run(&engine, "SELECT 1;\nSELECT * FROM nope;\nSELECT 3").await;
+    let [
+        Output::Display(_),
+        Output::InPlace { update: false, .. },
+        Output::InPlace { data: line, .. },
+    ] = &outputs[..]
+    else {
+        panic!("{outputs:?}")
+    };
+    assert_eq!(text(line), "stopped after 1.5 s");
+    let error = result.unwrap_err();
+    assert_eq!(error.ename, "TABLE_OR_VIEW_NOT_FOUND");
+    assert_eq!(
+        error.traceback.last().map(String::as_str),
+        Some("(in statement 2 of 3, starting on line 2 of the cell)")
+    );
+    assert_eq!(session.queries().len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_cancels_everything_and_releases_the_session() {
+    let session = FakeSession::new(Vec::new());
+    let engine = engine(vec![session.clone()]);
+    run(&engine, "SELECT 1").await.1.unwrap();
+    engine.shutdown().await;
+    assert_eq!(session.interrupted_all.load(Ordering::SeqCst), 1);
+    assert_eq!(session.released.load(Ordering::SeqCst), 1);
+}

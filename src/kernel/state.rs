@@ -1,0 +1,73 @@
+//! The state of a running kernel: its session id, the interpreter it drives, the execution
+//! counter and the input history, and the iopub channel every client listens to.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::history::History;
+use super::wire::Message;
+use crate::engine::Interpreter;
+
+pub struct Kernel {
+    /// The kernel's own session id, in the header of every message it sends.
+    pub session: String,
+    pub interpreter: Arc<dyn Interpreter>,
+    iopub: UnboundedSender<Message>,
+    history: Mutex<History>,
+    execution_count: Mutex<u64>,
+}
+
+/// A lock that a panicking holder cannot make unusable: the data stays consistent because
+/// every critical section here is a single assignment or push.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Kernel {
+    pub fn new(iopub: UnboundedSender<Message>, interpreter: Arc<dyn Interpreter>) -> Kernel {
+        Kernel {
+            session: uuid::Uuid::new_v4().to_string(),
+            interpreter,
+            iopub,
+            history: Mutex::new(History::default()),
+            execution_count: Mutex::new(0),
+        }
+    }
+
+    /// Publishes a message on iopub; `parent` is the request it belongs to.
+    pub fn publish(&self, parent: Option<&Message>, msg_type: &str, content: Value) {
+        let mut msg = Message::new(&self.session, msg_type, content, parent);
+        msg.ids = vec![Bytes::from(msg_type.to_string())];
+        let _ = self.iopub.send(msg);
+    }
+
+    pub fn status(&self, parent: Option<&Message>, state: &str) {
+        self.publish(parent, "status", json!({"execution_state": state}));
+    }
+
+    /// The execution count of the last cell that counted.
+    pub fn execution_count(&self) -> u64 {
+        *lock(&self.execution_count)
+    }
+
+    /// Counts a cell and records its code in the history; its execution count.
+    pub fn record(&self, code: &str) -> u64 {
+        let mut n = lock(&self.execution_count);
+        *n += 1;
+        lock(&self.history).record(*n, code);
+        *n
+    }
+
+    /// Keeps the text of a cell's result with its history entry.
+    pub fn record_output(&self, count: u64, text: String) {
+        lock(&self.history).set_output(count, text);
+    }
+
+    /// Answers a `history_request`'s content with the reply's `history` list.
+    pub fn history(&self, request: &Value) -> Vec<Value> {
+        lock(&self.history).answer(request)
+    }
+}
