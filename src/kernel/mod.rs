@@ -6,6 +6,7 @@ pub mod connection;
 pub mod handlers;
 pub mod history;
 pub mod install;
+pub mod replies;
 pub mod serve;
 pub mod sockets;
 pub mod state;

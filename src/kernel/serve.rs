@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 
+use jupyter_protocol::ExecutionState;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 use super::connection::Connection;
@@ -25,7 +26,7 @@ pub async fn serve(connection: Connection, interpreter: Arc<dyn Interpreter>, sh
         iopub,
     } = connection;
     let kernel = Arc::new(Kernel::new(iopub, interpreter));
-    kernel.status(None, "starting");
+    kernel.status(None, ExecutionState::Starting);
 
     let (stop_tx, mut stop_rx) = mpsc::unbounded_channel::<()>();
     tokio::spawn(serve_shell(kernel.clone(), shell, shell_replies, stop_tx.clone()));

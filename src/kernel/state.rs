@@ -4,10 +4,12 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
-use serde_json::{Value, json};
+use jupyter_protocol::ExecutionState;
+use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::history::History;
+use super::replies;
 use super::wire::Message;
 use crate::engine::Interpreter;
 
@@ -44,8 +46,8 @@ impl Kernel {
         let _ = self.iopub.send(msg);
     }
 
-    pub fn status(&self, parent: Option<&Message>, state: &str) {
-        self.publish(parent, "status", json!({"execution_state": state}));
+    pub fn status(&self, parent: Option<&Message>, state: ExecutionState) {
+        self.publish(parent, "status", replies::status(state));
     }
 
     /// The execution count of the last cell that counted.

@@ -1,0 +1,287 @@
+//! The content of every message the kernel sends. Typed with `jupyter-protocol`'s message
+//! types where they serialize exactly as this kernel always has (the tests below hold them
+//! to it); plain JSON where the typed form would add or change a field on the wire, each
+//! saying which.
+
+use std::collections::HashMap;
+
+use jupyter_protocol::{
+    CommInfoReply, CompleteReply, DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecutionCount, ExecutionState,
+    InspectReply, InterruptReply, Media, MediaType, ReplyStatus, ShutdownReply, Status, StreamContent, Transient,
+    UpdateDisplayData,
+};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::wire::PROTOCOL_VERSION;
+use crate::engine::assist::Completion;
+use crate::engine::{CellError, Completeness, Output};
+
+/// Message content as JSON. Serializing these types cannot fail (string keys, no custom
+/// serializers that reject values); should it ever, the message goes out empty and logged.
+fn content(typed: &impl Serialize) -> Value {
+    serde_json::to_value(typed).unwrap_or_else(|e| {
+        tracing::error!("a message content could not be serialized: {e}");
+        json!({})
+    })
+}
+
+fn count(n: u64) -> ExecutionCount {
+    ExecutionCount::new(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// A MIME bundle as `jupyter-protocol` holds one; every value goes out as it came.
+fn media(data: Map<String, Value>) -> Media {
+    Media::new(
+        data.into_iter()
+            .map(|(mime, value)| match (mime.as_str(), value) {
+                ("text/plain", Value::String(text)) => MediaType::Plain(text),
+                ("text/html", Value::String(html)) => MediaType::Html(html),
+                (_, value) => MediaType::Other((mime, value)),
+            })
+            .collect(),
+    )
+}
+
+pub fn status(state: ExecutionState) -> Value {
+    content(&Status { execution_state: state })
+}
+
+/// JSON: the typed `KernelInfoReply` always adds `"debugger": false`.
+pub fn kernel_info() -> Value {
+    json!({
+        "status": "ok",
+        "protocol_version": PROTOCOL_VERSION,
+        "implementation": "kbase-spark-sql",
+        "implementation_version": env!("CARGO_PKG_VERSION"),
+        "language_info": {
+            "name": "sql",
+            "version": "Spark SQL 4.0",
+            "mimetype": "text/x-sql",
+            "file_extension": ".sql",
+            "codemirror_mode": "sql",
+            "pygments_lexer": "sql",
+        },
+        "banner": format!(
+            "KBase Spark SQL {}: every cell runs as Spark SQL on your Spark Connect server.",
+            env!("CARGO_PKG_VERSION")
+        ),
+        "help_links": [
+            {"text": "Spark SQL reference", "url": "https://spark.apache.org/docs/4.0.1/sql-ref.html"},
+            {"text": "Spark SQL functions", "url": "https://spark.apache.org/docs/4.0.1/api/sql/index.html"},
+            {"text": "KBase", "url": "https://www.kbase.us/"},
+        ],
+    })
+}
+
+pub fn execute_ok(n: u64) -> Value {
+    content(&ExecuteReply {
+        status: ReplyStatus::Ok,
+        execution_count: count(n),
+        payload: Vec::new(),
+        user_expressions: Some(HashMap::new()),
+        error: None,
+    })
+}
+
+/// JSON: the typed `ExecuteReply` always adds `payload` and `user_expressions`.
+pub fn execute_error(n: u64, e: &CellError) -> Value {
+    json!({
+        "status": "error", "execution_count": n,
+        "ename": e.ename, "evalue": e.evalue, "traceback": e.traceback,
+    })
+}
+
+/// JSON: the typed `ExecuteReply` always adds `payload` and `user_expressions`.
+pub fn execute_aborted(n: u64) -> Value {
+    json!({"status": "aborted", "execution_count": n})
+}
+
+pub fn execute_input(code: &str, n: u64) -> Value {
+    content(&ExecuteInput {
+        code: code.to_string(),
+        execution_count: count(n),
+    })
+}
+
+/// The iopub message type and content of a cell's output; `n` is the cell's count.
+pub fn output(output: Output, n: u64) -> (&'static str, Value) {
+    match output {
+        Output::Display(data) => (
+            "display_data",
+            content(&DisplayData {
+                data: media(data),
+                metadata: Map::new(),
+                transient: Some(Transient { display_id: None }),
+            }),
+        ),
+        Output::InPlace {
+            display_id,
+            data,
+            update: false,
+        } => (
+            "display_data",
+            content(&DisplayData {
+                data: media(data),
+                metadata: Map::new(),
+                transient: Some(Transient {
+                    display_id: Some(display_id),
+                }),
+            }),
+        ),
+        Output::InPlace {
+            display_id,
+            data,
+            update: true,
+        } => (
+            "update_display_data",
+            content(&UpdateDisplayData {
+                data: media(data),
+                metadata: Map::new(),
+                transient: Transient {
+                    display_id: Some(display_id),
+                },
+            }),
+        ),
+        Output::Notice(text) => ("stream", content(&StreamContent::stderr(&format!("{text}\n")))),
+        // JSON: the typed `ExecuteResult` sends `"transient": null`.
+        Output::Result(data) => (
+            "execute_result",
+            json!({"execution_count": n, "data": data, "metadata": {}}),
+        ),
+    }
+}
+
+pub fn error(e: &CellError) -> Value {
+    content(&ErrorOutput {
+        ename: e.ename.clone(),
+        evalue: e.evalue.clone(),
+        traceback: e.traceback.clone(),
+    })
+}
+
+/// JSON: the typed `IsCompleteReply` always adds `indent`, which the spec keeps to
+/// incomplete code.
+pub fn is_complete(completeness: Completeness) -> Value {
+    match completeness {
+        Completeness::Complete => json!({"status": "complete"}),
+        Completeness::Incomplete { depth } => {
+            json!({"status": "incomplete", "indent": "    ".repeat(depth.min(8))})
+        }
+        Completeness::Invalid => json!({"status": "invalid"}),
+    }
+}
+
+pub fn complete(found: Completion) -> Value {
+    content(&CompleteReply {
+        matches: found.matches,
+        cursor_start: found.start,
+        cursor_end: found.end,
+        metadata: Map::new(),
+        status: ReplyStatus::Ok,
+        error: None,
+    })
+}
+
+pub fn inspect(found: Option<Map<String, Value>>) -> Value {
+    content(&InspectReply {
+        found: found.is_some(),
+        data: media(found.unwrap_or_default()),
+        metadata: Map::new(),
+        status: ReplyStatus::Ok,
+        error: None,
+    })
+}
+
+/// JSON: the typed `HistoryEntry` needs an output for every entry with outputs, and a cell
+/// without a result has none (`null`).
+pub fn history(entries: Vec<Value>) -> Value {
+    json!({"status": "ok", "history": entries})
+}
+
+pub fn comm_info() -> Value {
+    content(&CommInfoReply::default())
+}
+
+pub fn interrupt() -> Value {
+    content(&InterruptReply::new())
+}
+
+pub fn shutdown(restart: bool) -> Value {
+    content(&ShutdownReply {
+        restart,
+        status: ReplyStatus::Ok,
+        error: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundle() -> Map<String, Value> {
+        let mut data = Map::new();
+        data.insert("text/plain".into(), json!("OK"));
+        data.insert("text/html".into(), json!("<div>OK</div>"));
+        data.insert("application/vnd.apache.arrow.stream".into(), json!("QUJD"));
+        data
+    }
+
+    #[test]
+    fn typed_contents_are_what_the_kernel_always_sent() {
+        assert_eq!(status(ExecutionState::Busy), json!({"execution_state": "busy"}));
+        assert_eq!(
+            execute_ok(3),
+            json!({"status": "ok", "execution_count": 3, "payload": [], "user_expressions": {}})
+        );
+        assert_eq!(
+            execute_input("SELECT 1", 2),
+            json!({"code": "SELECT 1", "execution_count": 2})
+        );
+        assert_eq!(
+            output(Output::Display(bundle()), 1),
+            (
+                "display_data",
+                json!({"data": bundle(), "metadata": {}, "transient": {}})
+            )
+        );
+        let in_place = |update| Output::InPlace {
+            display_id: "d".into(),
+            data: bundle(),
+            update,
+        };
+        let expected = json!({"data": bundle(), "metadata": {}, "transient": {"display_id": "d"}});
+        assert_eq!(output(in_place(false), 1), ("display_data", expected.clone()));
+        assert_eq!(output(in_place(true), 1), ("update_display_data", expected));
+        assert_eq!(
+            output(Output::Notice("careful".into()), 1),
+            ("stream", json!({"name": "stderr", "text": "careful\n"}))
+        );
+        let e = CellError {
+            ename: "E".into(),
+            evalue: "v".into(),
+            traceback: vec!["t".into()],
+        };
+        assert_eq!(error(&e), json!({"ename": "E", "evalue": "v", "traceback": ["t"]}));
+        let found = Completion {
+            matches: vec!["select".into()],
+            start: 0,
+            end: 3,
+        };
+        assert_eq!(
+            complete(found),
+            json!({"status": "ok", "matches": ["select"], "cursor_start": 0, "cursor_end": 3, "metadata": {}})
+        );
+        assert_eq!(
+            inspect(Some(bundle())),
+            json!({"status": "ok", "found": true, "data": bundle(), "metadata": {}})
+        );
+        assert_eq!(
+            inspect(None),
+            json!({"status": "ok", "found": false, "data": {}, "metadata": {}})
+        );
+        assert_eq!(comm_info(), json!({"status": "ok", "comms": {}}));
+        assert_eq!(interrupt(), json!({"status": "ok"}));
+        assert_eq!(shutdown(true), json!({"status": "ok", "restart": true}));
+    }
+}
