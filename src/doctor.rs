@@ -1,13 +1,13 @@
-//! The `doctor` subcommand: checks, step by step, everything the kernel needs to run a cell,
-//! printing each step and stopping at the first failure with the message a cell would show.
+//! The `doctor` subcommand: walks the very steps the kernel takes to open its Spark
+//! session, printing each and stopping at the first failure with the message a cell would
+//! show, then runs one `SELECT 1`.
 
 use std::io::Write;
 use std::time::Instant;
 
 use crate::auth;
 use crate::config::Config;
-use crate::spark::open::{check_token, local_user, resolve_target};
-use crate::spark::{OpenError, SparkSession};
+use crate::spark::open::{Found, Step, StepFailed, open_session_reporting};
 
 struct Report<'a, W: Write> {
     out: &'a mut W,
@@ -23,10 +23,56 @@ impl<W: Write> Report<'_, W> {
     fn warn(&mut self, text: &str) {
         let _ = writeln!(self.out, "[warn] {text}");
     }
+
+    /// Reports what a step of opening the session found.
+    fn found(&mut self, found: Found<'_>) {
+        match found {
+            Found::Token(Some(info)) => {
+                let expires = info
+                    .expires
+                    .map_or("never".into(), |e| e.format("%Y-%m-%d %H:%M UTC").to_string());
+                let mfa = info.mfa.as_deref().unwrap_or("not reported");
+                self.step(
+                    true,
+                    Step::Token.label(),
+                    &format!("valid for user {}, expires {expires}, MFA {mfa}", info.user),
+                );
+                for w in auth::warnings(info, chrono::Utc::now()) {
+                    self.warn(&w);
+                }
+            }
+            Found::Token(None) => {
+                self.step(
+                    true,
+                    Step::Token.label(),
+                    "none set; connecting without KBase authentication",
+                );
+            }
+            Found::Url(url) => {
+                self.step(true, Step::Url.label(), &url.to_string());
+            }
+            // Nothing is sent yet; the next step proves the connection.
+            Found::Client => {}
+            Found::Version(v) => {
+                self.step(true, Step::Reachable.label(), &format!("Spark {v}"));
+            }
+            Found::Settings(settings) if settings.is_empty() => {
+                self.step(true, Step::Settings.label(), "KBASE_SPARK_CONF not set");
+            }
+            Found::Settings(settings) => {
+                let keys: Vec<&str> = settings.keys().map(String::as_str).collect();
+                self.step(
+                    true,
+                    Step::Settings.label(),
+                    &format!("KBASE_SPARK_CONF applied: {}", keys.join(", ")),
+                );
+            }
+        }
+    }
 }
 
 /// Runs the checks, writing a line per step to `out`. True when all pass.
-pub async fn run(out: &mut impl Write) -> bool {
+pub async fn run(out: &mut (impl Write + Send)) -> bool {
     let mut r = Report { out };
     let config = match Config::from_env() {
         Ok(c) => c,
@@ -34,43 +80,11 @@ pub async fn run(out: &mut impl Write) -> bool {
     };
     r.step(true, "configuration", "read");
 
-    let token = match check_token(&config).await {
-        Ok(t) => t,
-        Err(e) => return r.step(false, "KBase token", &e.to_string()),
+    let opened = match open_session_reporting(&config, &mut |found| r.found(found)).await {
+        Ok(opened) => opened,
+        Err(StepFailed { step, error }) => return r.step(false, step.label(), &error.to_string()),
     };
-    match &token {
-        Some(info) => {
-            let expires = info
-                .expires
-                .map_or("never".into(), |e| e.format("%Y-%m-%d %H:%M UTC").to_string());
-            let mfa = info.mfa.as_deref().unwrap_or("not reported");
-            r.step(
-                true,
-                "KBase token",
-                &format!("valid for user {}, expires {expires}, MFA {mfa}", info.user),
-            );
-            for w in auth::warnings(info, chrono::Utc::now()) {
-                r.warn(&w);
-            }
-        }
-        None => {
-            r.step(true, "KBase token", "none set; connecting without KBase authentication");
-        }
-    }
-
-    let (url, tokens) = match resolve_target(&config, token.as_ref()) {
-        Ok(t) => t,
-        Err(e) => return r.step(false, "Spark Connect URL", &e.to_string()),
-    };
-    r.step(true, "Spark Connect URL", &url.to_string());
-    let session = match SparkSession::new(&url, tokens, &local_user(), &config.app_name) {
-        Ok(s) => s,
-        Err(e) => return r.step(false, "Spark Connect client", &e.to_string()),
-    };
-    match session.spark_version().await {
-        Ok(v) => r.step(true, "server reachable", &format!("Spark {v}")),
-        Err(e) => return r.step(false, "server reachable", &OpenError::from(e).to_string()),
-    };
+    let session = opened.session;
     let start = Instant::now();
     let ok = match session.sql("SELECT 1", 1, "kbase-spark-sql-doctor", &mut |_| {}).await {
         Ok(res) if res.num_rows() == 1 => r.step(

@@ -1,7 +1,10 @@
 //! Turns the configuration into a live session, the way a KBase user's kernel finds its
 //! server: validate the token with Auth2 to learn the user, put the user's name into the
 //! host template (or take `SPARK_REMOTE`), check that the server answers, and apply the
-//! session's starting settings.
+//! session's starting settings. One function walks these named steps, for the kernel and
+//! for `doctor`, which reports each.
+
+use std::collections::BTreeMap;
 
 use super::channel::TokenSource;
 use super::error::SparkError;
@@ -94,17 +97,85 @@ pub fn local_user() -> String {
         .unwrap_or_else(|| "kbase".into())
 }
 
-/// Builds the session, proves the server answers, and applies `KBASE_SPARK_CONF`.
-pub async fn open_session(config: &Config) -> Result<Opened, OpenError> {
-    let token = check_token(config).await?;
-    let (url, tokens) = resolve_target(config, token.as_ref())?;
-    let session = SparkSession::new(&url, tokens, &local_user(), &config.app_name)?;
-    session.spark_version().await?;
-    session.set_conf(&config.spark_conf).await?;
+/// The steps of opening a session, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Validate the KBase token with Auth2, when there is one.
+    Token,
+    /// Work out the server's address.
+    Url,
+    /// Set up the connection (TLS, credentials).
+    Client,
+    /// Ask the server its Spark version.
+    Reachable,
+    /// Apply `KBASE_SPARK_CONF`.
+    Settings,
+}
+
+impl Step {
+    /// The step as `doctor` names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Step::Token => "KBase token",
+            Step::Url => "Spark Connect URL",
+            Step::Client => "Spark Connect client",
+            Step::Reachable => "server reachable",
+            Step::Settings => "Spark settings",
+        }
+    }
+}
+
+/// What a step found, as it ends.
+pub enum Found<'a> {
+    Token(Option<&'a TokenInfo>),
+    Url(&'a ConnectUrl),
+    Client,
+    Version(&'a str),
+    Settings(&'a BTreeMap<String, String>),
+}
+
+/// The step that failed, and why.
+#[derive(Debug)]
+pub struct StepFailed {
+    pub step: Step,
+    pub error: OpenError,
+}
+
+/// Builds the session, step by step: the token, the address, the client, proof that the
+/// server answers, and `KBASE_SPARK_CONF`. `on_step` hears what each step found.
+pub async fn open_session_reporting(
+    config: &Config,
+    on_step: &mut (dyn FnMut(Found<'_>) + Send),
+) -> Result<Opened, StepFailed> {
+    let failed = |step: Step| move |e: OpenError| StepFailed { step, error: e };
+    let token = check_token(config).await.map_err(failed(Step::Token))?;
+    on_step(Found::Token(token.as_ref()));
+    let (url, tokens) = resolve_target(config, token.as_ref()).map_err(failed(Step::Url))?;
+    on_step(Found::Url(&url));
+    let session =
+        SparkSession::new(&url, tokens, &local_user(), &config.app_name).map_err(|e| failed(Step::Client)(e.into()))?;
+    on_step(Found::Client);
+    let version = session
+        .spark_version()
+        .await
+        .map_err(|e| failed(Step::Reachable)(e.into()))?;
+    on_step(Found::Version(&version));
+    session
+        .set_conf(&config.spark_conf)
+        .await
+        .map_err(|e| failed(Step::Settings)(e.into()))?;
+    on_step(Found::Settings(&config.spark_conf));
     let warnings = token
         .map(|t| auth::warnings(&t, chrono::Utc::now()))
         .unwrap_or_default();
     Ok(Opened { session, warnings })
+}
+
+/// Builds the session as [`open_session_reporting`] does, for the kernel.
+pub async fn open_session(config: &Config) -> Result<Opened, OpenError> {
+    open_session_reporting(config, &mut |_| {})
+        .await
+        .map_err(|failed| failed.error)
 }
 
 #[cfg(test)]
