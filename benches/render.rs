@@ -1,6 +1,9 @@
 //! Rendering speed: one result of 1,000 rows × 20 columns of mixed Spark types, turned into
 //! the HTML table, the text table, the Arrow output, and the whole MIME bundle.
 
+// Building the benchmark's fixed input cannot fail; a panic here only stops the benchmark.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 use std::time::Duration;
 

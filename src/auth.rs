@@ -16,20 +16,16 @@ const EXPIRES_SOON: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
 /// What Auth2 says of a valid token.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenInfo {
-    pub user: String,
-    pub token_type: String,
-    pub expires: Option<DateTime<Utc>>,
+pub(crate) struct TokenInfo {
+    pub(crate) user: String,
+    pub(crate) token_type: String,
+    pub(crate) expires: Option<DateTime<Utc>>,
     /// `Used`, `NotUsed` or `Unknown`; absent on older servers.
-    pub mfa: Option<String>,
+    pub(crate) mfa: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum AuthError {
-    #[error(
-        "KBASE_AUTH_TOKEN is not set. Set it to your KBase token (the hub normally does this), then restart the kernel."
-    )]
-    NoToken,
+pub(crate) enum AuthError {
     #[error(
         "KBase did not receive a token ({message}). Check that KBASE_AUTH_TOKEN holds your token, then restart the kernel."
     )]
@@ -53,9 +49,9 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
-            AuthError::NoToken | AuthError::Missing { .. } => "KBaseTokenMissing",
+            AuthError::Missing { .. } => "KBaseTokenMissing",
             AuthError::Invalid { .. } => "KBaseTokenInvalid",
             AuthError::Disabled { .. } => "KBaseAccountDisabled",
             AuthError::Unreachable { .. } => "KBaseAuthUnreachable",
@@ -91,12 +87,12 @@ struct ErrorBody {
 }
 
 /// The token-introspection URL for a base URL given with or without its trailing slash.
-pub fn token_url(base: &str) -> String {
+pub(crate) fn token_url(base: &str) -> String {
     format!("{}/api/V2/token", base.trim_end_matches('/'))
 }
 
 /// Asks Auth2 who `token` belongs to.
-pub async fn validate(auth_url: &str, token: &Secret) -> Result<TokenInfo, AuthError> {
+pub(crate) async fn validate(auth_url: &str, token: &Secret) -> Result<TokenInfo, AuthError> {
     let url = token_url(auth_url);
     let client = reqwest::Client::builder()
         .timeout(TIMEOUT)
@@ -190,7 +186,7 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// Warnings about a valid token that the BERDL proxy or time will soon refuse.
-pub fn warnings(info: &TokenInfo, now: DateTime<Utc>) -> Vec<String> {
+pub(crate) fn warnings(info: &TokenInfo, now: DateTime<Utc>) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(mfa) = info.mfa.as_deref().filter(|m| *m != "Used") {
         out.push(format!(

@@ -8,14 +8,14 @@ use std::fmt;
 /// A credential. It has no `Display`, its `Debug` prints `***`, and the only way to read it
 /// is [`Secret::expose`], which the code calls exactly where the value goes on the wire.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub(crate) struct Secret(String);
 
 impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
+    pub(crate) fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
 
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -26,12 +26,12 @@ impl fmt::Debug for Secret {
     }
 }
 
-pub const DEFAULT_AUTH_URL: &str = "https://kbase.us/services/auth/";
-pub const DEFAULT_HOST_TEMPLATE: &str = "spark-connect-{username}";
-pub const DEFAULT_PORT: u16 = 15002;
-pub const DEFAULT_APP_NAME: &str = "KBase Spark SQL";
-pub const DEFAULT_MAX_ROWS: usize = 1000;
-pub const TOKEN_VAR: &str = "KBASE_AUTH_TOKEN";
+pub(crate) const DEFAULT_AUTH_URL: &str = "https://kbase.us/services/auth/";
+pub(crate) const DEFAULT_HOST_TEMPLATE: &str = "spark-connect-{username}";
+pub(crate) const DEFAULT_PORT: u16 = 15002;
+pub(crate) const DEFAULT_APP_NAME: &str = "KBase Spark SQL";
+pub(crate) const DEFAULT_MAX_ROWS: usize = 1000;
+pub(crate) const TOKEN_VAR: &str = "KBASE_AUTH_TOKEN";
 
 /// A setting that could not be used, with the variable's name and what to do about it.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -58,16 +58,16 @@ pub enum ConfigError {
 /// The kernel's settings. Built by [`Config::from_env`]; never changed afterwards.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub token: Option<Secret>,
-    pub auth_url: String,
-    pub host_template: String,
-    pub port: u16,
-    pub use_ssl: bool,
-    pub username: Option<String>,
-    pub app_name: String,
-    pub spark_conf: BTreeMap<String, String>,
-    pub max_rows: usize,
-    pub spark_remote: Option<String>,
+    pub(crate) token: Option<Secret>,
+    pub(crate) auth_url: String,
+    pub(crate) host_template: String,
+    pub(crate) port: u16,
+    pub(crate) use_ssl: bool,
+    pub(crate) username: Option<String>,
+    pub(crate) app_name: String,
+    pub(crate) spark_conf: BTreeMap<String, String>,
+    pub(crate) max_rows: usize,
+    pub(crate) spark_remote: Option<String>,
 }
 
 impl Config {
@@ -76,7 +76,7 @@ impl Config {
     }
 
     /// Reads the settings through `get`, so tests can supply their own environment.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    pub(crate) fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         // A variable set to blanks counts as unset, the way shells and spawners often pass them.
         let var = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
 

@@ -2,20 +2,25 @@
 //! Spark Connect server. Three layers: `kernel` (Jupyter), `engine` (SQL cells) and
 //! `spark` (Spark Connect and auth); `render` turns result sets into notebook output.
 
-pub mod auth;
+//!
+//! Everything is crate-private but what the command line (`main.rs`) and the rendering
+//! benchmark (`benches/render.rs`) use.
+
+mod auth;
 pub mod config;
 pub mod data;
 pub mod doctor;
-pub mod engine;
+mod engine;
 pub mod kernel;
 pub mod render;
-pub mod spark;
+mod spark;
 
 use std::path::Path;
 
 use config::{Config, ConfigError};
 use engine::Engine;
 use engine::session::SparkConnector;
+pub use kernel::KernelError;
 
 /// Runs the kernel on a connection file: the Jupyter side driving the SQL engine, whose
 /// Spark session opens in the background from `config`. A configuration that could not be

@@ -1,6 +1,9 @@
 //! The command line as deployments use it: `install` writes a kernelspec that follows the
 //! contract, and `run` and `doctor` fail with clear messages on bad input.
 
+// A test that cannot set up its files should fail loudly.
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 

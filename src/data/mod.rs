@@ -2,10 +2,10 @@
 //! type of each of its columns, and a running statement's progress. Neutral ground, so the
 //! Spark client knows nothing of rendering and rendering nothing of the Spark protocol.
 
-pub mod progress;
+pub(crate) mod progress;
 pub mod result;
-pub mod sql_type;
+pub(crate) mod sql_type;
 
-pub use progress::Progress;
+pub(crate) use progress::Progress;
 pub use result::QueryResult;
-pub use sql_type::{IntervalFields, SqlType};
+pub(crate) use sql_type::{IntervalFields, SqlType};

@@ -2,11 +2,11 @@
 //! reports say, in the terms the progress display shows.
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Progress {
-    pub stages: usize,
-    pub stages_done: usize,
-    pub tasks: i64,
-    pub tasks_done: i64,
-    pub running_tasks: i64,
-    pub bytes_read: i64,
+pub(crate) struct Progress {
+    pub(crate) stages: usize,
+    pub(crate) stages_done: usize,
+    pub(crate) tasks: i64,
+    pub(crate) tasks_done: i64,
+    pub(crate) running_tasks: i64,
+    pub(crate) bytes_read: i64,
 }

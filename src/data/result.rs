@@ -7,13 +7,13 @@ use super::SqlType;
 
 #[derive(Debug, Clone)]
 pub struct QueryResult {
-    pub schema: SchemaRef,
+    pub(crate) schema: SchemaRef,
     /// The Spark SQL type of each column of `schema`, in order.
-    pub types: Vec<SqlType>,
+    pub(crate) types: Vec<SqlType>,
     /// At most the rows asked for.
-    pub batches: Vec<RecordBatch>,
+    pub(crate) batches: Vec<RecordBatch>,
     /// True when the result had more rows than were kept.
-    pub more: bool,
+    pub(crate) more: bool,
 }
 
 impl QueryResult {
@@ -32,7 +32,7 @@ impl QueryResult {
         }
     }
 
-    pub fn num_rows(&self) -> usize {
+    pub(crate) fn num_rows(&self) -> usize {
         self.batches.iter().map(RecordBatch::num_rows).sum()
     }
 }

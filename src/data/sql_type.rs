@@ -8,23 +8,23 @@ use arrow_schema::{DataType, IntervalUnit};
 
 /// The Arrow field metadata key under which a column's Spark SQL type name travels in the
 /// Arrow output, for readers of the notebook.
-pub const TYPE_NAME_KEY: &str = "spark_type";
+pub(crate) const TYPE_NAME_KEY: &str = "spark_type";
 
 /// The fields of a day-time interval, in order; [`IntervalFields`] index into it.
-pub const DAY_TIME_FIELDS: [&str; 4] = ["day", "hour", "minute", "second"];
+pub(crate) const DAY_TIME_FIELDS: [&str; 4] = ["day", "hour", "minute", "second"];
 /// The fields of a year-month interval, in order.
-pub const YEAR_MONTH_FIELDS: [&str; 2] = ["year", "month"];
+pub(crate) const YEAR_MONTH_FIELDS: [&str; 2] = ["year", "month"];
 
 /// The first and last field of an interval type, as indices into its field list
 /// (`interval hour to second` is 1 to 3 of [`DAY_TIME_FIELDS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IntervalFields {
-    pub start: usize,
-    pub end: usize,
+pub(crate) struct IntervalFields {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SqlType {
+pub(crate) enum SqlType {
     Void,
     Boolean,
     TinyInt,
@@ -59,7 +59,7 @@ pub enum SqlType {
 
 impl SqlType {
     /// The Spark SQL type of an Arrow type, for columns Spark's schema does not describe.
-    pub fn from_arrow(t: &DataType) -> SqlType {
+    pub(crate) fn from_arrow(t: &DataType) -> SqlType {
         match t {
             DataType::Null => SqlType::Void,
             DataType::Boolean => SqlType::Boolean,

@@ -142,10 +142,10 @@ const KEYWORDS: &[&str] = &[
 
 /// Completions for the word before the cursor, as code-point offsets into the code.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Completion {
-    pub matches: Vec<String>,
-    pub start: usize,
-    pub end: usize,
+pub(crate) struct Completion {
+    pub(crate) matches: Vec<String>,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
 }
 
 /// The values of a string column, nulls left out.
@@ -176,7 +176,7 @@ fn word_at(code: &str, cursor: usize) -> (usize, usize, String) {
 }
 
 impl Engine {
-    pub async fn complete(&self, code: &str, cursor: usize) -> Completion {
+    pub(crate) async fn complete(&self, code: &str, cursor: usize) -> Completion {
         let (start, _, _) = word_at(code, cursor);
         let prefix: String = code.chars().skip(start).take(cursor - start.min(cursor)).collect();
         let lower = prefix.to_lowercase();
@@ -228,7 +228,7 @@ impl Engine {
     }
 
     /// What `DESCRIBE` says of the table or function under the cursor.
-    pub async fn inspect(&self, code: &str, cursor: usize) -> Option<Map<String, Value>> {
+    pub(crate) async fn inspect(&self, code: &str, cursor: usize) -> Option<Map<String, Value>> {
         let (_, _, word) = word_at(code, cursor);
         if word.is_empty() || KEYWORDS.contains(&word.to_uppercase().as_str()) {
             return None;

@@ -20,7 +20,7 @@ fn byte_at_utf16(text: &str, index: usize) -> Option<usize> {
 
 /// Two lines: the cell line holding the failing text, and carets under that text.
 /// `offset` is where `statement` starts in `code`, in bytes.
-pub fn caret_lines(code: &str, statement: &str, offset: usize, span: QuerySpan) -> Option<[String; 2]> {
+pub(crate) fn caret_lines(code: &str, statement: &str, offset: usize, span: QuerySpan) -> Option<[String; 2]> {
     let start = offset + byte_at_utf16(statement, span.start)?;
     let stop = offset + byte_at_utf16(statement, span.stop + 1).unwrap_or(statement.len());
     let line_start = code[..start].rfind('\n').map_or(0, |i| i + 1);

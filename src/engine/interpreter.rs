@@ -12,7 +12,7 @@ use crate::render;
 
 /// One output of a cell.
 #[derive(Debug)]
-pub enum Output {
+pub(crate) enum Output {
     /// The result of a statement before the last.
     Display(Map<String, Value>),
     /// The result of the cell's last statement.
@@ -29,19 +29,19 @@ pub enum Output {
 }
 
 /// Receives a cell's outputs as they come.
-pub type OutputSink<'a> = &'a mut (dyn FnMut(Output) + Send);
+pub(crate) type OutputSink<'a> = &'a mut (dyn FnMut(Output) + Send);
 
 /// A failed cell, in the shape of Jupyter's `error` output.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CellError {
-    pub ename: String,
-    pub evalue: String,
-    pub traceback: Vec<String>,
+pub(crate) struct CellError {
+    pub(crate) ename: String,
+    pub(crate) evalue: String,
+    pub(crate) traceback: Vec<String>,
 }
 
 impl CellError {
     /// An error whose traceback is its name, its message, then `context` lines.
-    pub fn new(ename: String, evalue: String, context: Vec<String>) -> CellError {
+    pub(crate) fn new(ename: String, evalue: String, context: Vec<String>) -> CellError {
         let traceback = render::error::traceback(&ename, &evalue, context);
         CellError {
             ename,
@@ -51,7 +51,7 @@ impl CellError {
     }
 }
 
-pub trait Interpreter: Send + Sync {
+pub(crate) trait Interpreter: Send + Sync {
     /// Runs a cell, handing each output to `sink` as it comes.
     fn run_cell<'a>(&'a self, code: &'a str, sink: OutputSink<'a>) -> BoxFuture<'a, Result<(), CellError>>;
 

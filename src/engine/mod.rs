@@ -1,13 +1,13 @@
 //! The SQL side of the kernel: splits a cell into statements, runs them in order on the
 //! Spark session, and hands back MIME bundles and errors. It knows nothing of ZeroMQ.
 
-pub mod assist;
-pub mod caret;
-pub mod interpreter;
-pub mod progress;
-pub mod scan;
-pub mod session;
-pub mod slot;
+pub(crate) mod assist;
+pub(crate) mod caret;
+pub(crate) mod interpreter;
+pub(crate) mod progress;
+pub(crate) mod scan;
+pub(crate) mod session;
+pub(crate) mod slot;
 #[cfg(test)]
 pub(crate) mod testing;
 #[cfg(test)]
@@ -27,9 +27,10 @@ use crate::data::Progress;
 use crate::render;
 use crate::spark::{OpenError, SparkError};
 use assist::Completion;
-pub use interpreter::{CellError, Interpreter, Output, OutputSink};
+pub(crate) use interpreter::{CellError, Interpreter, Output, OutputSink};
 use progress::ProgressDisplay;
-pub use scan::{Completeness, Statement, completeness, split_statements};
+pub(crate) use scan::Completeness;
+use scan::{Statement, completeness, split_statements};
 use session::Connector;
 use slot::SessionSlot;
 
@@ -41,7 +42,7 @@ const RECONNECT_WAIT: Duration = Duration::from_secs(30);
 const FIRST_PAUSE: Duration = Duration::from_millis(500);
 const MAX_PAUSE: Duration = Duration::from_secs(4);
 
-pub struct Engine {
+pub(crate) struct Engine {
     slot: SessionSlot,
     /// Counts interrupts; a statement started before the latest one is cancelled.
     interrupts: AtomicU64,
@@ -52,7 +53,7 @@ pub struct Engine {
 
 impl Engine {
     /// Creates the engine and starts opening its session in the background.
-    pub fn start(connector: Box<dyn Connector>) -> Arc<Engine> {
+    pub(crate) fn start(connector: Box<dyn Connector>) -> Arc<Engine> {
         let engine = Arc::new(Engine {
             slot: SessionSlot::new(connector),
             interrupts: AtomicU64::new(0),
@@ -69,7 +70,7 @@ impl Engine {
     }
 
     /// Runs every statement of `code` in order and stops at the first error.
-    pub async fn run_cell(&self, code: &str, emit: OutputSink<'_>) -> Result<(), CellError> {
+    pub(crate) async fn run_cell(&self, code: &str, emit: OutputSink<'_>) -> Result<(), CellError> {
         let statements = split_statements(code);
         if statements.is_empty() {
             return Ok(());
@@ -188,7 +189,7 @@ impl Engine {
 
     /// Cancels what is running: the cell's operations on the server (by its tag), and the
     /// kernel's wait for them.
-    pub fn interrupt(&self) {
+    pub(crate) fn interrupt(&self) {
         self.stop_waiting();
         let tag = self.cell_tag.lock().ok().and_then(|t| t.clone());
         if let (Some(session), Some(tag)) = (self.slot.current(), tag) {
@@ -201,7 +202,7 @@ impl Engine {
     }
 
     /// Stops running work and releases the Spark session on the server.
-    pub async fn shutdown(&self) {
+    pub(crate) async fn shutdown(&self) {
         self.stop_waiting();
         if let Some(session) = self.slot.take() {
             let release = async {

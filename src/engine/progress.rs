@@ -15,14 +15,14 @@ use crate::render;
 /// Statements quicker than this show no progress at all.
 const SHOW_AFTER: Duration = Duration::from_secs(1);
 
-pub struct ProgressDisplay {
+pub(crate) struct ProgressDisplay {
     display_id: String,
     started: Instant,
     shown: bool,
 }
 
 impl ProgressDisplay {
-    pub fn start() -> ProgressDisplay {
+    pub(crate) fn start() -> ProgressDisplay {
         ProgressDisplay {
             display_id: format!("kbase-spark-sql-progress-{}", uuid::Uuid::new_v4()),
             started: Instant::now(),
@@ -32,7 +32,7 @@ impl ProgressDisplay {
 
     /// The output for a progress report: none in the first second, then the display, then
     /// updates of it.
-    pub fn report(&mut self, progress: &Progress) -> Option<Output> {
+    pub(crate) fn report(&mut self, progress: &Progress) -> Option<Output> {
         let elapsed = self.started.elapsed();
         if elapsed < SHOW_AFTER {
             return None;
@@ -55,14 +55,14 @@ impl ProgressDisplay {
     }
 
     /// When the statement failed (the error follows as the cell's error).
-    pub fn stopped(&self) -> Option<Output> {
+    pub(crate) fn stopped(&self) -> Option<Output> {
         self.shown.then(|| self.ended("stopped"))
     }
 
     /// The outputs of the statement's result. An earlier statement's result takes the place of
     /// its progress display; the last statement's result stays the cell's `execute_result`
     /// (as the contract has it), below the display's final line.
-    pub fn result(&self, data: Map<String, Value>, last: bool) -> Vec<Output> {
+    pub(crate) fn result(&self, data: Map<String, Value>, last: bool) -> Vec<Output> {
         match (self.shown, last) {
             (false, true) => vec![Output::Result(data)],
             (false, false) => vec![Output::Display(data)],

@@ -4,14 +4,14 @@
 
 /// One statement of a cell and where it starts in the cell (in bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Statement<'a> {
-    pub text: &'a str,
-    pub offset: usize,
+pub(crate) struct Statement<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) offset: usize,
 }
 
 /// What `is_complete` answers, in Jupyter's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Completeness {
+pub(crate) enum Completeness {
     Complete,
     /// Something is still open; the indent suits the next line.
     Incomplete {
@@ -131,7 +131,7 @@ fn scan(code: &str) -> Scan {
 
 /// The statements of a cell, split at `;` outside quotes, comments and brackets. Pieces that
 /// hold only blanks or comments are skipped.
-pub fn split_statements(code: &str) -> Vec<Statement<'_>> {
+pub(crate) fn split_statements(code: &str) -> Vec<Statement<'_>> {
     scan(code)
         .pieces
         .into_iter()
@@ -148,7 +148,7 @@ pub fn split_statements(code: &str) -> Vec<Statement<'_>> {
 }
 
 /// Whether the cell can run as it is: an unterminated quote, comment or bracket is incomplete.
-pub fn completeness(code: &str) -> Completeness {
+pub(crate) fn completeness(code: &str) -> Completeness {
     let s = scan(code);
     if s.unbalanced {
         return Completeness::Invalid;

@@ -12,7 +12,7 @@ use crate::config::{Config, ConfigError, DEFAULT_MAX_ROWS};
 use crate::data::QueryResult;
 use crate::spark::{OnProgress, OpenError, SparkError, SparkSession, open_session};
 
-pub trait Session: Send + Sync {
+pub(crate) trait Session: Send + Sync {
     /// Runs `query` and keeps its first `max_rows` rows; `tag` marks its operations.
     fn sql<'a>(
         &'a self,
@@ -33,12 +33,12 @@ pub trait Session: Send + Sync {
 }
 
 /// A session ready for cells, with what the user should be told about it (token warnings).
-pub struct Opened {
-    pub session: Arc<dyn Session>,
-    pub warnings: Vec<String>,
+pub(crate) struct Opened {
+    pub(crate) session: Arc<dyn Session>,
+    pub(crate) warnings: Vec<String>,
 }
 
-pub trait Connector: Send + Sync {
+pub(crate) trait Connector: Send + Sync {
     /// Opens a new session.
     fn open(&self) -> BoxFuture<'_, Result<Opened, OpenError>>;
 
@@ -73,12 +73,12 @@ impl Session for SparkSession {
 /// Opens Spark Connect sessions from the kernel's configuration. A configuration that could
 /// not be read is kept: each cell then says what is wrong with it, rather than the kernel
 /// dying before the user sees anything.
-pub struct SparkConnector {
+pub(crate) struct SparkConnector {
     config: Result<Config, ConfigError>,
 }
 
 impl SparkConnector {
-    pub fn new(config: Result<Config, ConfigError>) -> SparkConnector {
+    pub(crate) fn new(config: Result<Config, ConfigError>) -> SparkConnector {
         SparkConnector { config }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use super::session::{Connector, Session};
 use crate::spark::OpenError;
 
-pub struct SessionSlot {
+pub(crate) struct SessionSlot {
     connector: Box<dyn Connector>,
     current: Mutex<Option<Arc<dyn Session>>>,
     /// What the user should be told about the session just opened (token warnings).
@@ -17,7 +17,7 @@ pub struct SessionSlot {
 }
 
 impl SessionSlot {
-    pub fn new(connector: Box<dyn Connector>) -> Self {
+    pub(crate) fn new(connector: Box<dyn Connector>) -> Self {
         SessionSlot {
             connector,
             current: Mutex::new(None),
@@ -26,17 +26,17 @@ impl SessionSlot {
         }
     }
 
-    pub fn max_rows(&self) -> usize {
+    pub(crate) fn max_rows(&self) -> usize {
         self.connector.max_rows()
     }
 
     /// The open session, without waiting.
-    pub fn current(&self) -> Option<Arc<dyn Session>> {
+    pub(crate) fn current(&self) -> Option<Arc<dyn Session>> {
         self.current.lock().ok().and_then(|s| s.clone())
     }
 
     /// The open session, opening it first when there is none.
-    pub async fn get(&self) -> Result<Arc<dyn Session>, OpenError> {
+    pub(crate) async fn get(&self) -> Result<Arc<dyn Session>, OpenError> {
         if let Some(s) = self.current() {
             return Ok(s);
         }
@@ -61,7 +61,7 @@ impl SessionSlot {
     /// Opens a new session in place of `lost`, which the server no longer has (it restarted):
     /// a new channel, the token read and validated afresh, KBASE_SPARK_CONF applied again.
     /// The user is told once, with the next notices.
-    pub async fn renew(&self, lost: &Arc<dyn Session>) -> Result<Arc<dyn Session>, OpenError> {
+    pub(crate) async fn renew(&self, lost: &Arc<dyn Session>) -> Result<Arc<dyn Session>, OpenError> {
         {
             let _opening = self.opening.lock().await;
             if let Ok(mut current) = self.current.lock()
@@ -82,7 +82,7 @@ impl SessionSlot {
     }
 
     /// Notices not yet shown to the user; each is handed out once.
-    pub fn take_notices(&self) -> Vec<String> {
+    pub(crate) fn take_notices(&self) -> Vec<String> {
         self.notices
             .lock()
             .map(|mut n| std::mem::take(&mut *n))
@@ -90,7 +90,7 @@ impl SessionSlot {
     }
 
     /// Removes the session, for release at shutdown.
-    pub fn take(&self) -> Option<Arc<dyn Session>> {
+    pub(crate) fn take(&self) -> Option<Arc<dyn Session>> {
         self.current.lock().ok().and_then(|mut s| s.take())
     }
 }

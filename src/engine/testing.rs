@@ -19,7 +19,7 @@ use crate::data::{Progress, QueryResult};
 use crate::spark::{OnProgress, OpenError, SparkError};
 
 /// What one statement does.
-pub enum Step {
+pub(crate) enum Step {
     /// Answers after `after` with one int column `x` holding 0..rows.
     Rows { after: Duration, rows: i32 },
     /// Answers after `after` with no columns, as DDL does.
@@ -37,21 +37,21 @@ pub enum Step {
     Forever,
 }
 
-pub fn unavailable() -> SparkError {
+pub(crate) fn unavailable() -> SparkError {
     SparkError::Unavailable {
         target: "sc://fake:15002".into(),
         detail: "connection refused".into(),
     }
 }
 
-pub fn session_lost() -> SparkError {
+pub(crate) fn session_lost() -> SparkError {
     server_error(
         "INVALID_HANDLE.SESSION_NOT_FOUND",
         "[INVALID_HANDLE.SESSION_NOT_FOUND] The handle is invalid.",
     )
 }
 
-pub fn table_not_found() -> SparkError {
+pub(crate) fn table_not_found() -> SparkError {
     server_error(
         "TABLE_OR_VIEW_NOT_FOUND",
         "[TABLE_OR_VIEW_NOT_FOUND] The table or view `nope` cannot be found.",
@@ -68,38 +68,38 @@ fn server_error(class: &str, message: &str) -> SparkError {
     }
 }
 
-pub fn rows(n: i32) -> QueryResult {
+pub(crate) fn rows(n: i32) -> QueryResult {
     let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int32, false)]));
     let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int32Array::from_iter_values(0..n))]);
     QueryResult::new(schema, batch.into_iter().collect(), false)
 }
 
 #[derive(Default)]
-pub struct FakeSession {
+pub(crate) struct FakeSession {
     script: Mutex<VecDeque<Step>>,
     /// The statements run, in order.
-    pub queries: Mutex<Vec<String>>,
+    pub(crate) queries: Mutex<Vec<String>>,
     /// The tags interrupted.
-    pub interrupted: Mutex<Vec<String>>,
-    pub interrupted_all: AtomicUsize,
-    pub released: AtomicUsize,
+    pub(crate) interrupted: Mutex<Vec<String>>,
+    pub(crate) interrupted_all: AtomicUsize,
+    pub(crate) released: AtomicUsize,
     cancel: Notify,
 }
 
 impl FakeSession {
     /// A session whose statements follow `steps`, then answer at once with no columns.
-    pub fn new(steps: Vec<Step>) -> Arc<FakeSession> {
+    pub(crate) fn new(steps: Vec<Step>) -> Arc<FakeSession> {
         Arc::new(FakeSession {
             script: Mutex::new(steps.into()),
             ..FakeSession::default()
         })
     }
 
-    pub fn queries(&self) -> Vec<String> {
+    pub(crate) fn queries(&self) -> Vec<String> {
         self.queries.lock().map(|q| q.clone()).unwrap_or_default()
     }
 
-    pub fn interrupted(&self) -> Vec<String> {
+    pub(crate) fn interrupted(&self) -> Vec<String> {
         self.interrupted.lock().map(|q| q.clone()).unwrap_or_default()
     }
 
@@ -185,15 +185,15 @@ type Opening = Result<Arc<FakeSession>, fn() -> OpenError>;
 
 /// Opens the sessions it was given, in order, each after `delay`; then fails as an
 /// unconfigured kernel does.
-pub struct FakeConnector {
+pub(crate) struct FakeConnector {
     sessions: Mutex<VecDeque<Opening>>,
     delay: Duration,
     warnings: Vec<String>,
-    pub opened: Arc<AtomicUsize>,
+    pub(crate) opened: Arc<AtomicUsize>,
 }
 
 impl FakeConnector {
-    pub fn new(sessions: Vec<Arc<FakeSession>>) -> FakeConnector {
+    pub(crate) fn new(sessions: Vec<Arc<FakeSession>>) -> FakeConnector {
         FakeConnector {
             sessions: Mutex::new(sessions.into_iter().map(Ok).collect()),
             delay: Duration::ZERO,
@@ -202,18 +202,18 @@ impl FakeConnector {
         }
     }
 
-    pub fn failing(error: fn() -> OpenError) -> FakeConnector {
+    pub(crate) fn failing(error: fn() -> OpenError) -> FakeConnector {
         FakeConnector {
             sessions: Mutex::new(VecDeque::from([Err(error)])),
             ..FakeConnector::new(Vec::new())
         }
     }
 
-    pub fn with_delay(self, delay: Duration) -> FakeConnector {
+    pub(crate) fn with_delay(self, delay: Duration) -> FakeConnector {
         FakeConnector { delay, ..self }
     }
 
-    pub fn with_warnings(self, warnings: &[&str]) -> FakeConnector {
+    pub(crate) fn with_warnings(self, warnings: &[&str]) -> FakeConnector {
         FakeConnector {
             warnings: warnings.iter().map(|w| w.to_string()).collect(),
             ..self

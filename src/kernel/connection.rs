@@ -7,15 +7,15 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::wire::Message;
 
-pub struct Connection {
+pub(crate) struct Connection {
     /// Verified requests from the shell socket, in the order they arrived.
-    pub shell: UnboundedReceiver<Message>,
+    pub(crate) shell: UnboundedReceiver<Message>,
     /// Verified requests from the control socket.
-    pub control: UnboundedReceiver<Message>,
+    pub(crate) control: UnboundedReceiver<Message>,
     /// Replies to shell requests.
-    pub shell_replies: UnboundedSender<Message>,
+    pub(crate) shell_replies: UnboundedSender<Message>,
     /// Replies to control requests.
-    pub control_replies: UnboundedSender<Message>,
+    pub(crate) control_replies: UnboundedSender<Message>,
     /// Messages for every client, on iopub.
-    pub iopub: UnboundedSender<Message>,
+    pub(crate) iopub: UnboundedSender<Message>,
 }

@@ -18,7 +18,7 @@ use crate::engine::Output;
 
 /// What the caller does after a request was handled.
 #[derive(Debug, PartialEq, Eq)]
-pub enum After {
+pub(crate) enum After {
     Continue,
     /// An execute request failed and asked that queued executions be aborted.
     AbortQueue,
@@ -45,7 +45,7 @@ fn cursor(content: &Value, code: &str) -> usize {
 
 impl Kernel {
     /// Handles one request; `send` delivers the reply on the request's own socket.
-    pub async fn handle(&self, request: &Message, send: impl FnOnce(Message)) -> After {
+    pub(crate) async fn handle(&self, request: &Message, send: impl FnOnce(Message)) -> After {
         self.status(Some(request), ExecutionState::Busy);
         let (reply, after) = self.dispatch(request).await;
         if let Some((reply_type, content)) = reply {
@@ -61,7 +61,7 @@ impl Kernel {
     }
 
     /// Answers an execute request that arrived after a failed cell without running it.
-    pub fn abort(&self, request: &Message, send: impl FnOnce(Message)) {
+    pub(crate) fn abort(&self, request: &Message, send: impl FnOnce(Message)) {
         self.status(Some(request), ExecutionState::Busy);
         let content = replies::execute_aborted(self.execution_count());
         send(Message::new(&self.session, "execute_reply", content, Some(request)));

@@ -4,10 +4,10 @@
 
 use serde_json::{Value, json};
 
-pub const SESSION: u64 = 1;
+pub(crate) const SESSION: u64 = 1;
 
 #[derive(Default)]
-pub struct History {
+pub(crate) struct History {
     entries: Vec<Entry>,
 }
 
@@ -18,7 +18,7 @@ struct Entry {
 }
 
 impl History {
-    pub fn record(&mut self, line: u64, input: &str) {
+    pub(crate) fn record(&mut self, line: u64, input: &str) {
         self.entries.push(Entry {
             line,
             input: input.to_string(),
@@ -27,14 +27,14 @@ impl History {
     }
 
     /// Keeps the text of a cell's result with its entry, for `output: true` requests.
-    pub fn set_output(&mut self, line: u64, output: String) {
+    pub(crate) fn set_output(&mut self, line: u64, output: String) {
         if let Some(e) = self.entries.iter_mut().rev().find(|e| e.line == line) {
             e.output = Some(output);
         }
     }
 
     /// Answers a `history_request` content with the `history` list of the reply.
-    pub fn answer(&self, request: &Value) -> Vec<Value> {
+    pub(crate) fn answer(&self, request: &Value) -> Vec<Value> {
         let output = request.get("output").and_then(Value::as_bool).unwrap_or(false);
         let int = |key: &str| request.get(key).and_then(Value::as_i64);
         let chosen: Vec<&Entry> = match request.get("hist_access_type").and_then(Value::as_str) {

@@ -108,7 +108,7 @@ fn directories(scope: &Scope) -> Result<(PathBuf, PathBuf), InstallError> {
 }
 
 /// The kernel.json of this kernel, run by the binary at `binary`.
-pub fn kernel_json(binary: &Path, display_name: &str, env: &[(String, String)]) -> Value {
+pub(crate) fn kernel_json(binary: &Path, display_name: &str, env: &[(String, String)]) -> Value {
     let env: Map<String, Value> = env.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     json!({
         "argv": [binary.display().to_string(), "run", "--connection-file", "{connection_file}"],

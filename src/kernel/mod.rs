@@ -2,17 +2,17 @@
 //! state of a running kernel and what it does with each request. It drives an
 //! [`Interpreter`] and knows nothing of Spark, SQL or Arrow.
 
-pub mod connection;
-pub mod handlers;
-pub mod history;
+pub(crate) mod connection;
+pub(crate) mod handlers;
+pub(crate) mod history;
 pub mod install;
-pub mod replies;
-pub mod serve;
-pub mod sockets;
-pub mod state;
+pub(crate) mod replies;
+pub(crate) mod serve;
+pub(crate) mod sockets;
+pub(crate) mod state;
 #[cfg(test)]
 mod tests;
-pub mod wire;
+pub(crate) mod wire;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -21,12 +21,12 @@ use std::time::Duration;
 use jupyter_protocol::ConnectionInfo;
 
 use crate::engine::Interpreter;
-pub use connection::Connection;
-pub use serve::serve;
+pub(crate) use connection::Connection;
+pub(crate) use serve::serve;
 pub use sockets::KernelError;
 
 /// Binds the sockets of a connection file.
-pub async fn connect(connection_file: &Path) -> Result<Connection, KernelError> {
+pub(crate) async fn connect(connection_file: &Path) -> Result<Connection, KernelError> {
     let path = connection_file.display().to_string();
     let text = std::fs::read_to_string(connection_file).map_err(|source| KernelError::ConnectionFile {
         path: path.clone(),
@@ -40,7 +40,7 @@ pub async fn connect(connection_file: &Path) -> Result<Connection, KernelError> 
 /// Runs the kernel on its sockets until a client asks it to shut down or it is terminated.
 /// SIGINT interrupts the running cell (the `signal` interrupt mode); SIGTERM stops the
 /// kernel cleanly, as a shutdown request does.
-pub async fn run(connection: Connection, interpreter: Arc<dyn Interpreter>) {
+pub(crate) async fn run(connection: Connection, interpreter: Arc<dyn Interpreter>) {
     serve(connection, interpreter.clone(), signals(interpreter)).await;
     // Let iopub deliver the last status messages before the process ends.
     tokio::time::sleep(Duration::from_millis(100)).await;

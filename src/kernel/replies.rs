@@ -43,12 +43,12 @@ fn media(data: Map<String, Value>) -> Media {
     )
 }
 
-pub fn status(state: ExecutionState) -> Value {
+pub(crate) fn status(state: ExecutionState) -> Value {
     content(&Status { execution_state: state })
 }
 
 /// JSON: the typed `KernelInfoReply` always adds `"debugger": false`.
-pub fn kernel_info() -> Value {
+pub(crate) fn kernel_info() -> Value {
     json!({
         "status": "ok",
         "protocol_version": PROTOCOL_VERSION,
@@ -74,7 +74,7 @@ pub fn kernel_info() -> Value {
     })
 }
 
-pub fn execute_ok(n: u64) -> Value {
+pub(crate) fn execute_ok(n: u64) -> Value {
     content(&ExecuteReply {
         status: ReplyStatus::Ok,
         execution_count: count(n),
@@ -85,7 +85,7 @@ pub fn execute_ok(n: u64) -> Value {
 }
 
 /// JSON: the typed `ExecuteReply` always adds `payload` and `user_expressions`.
-pub fn execute_error(n: u64, e: &CellError) -> Value {
+pub(crate) fn execute_error(n: u64, e: &CellError) -> Value {
     json!({
         "status": "error", "execution_count": n,
         "ename": e.ename, "evalue": e.evalue, "traceback": e.traceback,
@@ -93,11 +93,11 @@ pub fn execute_error(n: u64, e: &CellError) -> Value {
 }
 
 /// JSON: the typed `ExecuteReply` always adds `payload` and `user_expressions`.
-pub fn execute_aborted(n: u64) -> Value {
+pub(crate) fn execute_aborted(n: u64) -> Value {
     json!({"status": "aborted", "execution_count": n})
 }
 
-pub fn execute_input(code: &str, n: u64) -> Value {
+pub(crate) fn execute_input(code: &str, n: u64) -> Value {
     content(&ExecuteInput {
         code: code.to_string(),
         execution_count: count(n),
@@ -105,7 +105,7 @@ pub fn execute_input(code: &str, n: u64) -> Value {
 }
 
 /// The iopub message type and content of a cell's output; `n` is the cell's count.
-pub fn output(output: Output, n: u64) -> (&'static str, Value) {
+pub(crate) fn output(output: Output, n: u64) -> (&'static str, Value) {
     match output {
         Output::Display(data) => (
             "display_data",
@@ -152,7 +152,7 @@ pub fn output(output: Output, n: u64) -> (&'static str, Value) {
     }
 }
 
-pub fn error(e: &CellError) -> Value {
+pub(crate) fn error(e: &CellError) -> Value {
     content(&ErrorOutput {
         ename: e.ename.clone(),
         evalue: e.evalue.clone(),
@@ -162,7 +162,7 @@ pub fn error(e: &CellError) -> Value {
 
 /// JSON: the typed `IsCompleteReply` always adds `indent`, which the spec keeps to
 /// incomplete code.
-pub fn is_complete(completeness: Completeness) -> Value {
+pub(crate) fn is_complete(completeness: Completeness) -> Value {
     match completeness {
         Completeness::Complete => json!({"status": "complete"}),
         Completeness::Incomplete { depth } => {
@@ -172,7 +172,7 @@ pub fn is_complete(completeness: Completeness) -> Value {
     }
 }
 
-pub fn complete(found: Completion) -> Value {
+pub(crate) fn complete(found: Completion) -> Value {
     content(&CompleteReply {
         matches: found.matches,
         cursor_start: found.start,
@@ -183,7 +183,7 @@ pub fn complete(found: Completion) -> Value {
     })
 }
 
-pub fn inspect(found: Option<Map<String, Value>>) -> Value {
+pub(crate) fn inspect(found: Option<Map<String, Value>>) -> Value {
     content(&InspectReply {
         found: found.is_some(),
         data: media(found.unwrap_or_default()),
@@ -195,19 +195,19 @@ pub fn inspect(found: Option<Map<String, Value>>) -> Value {
 
 /// JSON: the typed `HistoryEntry` needs an output for every entry with outputs, and a cell
 /// without a result has none (`null`).
-pub fn history(entries: Vec<Value>) -> Value {
+pub(crate) fn history(entries: Vec<Value>) -> Value {
     json!({"status": "ok", "history": entries})
 }
 
-pub fn comm_info() -> Value {
+pub(crate) fn comm_info() -> Value {
     content(&CommInfoReply::default())
 }
 
-pub fn interrupt() -> Value {
+pub(crate) fn interrupt() -> Value {
     content(&InterruptReply::new())
 }
 
-pub fn shutdown(restart: bool) -> Value {
+pub(crate) fn shutdown(restart: bool) -> Value {
     content(&ShutdownReply {
         restart,
         status: ReplyStatus::Ok,

@@ -17,7 +17,11 @@ use super::wire::Message;
 use crate::engine::Interpreter;
 
 /// Runs the kernel until it is asked to stop, then shuts the interpreter down.
-pub async fn serve(connection: Connection, interpreter: Arc<dyn Interpreter>, shutdown: impl Future<Output = ()>) {
+pub(crate) async fn serve(
+    connection: Connection,
+    interpreter: Arc<dyn Interpreter>,
+    shutdown: impl Future<Output = ()>,
+) {
     let Connection {
         shell,
         control,

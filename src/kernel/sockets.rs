@@ -22,7 +22,7 @@ pub enum KernelError {
 }
 
 /// Binds the sockets of `info` and serves them until the process ends.
-pub async fn bind(info: &ConnectionInfo) -> Result<Connection, KernelError> {
+pub(crate) async fn bind(info: &ConnectionInfo) -> Result<Connection, KernelError> {
     if !info.signature_scheme.is_empty() && info.signature_scheme != "hmac-sha256" {
         return Err(KernelError::SignatureScheme(info.signature_scheme.clone()));
     }

@@ -13,10 +13,10 @@ use super::replies;
 use super::wire::Message;
 use crate::engine::Interpreter;
 
-pub struct Kernel {
+pub(crate) struct Kernel {
     /// The kernel's own session id, in the header of every message it sends.
-    pub session: String,
-    pub interpreter: Arc<dyn Interpreter>,
+    pub(crate) session: String,
+    pub(crate) interpreter: Arc<dyn Interpreter>,
     iopub: UnboundedSender<Message>,
     history: Mutex<History>,
     execution_count: Mutex<u64>,
@@ -29,7 +29,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Kernel {
-    pub fn new(iopub: UnboundedSender<Message>, interpreter: Arc<dyn Interpreter>) -> Kernel {
+    pub(crate) fn new(iopub: UnboundedSender<Message>, interpreter: Arc<dyn Interpreter>) -> Kernel {
         Kernel {
             session: uuid::Uuid::new_v4().to_string(),
             interpreter,
@@ -40,23 +40,23 @@ impl Kernel {
     }
 
     /// Publishes a message on iopub; `parent` is the request it belongs to.
-    pub fn publish(&self, parent: Option<&Message>, msg_type: &str, content: Value) {
+    pub(crate) fn publish(&self, parent: Option<&Message>, msg_type: &str, content: Value) {
         let mut msg = Message::new(&self.session, msg_type, content, parent);
         msg.ids = vec![Bytes::from(msg_type.to_string())];
         let _ = self.iopub.send(msg);
     }
 
-    pub fn status(&self, parent: Option<&Message>, state: ExecutionState) {
+    pub(crate) fn status(&self, parent: Option<&Message>, state: ExecutionState) {
         self.publish(parent, "status", replies::status(state));
     }
 
     /// The execution count of the last cell that counted.
-    pub fn execution_count(&self) -> u64 {
+    pub(crate) fn execution_count(&self) -> u64 {
         *lock(&self.execution_count)
     }
 
     /// Counts a cell and records its code in the history; its execution count.
-    pub fn record(&self, code: &str) -> u64 {
+    pub(crate) fn record(&self, code: &str) -> u64 {
         let mut n = lock(&self.execution_count);
         *n += 1;
         lock(&self.history).record(*n, code);
@@ -64,12 +64,12 @@ impl Kernel {
     }
 
     /// Keeps the text of a cell's result with its history entry.
-    pub fn record_output(&self, count: u64, text: String) {
+    pub(crate) fn record_output(&self, count: u64, text: String) {
         lock(&self.history).set_output(count, text);
     }
 
     /// Answers a `history_request`'s content with the reply's `history` list.
-    pub fn history(&self, request: &Value) -> Vec<Value> {
+    pub(crate) fn history(&self, request: &Value) -> Vec<Value> {
         lock(&self.history).answer(request)
     }
 }

@@ -8,12 +8,12 @@ use jupyter_protocol::Header;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-pub const DELIMITER: &[u8] = b"<IDS|MSG>";
-pub const PROTOCOL_VERSION: &str = "5.3";
+pub(crate) const DELIMITER: &[u8] = b"<IDS|MSG>";
+pub(crate) const PROTOCOL_VERSION: &str = "5.3";
 
 /// Why incoming frames were not accepted. None of these carry the frames' content.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum WireError {
+pub(crate) enum WireError {
     #[error("no <IDS|MSG> delimiter")]
     NoDelimiter,
     #[error("fewer than the five frames a message needs after the delimiter")]
@@ -26,13 +26,13 @@ pub enum WireError {
 
 /// Signs and verifies messages with the connection file's key.
 #[derive(Clone)]
-pub struct Signer {
+pub(crate) struct Signer {
     /// `None` when the key is empty: the protocol then sends empty signatures.
     mac: Option<Hmac<Sha256>>,
 }
 
 impl Signer {
-    pub fn new(key: &str) -> Signer {
+    pub(crate) fn new(key: &str) -> Signer {
         let mac = (!key.is_empty()).then(|| {
             // HMAC accepts keys of any length, so this cannot fail.
             Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap_or_else(|_| unreachable!())
@@ -48,14 +48,14 @@ impl Signer {
         Some(mac)
     }
 
-    pub fn sign(&self, parts: &[&[u8]]) -> String {
+    pub(crate) fn sign(&self, parts: &[&[u8]]) -> String {
         self.keyed(parts)
             .map(|m| hex::encode(m.finalize().into_bytes()))
             .unwrap_or_default()
     }
 
     /// Constant-time comparison of `signature` (hex) with the expected one.
-    pub fn verify(&self, signature: &[u8], parts: &[&[u8]]) -> bool {
+    pub(crate) fn verify(&self, signature: &[u8], parts: &[&[u8]]) -> bool {
         match self.keyed(parts) {
             None => signature.is_empty(),
             Some(mac) => match hex::decode(signature) {
@@ -68,19 +68,19 @@ impl Signer {
 
 /// A decoded Jupyter message.
 #[derive(Debug, Clone)]
-pub struct Message {
+pub(crate) struct Message {
     /// ZeroMQ routing identities (or the topic, on iopub).
-    pub ids: Vec<Bytes>,
-    pub header: Header,
-    pub parent_header: Value,
-    pub metadata: Value,
-    pub content: Value,
-    pub buffers: Vec<Bytes>,
+    pub(crate) ids: Vec<Bytes>,
+    pub(crate) header: Header,
+    pub(crate) parent_header: Value,
+    pub(crate) metadata: Value,
+    pub(crate) content: Value,
+    pub(crate) buffers: Vec<Bytes>,
 }
 
 impl Message {
     /// A new message from the kernel's session, answering `parent` (or `None` for none).
-    pub fn new(session: &str, msg_type: &str, content: Value, parent: Option<&Message>) -> Message {
+    pub(crate) fn new(session: &str, msg_type: &str, content: Value, parent: Option<&Message>) -> Message {
         Message {
             ids: parent.map(|p| p.ids.clone()).unwrap_or_default(),
             header: Header {
@@ -98,12 +98,12 @@ impl Message {
         }
     }
 
-    pub fn msg_type(&self) -> &str {
+    pub(crate) fn msg_type(&self) -> &str {
         &self.header.msg_type
     }
 
     /// Decodes and verifies frames received from a socket.
-    pub fn decode(frames: Vec<Bytes>, signer: &Signer) -> Result<Message, WireError> {
+    pub(crate) fn decode(frames: Vec<Bytes>, signer: &Signer) -> Result<Message, WireError> {
         let split = frames
             .iter()
             .position(|f| f.as_ref() == DELIMITER)
@@ -139,7 +139,7 @@ impl Message {
     }
 
     /// Encodes and signs the message for sending.
-    pub fn encode(&self, signer: &Signer) -> Vec<Bytes> {
+    pub(crate) fn encode(&self, signer: &Signer) -> Vec<Bytes> {
         let header = serde_json::to_vec(&self.header).unwrap_or_default();
         let parent = serde_json::to_vec(&self.parent_header).unwrap_or_default();
         let metadata = serde_json::to_vec(&self.metadata).unwrap_or_default();

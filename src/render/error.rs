@@ -2,7 +2,7 @@
 //! ANSI colours, so the error's name leads in red, then its message, then any context.
 
 /// The traceback of an error: its name, its message, then `context` lines.
-pub fn traceback(ename: &str, evalue: &str, context: Vec<String>) -> Vec<String> {
+pub(crate) fn traceback(ename: &str, evalue: &str, context: Vec<String>) -> Vec<String> {
     let mut traceback = vec![format!("\x1b[0;31m{ename}\x1b[0m")];
     traceback.extend(evalue.lines().map(str::to_string));
     traceback.extend(context);

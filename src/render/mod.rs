@@ -4,11 +4,11 @@
 //! Render reads results as the neutral `data` types and knows nothing of Spark's protocol.
 
 pub mod arrow;
-pub mod error;
+pub(crate) mod error;
 pub mod html;
-pub mod progress;
+pub(crate) mod progress;
 pub mod text;
-pub mod value;
+pub(crate) mod value;
 
 use std::time::Duration;
 
@@ -18,25 +18,25 @@ use serde_json::{Map, Value, json};
 use crate::data::QueryResult;
 use value::Cell;
 
-pub const ARROW_MIME: &str = "application/vnd.apache.arrow.stream";
+pub(crate) const ARROW_MIME: &str = "application/vnd.apache.arrow.stream";
 
 /// One column's heading.
 #[derive(Debug, Clone)]
-pub struct Column {
-    pub name: String,
-    pub type_name: String,
-    pub numeric: bool,
+pub(crate) struct Column {
+    pub(crate) name: String,
+    pub(crate) type_name: String,
+    pub(crate) numeric: bool,
 }
 
 /// A result set as formatted cells, ready for any output format.
 #[derive(Debug, Clone)]
 pub struct Table {
-    pub columns: Vec<Column>,
-    pub rows: Vec<Vec<Cell>>,
+    pub(crate) columns: Vec<Column>,
+    pub(crate) rows: Vec<Vec<Cell>>,
     /// True when the result had more rows than are shown.
-    pub more: bool,
+    pub(crate) more: bool,
     /// True when rows were dropped to keep the output a reasonable size.
-    pub size_cut: bool,
+    pub(crate) size_cut: bool,
 }
 
 impl Table {
@@ -72,7 +72,7 @@ impl Table {
         }
     }
 
-    pub fn row_count(&self) -> String {
+    pub(crate) fn row_count(&self) -> String {
         match self.rows.len() {
             1 => "1 row".into(),
             n => format!("{n} rows"),
@@ -80,7 +80,7 @@ impl Table {
     }
 
     /// The notice shown when rows were cut at the display limit.
-    pub fn notice(&self) -> Option<String> {
+    pub(crate) fn notice(&self) -> Option<String> {
         let why = if self.size_cut {
             " (the output size limit of a notebook cell)"
         } else {
@@ -93,7 +93,7 @@ impl Table {
 
 /// A result's outputs together may take about this many bytes; past it, rows are dropped
 /// (with a notice) so that one cell cannot bloat a notebook beyond what Jupyter handles well.
-pub const MAX_OUTPUT_BYTES: usize = 5 << 20;
+pub(crate) const MAX_OUTPUT_BYTES: usize = 5 << 20;
 
 /// The MIME bundle of one result set, within [`MAX_OUTPUT_BYTES`].
 pub fn result_bundle(result: &QueryResult, elapsed: Duration) -> Map<String, Value> {
@@ -145,7 +145,7 @@ fn first_rows(batches: &[RecordBatch], mut n: usize) -> Vec<RecordBatch> {
 }
 
 /// The bundle of a statement that returns no columns (DDL, most commands).
-pub fn done_bundle(elapsed: Duration) -> Map<String, Value> {
+pub(crate) fn done_bundle(elapsed: Duration) -> Map<String, Value> {
     let mut bundle = Map::new();
     bundle.insert("text/plain".into(), json!("OK"));
     bundle.insert(

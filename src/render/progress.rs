@@ -36,7 +36,7 @@ fn summary(p: &Progress, elapsed: Duration) -> String {
 }
 
 /// The bundle of a progress report, `elapsed` after the statement started.
-pub fn bar(p: &Progress, elapsed: Duration) -> Map<String, Value> {
+pub(crate) fn bar(p: &Progress, elapsed: Duration) -> Map<String, Value> {
     let fraction = if p.tasks > 0 {
         (p.tasks_done as f64 / p.tasks as f64).clamp(0.0, 1.0)
     } else {
@@ -68,7 +68,7 @@ pub fn bar(p: &Progress, elapsed: Duration) -> Map<String, Value> {
 
 /// The display's last state once its statement ended, `how` (`finished`, `stopped`) after
 /// `elapsed`.
-pub fn ended(how: &str, elapsed: Duration) -> Map<String, Value> {
+pub(crate) fn ended(how: &str, elapsed: Duration) -> Map<String, Value> {
     let text = format!("{how} after {:.1} s", elapsed.as_secs_f64());
     let mut data = Map::new();
     data.insert(

@@ -13,13 +13,13 @@ use crate::data::sql_type::{DAY_TIME_FIELDS, YEAR_MONTH_FIELDS};
 
 /// How one cell reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cell {
+pub(crate) enum Cell {
     Null,
     Text(String),
 }
 
 impl Cell {
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         match self {
             Cell::Null => "NULL",
             Cell::Text(s) => s,
@@ -28,13 +28,13 @@ impl Cell {
 }
 
 /// True for the types whose values line up on the right in a table.
-pub fn is_numeric(t: &DataType) -> bool {
+pub(crate) fn is_numeric(t: &DataType) -> bool {
     t.is_numeric() || matches!(t, DataType::Duration(_) | DataType::Interval(_))
 }
 
 /// The value at `row`, as a top-level cell. `sql_type` is the column's Spark SQL type; it
 /// decides which fields an interval is written with.
-pub fn cell(array: &ArrayRef, row: usize, sql_type: &SqlType) -> Cell {
+pub(crate) fn cell(array: &ArrayRef, row: usize, sql_type: &SqlType) -> Cell {
     if array.is_null(row) {
         return Cell::Null;
     }

@@ -15,21 +15,19 @@ use super::proto::spark_connect_service_client::SparkConnectServiceClient;
 use super::url::ConnectUrl;
 use crate::config::{Secret, TOKEN_VAR};
 
-pub type Client = SparkConnectServiceClient<InterceptedService<Channel, CallCredentials>>;
+pub(crate) type Client = SparkConnectServiceClient<InterceptedService<Channel, CallCredentials>>;
 
 /// Where the KBase token comes from. Read anew on every call rather than copied once.
 #[derive(Clone, Debug)]
-pub enum TokenSource {
+pub(crate) enum TokenSource {
     /// No KBase authentication (local development with `SPARK_REMOTE`).
     None,
     /// The `KBASE_AUTH_TOKEN` variable of this process.
     Environment,
-    /// A fixed token (tests, and tools that were handed one).
-    Fixed(Secret),
 }
 
 impl TokenSource {
-    pub fn current(&self) -> Option<Secret> {
+    pub(crate) fn current(&self) -> Option<Secret> {
         match self {
             TokenSource::None => None,
             TokenSource::Environment => std::env::var(TOKEN_VAR)
@@ -37,14 +35,13 @@ impl TokenSource {
                 .map(|t| t.trim().to_string())
                 .filter(|t| !t.is_empty())
                 .map(Secret::new),
-            TokenSource::Fixed(s) => Some(s.clone()),
         }
     }
 }
 
 /// Adds the credentials and the URL's extra headers to each outgoing call.
 #[derive(Clone)]
-pub struct CallCredentials {
+pub(crate) struct CallCredentials {
     kbase: TokenSource,
     /// The `token` parameter of an `sc://` URL, sent as the bearer when there is no KBase token.
     url_token: Option<Secret>,
@@ -53,18 +50,24 @@ pub struct CallCredentials {
 
 impl Interceptor for CallCredentials {
     fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        let md = request.metadata_mut();
+        self.attach(request.metadata_mut(), self.kbase.current())?;
+        Ok(request)
+    }
+}
+
+impl CallCredentials {
+    /// Puts the headers and the tokens, `kbase` first, on a call's metadata.
+    fn attach(&self, md: &mut tonic::metadata::MetadataMap, kbase: Option<Secret>) -> Result<(), tonic::Status> {
         for (k, v) in &self.headers {
             md.insert(k.clone(), v.clone());
         }
-        let kbase = self.kbase.current();
         if let Some(token) = &kbase {
             md.insert("x-kbase-token", secret_value(token, "")?);
         }
         if let Some(token) = kbase.as_ref().or(self.url_token.as_ref()) {
             md.insert("authorization", secret_value(token, "Bearer ")?);
         }
-        Ok(request)
+        Ok(())
     }
 }
 
@@ -77,7 +80,7 @@ fn secret_value(token: &Secret, prefix: &str) -> Result<AsciiMetadataValue, toni
 
 /// Builds a client for `url`. The connection itself is made lazily, on the first call,
 /// and remade by the channel after it breaks.
-pub fn connect(url: &ConnectUrl, kbase: TokenSource) -> Result<Client, SparkError> {
+pub(crate) fn connect(url: &ConnectUrl, kbase: TokenSource) -> Result<Client, SparkError> {
     let scheme = if url.use_ssl { "https" } else { "http" };
     let host = if url.host.contains(':') {
         format!("[{}]", url.host)
@@ -129,16 +132,16 @@ mod tests {
 
     #[test]
     fn both_headers_carry_the_kbase_token_and_are_sensitive() {
-        let mut creds = CallCredentials {
-            kbase: TokenSource::Fixed(Secret::new("tok-123")),
+        let creds = CallCredentials {
+            kbase: TokenSource::None,
             url_token: None,
             headers: vec![(
                 AsciiMetadataKey::from_static("x-extra"),
                 AsciiMetadataValue::from_static("1"),
             )],
         };
-        let req = creds.call(tonic::Request::new(())).unwrap();
-        let md = req.metadata();
+        let mut md = tonic::metadata::MetadataMap::new();
+        creds.attach(&mut md, Some(Secret::new("tok-123"))).unwrap();
         assert_eq!(md.get("x-kbase-token").unwrap(), "tok-123");
         assert_eq!(md.get("authorization").unwrap(), "Bearer tok-123");
         assert!(md.get("authorization").unwrap().is_sensitive());
@@ -159,12 +162,17 @@ mod tests {
 
     #[test]
     fn a_token_that_cannot_be_a_header_fails_without_showing_it() {
-        let mut creds = CallCredentials {
-            kbase: TokenSource::Fixed(Secret::new("bad\ntoken-xyz")),
+        let creds = CallCredentials {
+            kbase: TokenSource::None,
             url_token: None,
             headers: vec![],
         };
-        let err = creds.call(tonic::Request::new(())).unwrap_err();
+        let err = creds
+            .attach(
+                &mut tonic::metadata::MetadataMap::new(),
+                Some(Secret::new("bad\ntoken-xyz")),
+            )
+            .unwrap_err();
         assert!(!err.message().contains("token-xyz"));
     }
 }

@@ -7,13 +7,13 @@ use tonic_types::StatusExt;
 
 /// A part of a statement, as Spark counts it: UTF-16 code units, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QuerySpan {
-    pub start: usize,
-    pub stop: usize,
+pub(crate) struct QuerySpan {
+    pub(crate) start: usize,
+    pub(crate) stop: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum SparkError {
+pub(crate) enum SparkError {
     /// Spark ran the statement and rejected it: bad SQL, a missing table, a failed job.
     #[error("{message}")]
     Server {
@@ -64,7 +64,7 @@ pub enum SparkError {
 
 impl SparkError {
     /// Maps a gRPC status to an error; `target` is the (token-free) address for messages.
-    pub fn from_status(status: &tonic::Status, target: &str) -> SparkError {
+    pub(crate) fn from_status(status: &tonic::Status, target: &str) -> SparkError {
         let detail = || first_line(status.message());
         match status.code() {
             Code::Cancelled => SparkError::Cancelled,
@@ -100,7 +100,7 @@ impl SparkError {
     }
 
     /// A short name for the error, used as Jupyter's `ename`.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self {
             SparkError::Server { class: Some(c), .. } => c.clone(),
             SparkError::Server { .. } => "SparkError".into(),
@@ -116,13 +116,13 @@ impl SparkError {
     }
 
     /// True when the server could not be reached at all: worth retrying after a pause.
-    pub fn is_unavailable(&self) -> bool {
+    pub(crate) fn is_unavailable(&self) -> bool {
         matches!(self, SparkError::Unavailable { .. })
     }
 
     /// True when the server no longer has this client's session, as after a restart: the
     /// statement did not run, and can run in a new session.
-    pub fn is_session_lost(&self) -> bool {
+    pub(crate) fn is_session_lost(&self) -> bool {
         matches!(self, SparkError::Server { class: Some(c), .. }
             if c.starts_with("INVALID_HANDLE.SESSION_CHANGED") || c.starts_with("INVALID_HANDLE.SESSION_NOT_FOUND"))
     }
@@ -140,7 +140,7 @@ fn first_line(message: &str) -> String {
 
 /// Spark appends the analysed plan (`;\n'Project …`) to analysis errors and, when enabled,
 /// a JVM stack trace (`\n\tat org.apache…`). Neither helps a SQL user: keep the rest.
-pub fn clean_message(message: &str) -> String {
+pub(crate) fn clean_message(message: &str) -> String {
     let mut text = message;
     if let Some(i) = text.find("\n\tat ") {
         text = &text[..i];

@@ -29,13 +29,13 @@ fn progress_of(report: &proto::execute_plan_response::ExecutionProgress) -> Prog
 }
 
 /// Receives progress reports while a statement runs.
-pub type OnProgress<'a> = &'a mut (dyn FnMut(&Progress) + Send);
+pub(crate) type OnProgress<'a> = &'a mut (dyn FnMut(&Progress) + Send);
 
 impl SparkSession {
     /// Runs `query` and keeps its first `max_rows` rows. `tag` marks the operations so they
     /// can be told apart on the server. A failure names the failing part of `query` when
     /// Spark knows it.
-    pub async fn sql(
+    pub(crate) async fn sql(
         &self,
         query: &str,
         max_rows: usize,

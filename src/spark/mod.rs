@@ -1,16 +1,16 @@
 //! The Spark side of the kernel: a Spark Connect session built from the configuration.
 //! The generated protocol types stay inside this module.
 
-pub mod channel;
-pub mod error;
-pub mod execute;
-pub mod open;
+pub(crate) mod channel;
+pub(crate) mod error;
+pub(crate) mod execute;
+pub(crate) mod open;
 mod proto;
-pub mod session;
-pub mod types;
-pub mod url;
+pub(crate) mod session;
+pub(crate) mod types;
+pub(crate) mod url;
 
-pub use error::SparkError;
-pub use execute::OnProgress;
-pub use open::{OpenError, open_session};
-pub use session::SparkSession;
+pub(crate) use error::SparkError;
+pub(crate) use execute::OnProgress;
+pub(crate) use open::{OpenError, open_session};
+pub(crate) use session::SparkSession;

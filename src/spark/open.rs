@@ -14,7 +14,7 @@ use crate::auth::{self, AuthError, TokenInfo};
 use crate::config::{Config, ConfigError};
 
 #[derive(Debug, thiserror::Error)]
-pub enum OpenError {
+pub(crate) enum OpenError {
     #[error("SPARK_REMOTE is not a valid Spark Connect URL: {0}.")]
     BadRemote(UrlError),
     #[error(
@@ -32,7 +32,7 @@ pub enum OpenError {
 }
 
 impl OpenError {
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self {
             OpenError::NotConfigured => "KBaseTokenMissing".into(),
             OpenError::Auth(e) => e.name().into(),
@@ -43,13 +43,13 @@ impl OpenError {
 }
 
 /// A session ready for cells, with what the user should be told about their token.
-pub struct Opened {
-    pub session: SparkSession,
-    pub warnings: Vec<String>,
+pub(crate) struct Opened {
+    pub(crate) session: SparkSession,
+    pub(crate) warnings: Vec<String>,
 }
 
 /// Validates the configured KBase token, if there is one.
-pub async fn check_token(config: &Config) -> Result<Option<TokenInfo>, OpenError> {
+pub(crate) async fn check_token(config: &Config) -> Result<Option<TokenInfo>, OpenError> {
     match &config.token {
         Some(token) => Ok(Some(auth::validate(&config.auth_url, token).await?)),
         None => Ok(None),
@@ -57,7 +57,10 @@ pub async fn check_token(config: &Config) -> Result<Option<TokenInfo>, OpenError
 }
 
 /// The server to use and the token to send, from the configuration and the token's owner.
-pub fn resolve_target(config: &Config, token: Option<&TokenInfo>) -> Result<(ConnectUrl, TokenSource), OpenError> {
+pub(crate) fn resolve_target(
+    config: &Config,
+    token: Option<&TokenInfo>,
+) -> Result<(ConnectUrl, TokenSource), OpenError> {
     let tokens = if config.token.is_some() {
         TokenSource::Environment
     } else {
@@ -90,7 +93,7 @@ pub fn resolve_target(config: &Config, token: Option<&TokenInfo>) -> Result<(Con
 
 /// The local account name, found the way pyspark finds it, for the session's `user_id`
 /// when neither the URL nor the KBase token names the user.
-pub fn local_user() -> String {
+pub(crate) fn local_user() -> String {
     ["LOGNAME", "USER", "LNAME", "USERNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
@@ -99,7 +102,7 @@ pub fn local_user() -> String {
 
 /// The steps of opening a session, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// Validate the KBase token with Auth2, when there is one.
     Token,
     /// Work out the server's address.
@@ -114,7 +117,7 @@ pub enum Step {
 
 impl Step {
     /// The step as `doctor` names it.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Step::Token => "KBase token",
             Step::Url => "Spark Connect URL",
@@ -126,7 +129,7 @@ impl Step {
 }
 
 /// What a step found, as it ends.
-pub enum Found<'a> {
+pub(crate) enum Found<'a> {
     Token(Option<&'a TokenInfo>),
     Url(&'a ConnectUrl),
     Client,
@@ -136,14 +139,14 @@ pub enum Found<'a> {
 
 /// The step that failed, and why.
 #[derive(Debug)]
-pub struct StepFailed {
-    pub step: Step,
-    pub error: OpenError,
+pub(crate) struct StepFailed {
+    pub(crate) step: Step,
+    pub(crate) error: OpenError,
 }
 
 /// Builds the session, step by step: the token, the address, the client, proof that the
 /// server answers, and `KBASE_SPARK_CONF`. `on_step` hears what each step found.
-pub async fn open_session_reporting(
+pub(crate) async fn open_session_reporting(
     config: &Config,
     on_step: &mut (dyn FnMut(Found<'_>) + Send),
 ) -> Result<Opened, StepFailed> {
@@ -172,7 +175,7 @@ pub async fn open_session_reporting(
 }
 
 /// Builds the session as [`open_session_reporting`] does, for the kernel.
-pub async fn open_session(config: &Config) -> Result<Opened, OpenError> {
+pub(crate) async fn open_session(config: &Config) -> Result<Opened, OpenError> {
     open_session_reporting(config, &mut |_| {})
         .await
         .map_err(|failed| failed.error)

@@ -10,7 +10,7 @@ use super::error::{QuerySpan, SparkError};
 use super::proto::{self, UserContext};
 use super::url::ConnectUrl;
 
-pub struct SparkSession {
+pub(crate) struct SparkSession {
     client: Client,
     session_id: String,
     user_context: UserContext,
@@ -23,7 +23,7 @@ pub struct SparkSession {
 
 impl SparkSession {
     /// Prepares a session on the server at `url`. Nothing is sent yet: the first call connects.
-    pub fn new(url: &ConnectUrl, kbase: TokenSource, user_id: &str, app_name: &str) -> Result<Self, SparkError> {
+    pub(crate) fn new(url: &ConnectUrl, kbase: TokenSource, user_id: &str, app_name: &str) -> Result<Self, SparkError> {
         let client = connect(url, kbase)?;
         let session_id = url
             .session_id
@@ -44,11 +44,11 @@ impl SparkSession {
         })
     }
 
-    pub fn session_id(&self) -> &str {
+    pub(crate) fn session_id(&self) -> &str {
         &self.session_id
     }
 
-    pub fn target(&self) -> &str {
+    pub(crate) fn target(&self) -> &str {
         &self.target
     }
 
@@ -83,7 +83,7 @@ impl SparkSession {
     }
 
     /// Applies Spark settings (such as `KBASE_SPARK_CONF`) to this session.
-    pub async fn set_conf(&self, settings: &BTreeMap<String, String>) -> Result<(), SparkError> {
+    pub(crate) async fn set_conf(&self, settings: &BTreeMap<String, String>) -> Result<(), SparkError> {
         if settings.is_empty() {
             return Ok(());
         }
@@ -110,7 +110,7 @@ impl SparkSession {
     }
 
     /// The server's Spark version; also the cheapest call that proves the server answers.
-    pub async fn spark_version(&self) -> Result<String, SparkError> {
+    pub(crate) async fn spark_version(&self) -> Result<String, SparkError> {
         use proto::analyze_plan_request::{Analyze, SparkVersion};
         let request = proto::AnalyzePlanRequest {
             session_id: self.session_id.clone(),
@@ -160,12 +160,12 @@ impl SparkSession {
     }
 
     /// Cancels every operation of this session on the server.
-    pub async fn interrupt_all(&self) -> Result<(), SparkError> {
+    pub(crate) async fn interrupt_all(&self) -> Result<(), SparkError> {
         self.interrupt(proto::interrupt_request::InterruptType::All, None).await
     }
 
     /// Cancels the operations of this session that carry `tag` (those of one cell).
-    pub async fn interrupt_tag(&self, tag: &str) -> Result<(), SparkError> {
+    pub(crate) async fn interrupt_tag(&self, tag: &str) -> Result<(), SparkError> {
         use proto::interrupt_request::{Interrupt, InterruptType};
         self.interrupt(InterruptType::Tag, Some(Interrupt::OperationTag(tag.to_string())))
             .await
@@ -189,7 +189,7 @@ impl SparkSession {
     }
 
     /// Frees the session on the server: its temp views, settings and cached state.
-    pub async fn release(&self) -> Result<(), SparkError> {
+    pub(crate) async fn release(&self) -> Result<(), SparkError> {
         let request = proto::ReleaseSessionRequest {
             session_id: self.session_id.clone(),
             user_context: self.user_context(),

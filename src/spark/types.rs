@@ -36,7 +36,7 @@ fn interval(
 }
 
 /// The Spark SQL type a Spark schema describes.
-pub fn sql_type(t: &proto::DataType) -> SqlType {
+pub(crate) fn sql_type(t: &proto::DataType) -> SqlType {
     let inner = |t: &Option<Box<proto::DataType>>| Box::new(t.as_deref().map_or(SqlType::Named("?".into()), sql_type));
     let Some(kind) = &t.kind else {
         return SqlType::Named("?".into());
@@ -99,7 +99,7 @@ pub fn sql_type(t: &proto::DataType) -> SqlType {
 /// `schema` with each top-level field's Spark SQL type name in its metadata, when the Spark
 /// schema (a struct) lines up with it field by field, and the type of each column: Spark's
 /// where it says, otherwise read from Arrow.
-pub fn annotate(schema: &SchemaRef, spark: Option<&proto::DataType>) -> (SchemaRef, Vec<SqlType>) {
+pub(crate) fn annotate(schema: &SchemaRef, spark: Option<&proto::DataType>) -> (SchemaRef, Vec<SqlType>) {
     let from_arrow = || {
         schema
             .fields()

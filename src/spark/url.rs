@@ -5,26 +5,26 @@ use std::fmt;
 
 use crate::config::Secret;
 
-pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 128 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_MESSAGE_SIZE: usize = 128 * 1024 * 1024;
 
 /// Where and how to reach one Spark Connect server.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConnectUrl {
-    pub host: String,
-    pub port: u16,
-    pub use_ssl: bool,
+pub(crate) struct ConnectUrl {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) use_ssl: bool,
     /// Bearer token from the URL's `token` parameter.
-    pub token: Option<Secret>,
-    pub user_id: Option<String>,
-    pub user_agent: Option<String>,
-    pub session_id: Option<String>,
-    pub max_message_size: usize,
+    pub(crate) token: Option<Secret>,
+    pub(crate) user_id: Option<String>,
+    pub(crate) user_agent: Option<String>,
+    pub(crate) session_id: Option<String>,
+    pub(crate) max_message_size: usize,
     /// Every other parameter, sent as gRPC metadata on each call.
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum UrlError {
+pub(crate) enum UrlError {
     #[error("a Spark Connect URL starts with sc://, like sc://localhost:15002")]
     Scheme,
     #[error("the Spark Connect URL has no host")]
@@ -41,7 +41,7 @@ pub enum UrlError {
 
 impl ConnectUrl {
     /// A plain URL for `host:port`, as built from the KBase host template.
-    pub fn new(host: impl Into<String>, port: u16, use_ssl: bool) -> Self {
+    pub(crate) fn new(host: impl Into<String>, port: u16, use_ssl: bool) -> Self {
         ConnectUrl {
             host: host.into(),
             port,
@@ -55,7 +55,7 @@ impl ConnectUrl {
         }
     }
 
-    pub fn parse(url: &str) -> Result<ConnectUrl, UrlError> {
+    pub(crate) fn parse(url: &str) -> Result<ConnectUrl, UrlError> {
         let rest = url.trim().strip_prefix("sc://").ok_or(UrlError::Scheme)?;
         let (authority, params) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i + 1..]),
