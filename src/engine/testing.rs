@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use arrow_array::{Int32Array, RecordBatch};
+use arrow_array::{Int32Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -22,6 +22,11 @@ use crate::spark::{OnProgress, OpenError, SparkError};
 pub(crate) enum Step {
     /// Answers after `after` with one int column `x` holding 0..rows.
     Rows { after: Duration, rows: i32 },
+    /// Answers at once with one string column, as `SHOW TABLES` and `DESCRIBE` do.
+    Strings {
+        column: &'static str,
+        values: Vec<&'static str>,
+    },
     /// Answers after `after` with no columns, as DDL does.
     Done { after: Duration },
     /// Fails after `after`.
@@ -74,6 +79,12 @@ pub(crate) fn rows(n: i32) -> QueryResult {
     QueryResult::new(schema, batch.into_iter().collect(), false)
 }
 
+fn strings(column: &str, values: Vec<&str>) -> QueryResult {
+    let schema = Arc::new(Schema::new(vec![Field::new(column, DataType::Utf8, false)]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(values))]);
+    QueryResult::new(schema, batch.into_iter().collect(), false)
+}
+
 #[derive(Default)]
 pub(crate) struct FakeSession {
     script: Mutex<VecDeque<Step>>,
@@ -118,6 +129,7 @@ impl FakeSession {
                     tokio::time::sleep(after).await;
                     Ok(rows(n))
                 }
+                Step::Strings { column, values } => Ok(strings(column, values)),
                 Step::Done { after } => {
                     tokio::time::sleep(after).await;
                     Ok(QueryResult::new(Arc::new(Schema::empty()), Vec::new(), false))

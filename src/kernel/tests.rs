@@ -362,6 +362,54 @@ async fn completion_offers_keywords_in_the_users_case() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn completion_offers_the_sessions_tables_and_inspection_what_describe_says() {
+    let session = FakeSession::new(vec![
+        Step::Strings {
+            column: "tableName",
+            values: vec!["people", "places"],
+        },
+        Step::Strings {
+            column: "function",
+            values: vec!["percentile"],
+        },
+        Step::Strings {
+            column: "col_name",
+            values: vec!["id", "name"],
+        },
+    ]);
+    let mut client = start(session.clone());
+    // The session opens in the background; completion never waits for it.
+    tokio::time::sleep(ms(10)).await;
+    let (reply, _) = client
+        .run(&request(
+            "complete_request",
+            json!({"code": "SELECT * FROM pe", "cursor_pos": 16}),
+        ))
+        .await;
+    assert_eq!(reply.content["matches"], json!(["people", "percentile"]));
+    assert_eq!(
+        (&reply.content["cursor_start"], &reply.content["cursor_end"]),
+        (&json!(14), &json!(16))
+    );
+    let (reply, _) = client
+        .run(&request(
+            "inspect_request",
+            json!({"code": "SELECT * FROM people", "cursor_pos": 17}),
+        ))
+        .await;
+    assert_eq!(reply.content["found"], true);
+    let text = reply.content["data"]["text/plain"].as_str().unwrap();
+    assert!(
+        text.starts_with("DESCRIBE TABLE `people`\n") && text.contains("|    name|"),
+        "{text}"
+    );
+    assert_eq!(
+        session.queries(),
+        ["SHOW TABLES", "SHOW FUNCTIONS", "DESCRIBE TABLE `people`"]
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn comm_messages_get_busy_and_idle_but_no_reply() {
     let mut client = start(FakeSession::new(Vec::new()));
     let comm = request("comm_open", json!({"comm_id": "c", "target_name": "t", "data": {}}));
