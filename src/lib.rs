@@ -1,7 +1,7 @@
 //! KBase Spark SQL: a Jupyter kernel that runs every cell as Spark SQL on the user's own
-//! Spark Connect server. Three layers: `kernel` (Jupyter), `engine` (SQL cells) and
-//! `spark` (Spark Connect and auth); `render` turns result sets into notebook output.
-
+//! Spark Connect server. Three layers, imports running one way: `kernel` (Jupyter) drives
+//! `engine` (SQL cells), which reaches `spark` (Spark Connect, with `auth`); `render` turns
+//! results into notebook output beside the engine, and `data` holds what they share.
 //!
 //! Everything is crate-private but what the command line (`main.rs`) and the rendering
 //! benchmark (`benches/render.rs`) use.
@@ -25,10 +25,7 @@ pub use kernel::KernelError;
 /// Runs the kernel on a connection file: the Jupyter side driving the SQL engine, whose
 /// Spark session opens in the background from `config`. A configuration that could not be
 /// read does not stop the kernel: its cells report the problem.
-pub async fn run_kernel(
-    connection_file: &Path,
-    config: Result<Config, ConfigError>,
-) -> Result<(), kernel::KernelError> {
+pub async fn run_kernel(connection_file: &Path, config: Result<Config, ConfigError>) -> Result<(), KernelError> {
     let connection = kernel::connect(connection_file).await?;
     let engine = Engine::start(Box::new(SparkConnector::new(config)));
     kernel::run(connection, engine).await;

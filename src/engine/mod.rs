@@ -1,5 +1,7 @@
-//! The SQL side of the kernel: splits a cell into statements, runs them in order on the
-//! Spark session, and hands back MIME bundles and errors. It knows nothing of ZeroMQ.
+//! The SQL side of the kernel, the [`Interpreter`] the kernel drives: splits a cell into
+//! statements, runs them in order on a [`session::Session`] (retrying while the server is
+//! away, renewing a session the server lost, stopping on interrupt), and hands back MIME
+//! bundles and errors. It knows nothing of ZeroMQ.
 
 pub(crate) mod assist;
 pub(crate) mod caret;
