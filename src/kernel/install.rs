@@ -9,9 +9,9 @@ use serde_json::{Map, Value, json};
 pub const KERNEL_NAME: &str = "kbase-spark-sql";
 pub const DISPLAY_NAME: &str = "KBase Spark SQL";
 
-const LOGO_32: &[u8] = include_bytes!("../../kernelspec/kbase-spark-sql/logo-32x32.png");
-const LOGO_64: &[u8] = include_bytes!("../../kernelspec/kbase-spark-sql/logo-64x64.png");
-const LOGO_SVG: &[u8] = include_bytes!("../../kernelspec/kbase-spark-sql/logo-svg.svg");
+const LOGO_32: &[u8] = include_bytes!("../../kernelspec/data/share/jupyter/kernels/kbase-spark-sql/logo-32x32.png");
+const LOGO_64: &[u8] = include_bytes!("../../kernelspec/data/share/jupyter/kernels/kbase-spark-sql/logo-64x64.png");
+const LOGO_SVG: &[u8] = include_bytes!("../../kernelspec/data/share/jupyter/kernels/kbase-spark-sql/logo-svg.svg");
 
 /// Where the kernelspec goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,15 +66,34 @@ fn home() -> Result<PathBuf, InstallError> {
         .ok_or(InstallError::NoHome)
 }
 
-/// The `sys.prefix` of the Python that runs Jupyter: the active virtualenv or conda env, or
-/// else the `python3` on PATH.
+/// The `sys.prefix` of the Python environment to install into: the one this binary was
+/// installed into (a Python beside it, as after `pip install`), else the active virtualenv
+/// or conda env, else that of the `python3` on PATH.
 fn sys_prefix() -> Result<PathBuf, InstallError> {
+    let beside = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+        .and_then(|bin| {
+            ["python3", "python"]
+                .iter()
+                .map(|name| bin.join(name))
+                .find(|python| python.is_file())
+        });
+    if let Some(python) = beside {
+        return python_prefix(&python.into_os_string());
+    }
     for var in ["VIRTUAL_ENV", "CONDA_PREFIX"] {
         if let Some(p) = std::env::var_os(var).filter(|p| !p.is_empty()) {
             return Ok(PathBuf::from(p));
         }
     }
-    let out = std::process::Command::new("python3")
+    python_prefix(std::ffi::OsStr::new("python3"))
+}
+
+/// Asks a Python interpreter for its `sys.prefix`.
+fn python_prefix(python: &std::ffi::OsStr) -> Result<PathBuf, InstallError> {
+    let out = std::process::Command::new(python)
         .args(["-c", "import sys; print(sys.prefix)"])
         .output()
         .map_err(|_| InstallError::NoSysPrefix)?;
