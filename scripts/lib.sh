@@ -39,6 +39,36 @@ ensure_venv() {
   echo "$want" > "$stamp"
 }
 
+# Debian's Chromium, which the browser tests drive (no browser can be downloaded otherwise).
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then return; fi
+  log "installing Chromium"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  else
+    die "the browser tests need Debian's chromium: apt-get install chromium"
+  fi
+}
+
+# JupyterHub's proxy, configurable-http-proxy, from npm into .work/node.
+CHP="$WORK/node/node_modules/.bin/configurable-http-proxy"
+ensure_chp() {
+  if [ -x "$CHP" ]; then return; fi
+  command -v npm >/dev/null || die "npm (Node.js) is needed for JupyterHub's configurable-http-proxy"
+  log "installing configurable-http-proxy"
+  mkdir -p "$WORK/node"
+  npm install --silent --no-audit --no-fund --prefix "$WORK/node" configurable-http-proxy@5.3.0 >/dev/null
+}
+
+# The wheel researchers pip-install: the release binary linked against an old glibc (zig as
+# the linker), the kernelspec and the Python package. Prints its path.
+build_wheel() {
+  rm -rf "$WORK/wheels"
+  PATH="$VENV/bin:$PATH" "$VENV/bin/maturin" build --release --locked --zig \
+    --compatibility manylinux2014 --out "$WORK/wheels" >&2
+  ls "$WORK"/wheels/kbase_spark_sql_kernel-*.whl
+}
+
 spark_home() { "$PY" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))'; }
 
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

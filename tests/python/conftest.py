@@ -68,3 +68,56 @@ def kernel():
     yield km, kc
     kc.stop_channels()
     km.shutdown_kernel(now=False)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WORK = os.path.join(ROOT, ".work")
+# What a user's environment has on PATH: the system's, not the environment's own bin/.
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def wheel_path():
+    """The wheel that scripts/test built."""
+    path = os.environ.get("KBASE_TEST_WHEEL", "")
+    if not os.path.isfile(path):
+        pytest.fail(f"KBASE_TEST_WHEEL does not name a built wheel ({path!r}): run scripts/test")
+    return path
+
+
+def make_venv(path, *pip_args):
+    """A fresh virtual environment at `path` with `pip install *pip_args` in it."""
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.rmtree(path, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", path], check=True)
+    if pip_args:
+        pip = [os.path.join(path, "bin", "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        subprocess.run(pip + list(pip_args), check=True, env=environment(PIP_REQUIRE_VIRTUALENV=None))
+    return path
+
+
+@pytest.fixture(scope="session")
+def wheel_env():
+    """A fresh environment where only `pip install` of the wheel happened, beside papermill
+    (which brings Jupyter's client): what a pipeline's environment looks like."""
+    return make_venv(os.path.join(WORK, "wheel-env"), "papermill==2.7.0", wheel_path())
+
+
+@pytest.fixture(scope="session")
+def singleuser():
+    """A user's server environment as deploy/singleuser.Dockerfile builds it: Jupyter, then
+    the kernel's wheel, then `install --sys-prefix --make-default`, with the environment's
+    bin/ off PATH as in the hub."""
+    import subprocess
+
+    path = make_venv(
+        os.path.join(WORK, "singleuser"), "-r", os.path.join(ROOT, "tests", "singleuser-requirements.txt"), wheel_path()
+    )
+    subprocess.run(
+        [os.path.join(path, "bin", "kbase-spark-sql-kernel"), "install", "--sys-prefix", "--make-default"],
+        check=True,
+        env=environment(PATH=SYSTEM_PATH, VIRTUAL_ENV=None, CONDA_PREFIX=None),
+    )
+    return path
