@@ -39,8 +39,16 @@ fn text(out: &Output) -> String {
 }
 
 #[test]
-fn install_with_a_prefix_writes_the_kernelspec_and_default_fragment() {
+fn install_with_a_prefix_writes_the_kernelspec_and_makes_it_the_default() {
     let prefix = temp_dir("install");
+    // A server config that the prefix already has keeps its other settings.
+    let config = prefix.join("etc/jupyter/jupyter_server_config.json");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        r#"{"ServerApp": {"shutdown_no_activity_timeout": 600}, "MappingKernelManager": {"cull_idle_timeout": 3600}}"#,
+    )
+    .unwrap();
     let out = kernel()
         .args(["install", "--prefix"])
         .arg(&prefix)
@@ -75,12 +83,36 @@ fn install_with_a_prefix_writes_the_kernelspec_and_default_fragment() {
     for logo in ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"] {
         assert!(dir.join(logo).is_file(), "{logo} missing");
     }
-    let fragment = prefix.join("etc/jupyter/jupyter_server_config.d/kbase-spark-sql.json");
-    let fragment: serde_json::Value = serde_json::from_slice(&std::fs::read(fragment).unwrap()).unwrap();
+    let config: serde_json::Value = serde_json::from_slice(&std::fs::read(config).unwrap()).unwrap();
     assert_eq!(
-        fragment["MappingKernelManager"]["default_kernel_name"],
-        "kbase-spark-sql"
+        config,
+        serde_json::json!({
+            "ServerApp": {"shutdown_no_activity_timeout": 600},
+            "MappingKernelManager": {"cull_idle_timeout": 3600, "default_kernel_name": "kbase-spark-sql"},
+        })
     );
+    std::fs::remove_dir_all(prefix).unwrap();
+}
+
+#[test]
+fn make_default_refuses_a_server_config_it_cannot_read() {
+    let prefix = temp_dir("badconfig");
+    let config = prefix.join("etc/jupyter/jupyter_server_config.json");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "c.ServerApp.port = 8888").unwrap();
+    let out = kernel()
+        .args(["install", "--prefix"])
+        .arg(&prefix)
+        .arg("--make-default")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("is not a JSON object of Jupyter settings"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), "c.ServerApp.port = 8888");
     std::fs::remove_dir_all(prefix).unwrap();
 }
 

@@ -47,6 +47,10 @@ pub enum InstallError {
     BadEnv(String),
     #[error("the kernel name {0:?} may only use letters, digits, '.', '_' and '-'")]
     BadName(String),
+    #[error(
+        "{0} is not a JSON object of Jupyter settings: fix it, or set MappingKernelManager.default_kernel_name there by hand"
+    )]
+    BadConfig(String),
     #[error("cannot write {path}: {source}")]
     Write { path: String, source: std::io::Error },
 }
@@ -150,6 +154,32 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), InstallError> {
     std::fs::write(path, bytes).map_err(fail)
 }
 
+/// Makes `name` the Jupyter server's default kernel in the config file at `path`, keeping
+/// whatever else the file says. (Jupyter Server reads `jupyter_server_config.d` fragments only
+/// for enabling extensions, so the setting must go into the file itself.)
+fn make_default(path: &Path, name: &str) -> Result<(), InstallError> {
+    let mut config = match std::fs::read_to_string(path) {
+        Ok(text) => match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(map)) => map,
+            _ => return Err(InstallError::BadConfig(path.display().to_string())),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Map::new(),
+        Err(source) => {
+            return Err(InstallError::Write {
+                path: path.display().to_string(),
+                source,
+            });
+        }
+    };
+    let section = config.entry("MappingKernelManager").or_insert_with(|| json!({}));
+    let Value::Object(section) = section else {
+        return Err(InstallError::BadConfig(path.display().to_string()));
+    };
+    section.insert("default_kernel_name".into(), json!(name));
+    let text = serde_json::to_string_pretty(&Value::Object(config)).unwrap_or_default();
+    write(path, text.as_bytes())
+}
+
 /// Installs the kernelspec; returns the directory written.
 pub fn install(options: &InstallOptions) -> Result<PathBuf, InstallError> {
     let name = &options.name;
@@ -172,12 +202,7 @@ pub fn install(options: &InstallOptions) -> Result<PathBuf, InstallError> {
     write(&dir.join("logo-64x64.png"), LOGO_64)?;
     write(&dir.join("logo-svg.svg"), LOGO_SVG)?;
     if options.make_default {
-        let fragment = json!({"MappingKernelManager": {"default_kernel_name": name}});
-        let path = config.join("jupyter_server_config.d").join(format!("{name}.json"));
-        write(
-            &path,
-            serde_json::to_string_pretty(&fragment).unwrap_or_default().as_bytes(),
-        )?;
+        make_default(&config.join("jupyter_server_config.json"), name)?;
     }
     Ok(dir)
 }

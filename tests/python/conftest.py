@@ -59,6 +59,14 @@ def execute(kc, code, timeout=TIMEOUT, **kwargs):
     return reply["content"], outputs
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Marks a test that failed, for fixtures that keep evidence of failures (screenshots)."""
+    outcome = yield
+    if outcome.get_result().failed:
+        item.failed = True
+
+
 @pytest.fixture(scope="module")
 def kernel():
     """One kernel for a test module, warmed up so the first query's start-up cost is paid."""

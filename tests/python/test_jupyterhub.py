@@ -1,0 +1,215 @@
+"""KBase Spark SQL inside a real JupyterHub, as researchers meet it: the hub logs alice in,
+keeps her KBase token, and spawns her server from an environment where the kernel's wheel was
+pip-installed and made the default kernel; headless Chromium opens a new notebook, which is on
+KBase Spark SQL without anyone choosing it, and runs a query on alice's own token-checking
+Spark Connect server. Bob, whose server does not exist, is told so. Screenshots are kept in
+.work/screenshots."""
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from conftest import ROOT, WORK, environment
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(WORK) / "screenshots"
+PASSWORD = secrets.token_urlsafe(12)
+TIMEOUT_MS = 180_000
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def hub(singleuser):
+    state = Path(WORK) / "hub"
+    shutil.rmtree(state, ignore_errors=True)
+    state.mkdir(parents=True)
+    users = {"alice": "alice-valid-7f3a9c2e51b84d06a1", "bob": "bob-valid-2b8f6d1e7c3a9054fe"}
+    tokens = json.loads((Path(ROOT) / "tests/support/tokens.json").read_text())
+    assert all(tokens[token]["user"] == user for user, token in users.items())
+    (state / "users.json").write_text(json.dumps(users))
+    port = free_port()
+    env = environment(
+        KBASE_TEST_HUB_STATE=str(state),
+        KBASE_TEST_SINGLEUSER=singleuser,
+        KBASE_TEST_HUB_USERS=str(state / "users.json"),
+        KBASE_TEST_HUB_PASSWORD=PASSWORD,
+        KBASE_TEST_HUB_PORT=str(port),
+        KBASE_TEST_HUB_API_PORT=str(free_port()),
+        KBASE_TEST_PROXY_API_PORT=str(free_port()),
+        KBASE_TEST_CHP=os.environ["KBASE_TEST_CHP"],
+        JUPYTERHUB_CRYPT_KEY=secrets.token_hex(32),
+    )
+    log = open(state / "jupyterhub.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jupyterhub", "-f", str(Path(ROOT) / "tests/support/jupyterhub_config.py")],
+        cwd=state,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/hub/api/", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            log.flush()
+            pytest.fail("JupyterHub did not start:\n" + (state / "jupyterhub.log").read_text()[-3000:])
+        time.sleep(0.5)
+    yield url
+    # The hub stops the users' servers it spawned when it shuts down (cleanup_servers).
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def pages(browser, request):
+    """New browser pages for a test; each one's screen is kept when the test fails."""
+    opened = []
+
+    def new_page():
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.set_default_timeout(TIMEOUT_MS)
+        opened.append(page)
+        return page
+
+    yield new_page
+    failed = getattr(request.node, "failed", False)
+    for i, page in enumerate(opened):
+        if failed:
+            page.screenshot(path=str(SHOTS / f"{request.node.name}-failure-{i}.png"))
+        page.close()
+
+
+def log_in_and_open_a_new_notebook(new_page, hub, user):
+    """Logs `user` in, waits for JupyterLab, and opens a new notebook from the File menu,
+    confirming the kernel that JupyterLab proposes. Returns the page."""
+    page = new_page()
+    page.goto(f"{hub}/hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", PASSWORD)
+    page.click("#login_submit")
+    page.wait_for_url(f"**/user/{user}/lab**")
+    page.click(".lm-MenuBar-item:has-text('File')")
+    page.locator(".lm-Menu-item:has-text('New')").first.hover()
+    page.click(".lm-Menu-item[data-command='notebook:create-new']")
+    # JupyterLab asks which kernel to start, proposing the server's default; the user only
+    # confirms.
+    proposal = page.wait_for_selector(".jp-Dialog select")
+    assert proposal.evaluate("e => e.options[e.selectedIndex].text") == "KBase Spark SQL"
+    page.click(".jp-Dialog .jp-mod-accept")
+    toolbar = ".jp-NotebookPanel-toolbar"
+    page.wait_for_selector(f"{toolbar} .jp-KernelName:visible:has-text('KBase Spark SQL')")
+    page.wait_for_selector(f"{toolbar} .jp-Notebook-ExecutionIndicator[data-status='idle']:visible")
+    return page
+
+
+def api(page, user, path):
+    """GET of the user's Jupyter Server API from inside the page, with its XSRF token."""
+    return page.evaluate(
+        """async (url) => {
+            const xsrf = document.cookie.match(/_xsrf=([^;]+)/);
+            const headers = xsrf ? {"X-XSRFToken": decodeURIComponent(xsrf[1])} : {};
+            return (await fetch(url, {headers})).json();
+        }""",
+        f"/user/{user}/api/{path}",
+    )
+
+
+def run_cell(page, sql):
+    """Types `sql` into the notebook's last cell and runs it; returns that cell (Shift+Enter
+    adds a new last cell, so the locator is pinned to the cell's index)."""
+    cells = page.locator(".jp-NotebookPanel .jp-Cell")
+    cell = cells.nth(cells.count() - 1)
+    cell.locator(".cm-content").click()
+    page.keyboard.type(sql)
+    page.keyboard.press("Shift+Enter")
+    return cell
+
+
+def server_checks_of(user):
+    """How often the token-checking Spark Connect server asked Auth2 about `user`'s token."""
+    log = Path(os.environ["KBASE_TEST_AUTH_LOG"])
+    lines = log.read_text().splitlines() if log.exists() else []
+    entries = [json.loads(line) for line in lines]
+    return sum(
+        1
+        for e in entries
+        if e["outcome"] == f"ok:{user}" and not e.get("user_agent", "").startswith("kbase-spark-sql-kernel")
+    )
+
+
+def test_alice_opens_a_notebook_on_kbase_spark_sql_and_sees_her_table(hub, pages):
+    page = log_in_and_open_a_new_notebook(pages, hub, "alice")
+    # The server's default kernel is the one `install --make-default` named, and it is what
+    # runs this notebook.
+    assert api(page, "alice", "kernelspecs")["default"] == "kbase-spark-sql"
+    assert [s["kernel"]["name"] for s in api(page, "alice", "sessions")] == ["kbase-spark-sql"]
+
+    checks = server_checks_of("alice")
+    cell = run_cell(page, "SELECT 'alice' AS owner, 6 * 7 AS answer, array('x', NULL) AS tags")
+    table = cell.locator(".jp-OutputArea-output table")
+    table.wait_for(state="visible")
+    page.screenshot(path=str(SHOTS / "hub-alice-table.png"))
+    text = table.inner_text()
+    assert "owner" in text and "alice" in text and "42" in text and "array<string>" in text, text
+    # The query went to alice's own server, which checked her token with Auth2.
+    assert server_checks_of("alice") > checks
+
+
+def test_bob_is_told_that_his_server_cannot_be_reached(hub, pages):
+    page = log_in_and_open_a_new_notebook(pages, hub, "bob")
+    cell = run_cell(page, "SELECT 1")
+    error = cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    error.first.wait_for(state="visible")
+    page.screenshot(path=str(SHOTS / "hub-bob-unreachable.png"))
+    text = error.first.inner_text()
+    assert "SparkConnectUnavailable" in text and "spark-connect-bob" in text, text
+    assert "restart it from the hub" in text
+    assert "bob-valid" not in page.content()
