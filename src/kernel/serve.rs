@@ -7,8 +7,10 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use jupyter_protocol::ExecutionState;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::time::Instant;
 
 use super::connection::Connection;
 use super::handlers::After;
@@ -42,6 +44,23 @@ pub(crate) async fn serve(
     kernel.interpreter.shutdown().await;
 }
 
+/// The last cell that failed and asked that the cells queued behind it be aborted.
+struct Failure {
+    /// The client session that sent it.
+    session: String,
+    /// The earliest moment, on that client's clock, at which it could have seen the failure:
+    /// the request's own time plus how long the kernel took to answer it.
+    seen_after: DateTime<Utc>,
+}
+
+impl Failure {
+    /// Whether `request` was made by the failed cell's client before it could have seen the
+    /// failure: sent in the same batch ("Run All"), however late it reaches the kernel.
+    fn sent_before(&self, request: &Message) -> bool {
+        request.header.session == self.session && request.header.date < self.seen_after
+    }
+}
+
 async fn serve_shell(
     kernel: Arc<Kernel>,
     mut requests: UnboundedReceiver<Message>,
@@ -49,8 +68,11 @@ async fn serve_shell(
     stop: UnboundedSender<()>,
 ) {
     // Requests that were already waiting when a cell failed; executions among them are
-    // aborted, as ipykernel does.
+    // aborted, as ipykernel does. Executions that arrive later are aborted too when their
+    // client made them before it could have seen the failure: whether a queued cell runs
+    // must not depend on how fast its request travelled.
     let mut waiting: VecDeque<(Message, bool)> = VecDeque::new();
+    let mut failure: Option<Failure> = None;
     loop {
         let (request, abort) = match waiting.pop_front() {
             Some(next) => next,
@@ -59,12 +81,15 @@ async fn serve_shell(
                 None => return,
             },
         };
-        if abort && request.msg_type() == "execute_request" {
+        if request.msg_type() == "execute_request"
+            && (abort || failure.as_ref().is_some_and(|f| f.sent_before(&request)))
+        {
             kernel.abort(&request, |m| {
                 let _ = replies.send(m);
             });
             continue;
         }
+        let started = Instant::now();
         let mut arrived = Vec::new();
         let after = kernel
             .handle(&request, |m| {
@@ -75,6 +100,13 @@ async fn serve_shell(
             })
             .await;
         let abort = after == After::AbortQueue;
+        if abort {
+            let took = chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+            failure = Some(Failure {
+                session: request.header.session.clone(),
+                seen_after: request.header.date + took,
+            });
+        }
         waiting.extend(arrived.into_iter().map(|m| (m, abort)));
         if after == After::Shutdown {
             let _ = stop.send(());

@@ -68,6 +68,13 @@ fn execute(code: &str) -> Message {
     request("execute_request", json!({"code": code}))
 }
 
+/// An execute request whose client made it `ms` milliseconds after it made `earlier`.
+fn made_after(earlier: &Message, ms: i64, code: &str) -> Message {
+    let mut m = execute(code);
+    m.header.date = earlier.header.date + chrono::Duration::milliseconds(ms);
+    m
+}
+
 fn parent_id(m: &Message) -> &str {
     m.parent_header.get("msg_id").and_then(Value::as_str).unwrap_or("")
 }
@@ -193,6 +200,35 @@ async fn a_cell_without_store_history_shows_its_output_but_is_not_counted() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_cell_sent_with_a_failed_one_is_aborted_however_late_it_arrives() {
+    let session = FakeSession::new(vec![Step::Fail {
+        after: ms(500),
+        error: table_not_found,
+    }]);
+    let mut client = start(session.clone());
+    let failing = execute("CREATE TABLE t AS SELECT * FROM nope");
+    client.send(&failing);
+    assert_eq!(client.reply().await.content["status"], "error");
+    // Made by the same client 1 ms after the failing cell (before the failure could be
+    // seen), but delivered only now: it is aborted, not run.
+    let late = made_after(&failing, 1, "DROP TABLE t");
+    let (reply, _) = client.run(&late).await;
+    assert_eq!(reply.content["status"], "aborted");
+    // Another client's cell, and this client's cell made after it saw the failure, run.
+    let mut other = made_after(&failing, 1, "SELECT 2");
+    other.header.session = "another-client".into();
+    assert_eq!(client.run(&other).await.0.content["status"], "ok");
+    assert_eq!(
+        client.run(&made_after(&failing, 600, "SELECT 3")).await.0.content["status"],
+        "ok"
+    );
+    assert_eq!(
+        session.queries(),
+        ["CREATE TABLE t AS SELECT * FROM nope", "SELECT 2", "SELECT 3"]
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn cells_waiting_behind_a_failed_cell_are_aborted() {
     let session = FakeSession::new(vec![Step::Fail {
         after: ms(500),
@@ -220,8 +256,8 @@ async fn cells_waiting_behind_a_failed_cell_are_aborted() {
         assert_eq!(reply.content, json!({"status": "aborted", "execution_count": 1}));
         assert_eq!(types(&client.published(queued).await), ["status:busy", "status:idle"]);
     }
-    // A cell sent after the failure runs.
-    let (reply, _) = client.run(&execute("SELECT 4")).await;
+    // A cell made after the client saw the failure runs.
+    let (reply, _) = client.run(&made_after(&failing, 600, "SELECT 4")).await;
     assert_eq!(
         (
             reply.content["status"].as_str(),
