@@ -26,8 +26,8 @@ pub use kernel::KernelError;
 /// Spark session opens in the background from `config`. A configuration that could not be
 /// read does not stop the kernel: its cells report the problem.
 pub async fn run_kernel(connection_file: &Path, config: Result<Config, ConfigError>) -> Result<(), KernelError> {
-    let connection = kernel::connect(connection_file).await?;
+    let (connection, iopub_sent) = kernel::connect(connection_file).await?;
     let engine = Engine::start(Box::new(SparkConnector::new(config)));
-    kernel::run(connection, engine).await;
+    kernel::run(connection, iopub_sent, engine).await;
     Ok(())
 }

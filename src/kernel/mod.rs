@@ -26,7 +26,7 @@ pub(crate) use serve::serve;
 pub use sockets::KernelError;
 
 /// Binds the sockets of a connection file.
-pub(crate) async fn connect(connection_file: &Path) -> Result<Connection, KernelError> {
+pub(crate) async fn connect(connection_file: &Path) -> Result<(Connection, sockets::IopubSent), KernelError> {
     let path = connection_file.display().to_string();
     let text = std::fs::read_to_string(connection_file).map_err(|source| KernelError::ConnectionFile {
         path: path.clone(),
@@ -37,13 +37,45 @@ pub(crate) async fn connect(connection_file: &Path) -> Result<Connection, Kernel
     sockets::bind(&info).await
 }
 
-/// Runs the kernel on its sockets until a client asks it to shut down or it is terminated.
-/// SIGINT interrupts the running cell (the `signal` interrupt mode); SIGTERM stops the
-/// kernel cleanly, as a shutdown request does.
-pub(crate) async fn run(connection: Connection, interpreter: Arc<dyn Interpreter>) {
-    serve(connection, interpreter.clone(), signals(interpreter)).await;
-    // Let iopub deliver the last status messages before the process ends.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+/// Runs the kernel on its sockets until a client asks it to shut down, it is terminated, or
+/// the process that started it is gone. SIGINT interrupts the running cell (the `signal`
+/// interrupt mode); SIGTERM stops the kernel cleanly, as a shutdown request does.
+pub(crate) async fn run(connection: Connection, iopub_sent: sockets::IopubSent, interpreter: Arc<dyn Interpreter>) {
+    let signalled = signals(interpreter.clone());
+    let stop = async {
+        tokio::select! {
+            () = signalled => {}
+            () = parent_gone() => tracing::info!("the process that started the kernel is gone; stopping"),
+        }
+    };
+    serve(connection, interpreter, stop).await;
+    // Let iopub deliver the last messages (the final status) before the process ends; the
+    // bound only matters if a client stopped reading.
+    let _ = tokio::time::timeout(Duration::from_secs(5), iopub_sent).await;
+}
+
+/// Completes when the process that started the kernel has ended (the kernel was handed to
+/// another parent), or the one named by `JPY_PARENT_PID` has; as with the Python kernel, a
+/// kernel whose client was killed does not run on for good. A kernel started by the init
+/// process watches nothing.
+async fn parent_gone() {
+    let parent = std::os::unix::process::parent_id();
+    let named = std::env::var("JPY_PARENT_PID")
+        .ok()
+        .and_then(|p| p.trim().parse::<u32>().ok())
+        .filter(|&p| p > 1);
+    if parent == 1 && named.is_none() {
+        return std::future::pending().await;
+    }
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        ticks.tick().await;
+        let reparented = parent != 1 && std::os::unix::process::parent_id() != parent;
+        let named_gone = named.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists());
+        if reparented || named_gone {
+            return;
+        }
+    }
 }
 
 /// Interrupts on SIGINT; completes on SIGTERM.

@@ -18,7 +18,9 @@ use super::state::Kernel;
 use super::wire::Message;
 use crate::engine::Interpreter;
 
-/// Runs the kernel until it is asked to stop, then shuts the interpreter down.
+/// Runs the kernel until it is asked to stop, then shuts the interpreter down. When it
+/// returns, nothing of the kernel holds the iopub channel any more, so the channel's
+/// reader sees it end once the last messages are out.
 pub(crate) async fn serve(
     connection: Connection,
     interpreter: Arc<dyn Interpreter>,
@@ -35,13 +37,15 @@ pub(crate) async fn serve(
     kernel.status(None, ExecutionState::Starting);
 
     let (stop_tx, mut stop_rx) = mpsc::unbounded_channel::<()>();
-    tokio::spawn(serve_shell(kernel.clone(), shell, shell_replies, stop_tx.clone()));
-    tokio::spawn(serve_control(kernel.clone(), control, control_replies, stop_tx));
+    let shell = tokio::spawn(serve_shell(kernel.clone(), shell, shell_replies, stop_tx.clone()));
+    let control = tokio::spawn(serve_control(kernel.clone(), control, control_replies, stop_tx));
     tokio::select! {
         _ = stop_rx.recv() => {}
         () = shutdown => {}
     }
     kernel.interpreter.shutdown().await;
+    shell.abort();
+    control.abort();
 }
 
 /// The last cell that failed and asked that the cells queued behind it be aborted.

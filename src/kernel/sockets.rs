@@ -2,6 +2,8 @@
 //! [`Connection`]. Incoming frames are verified and decoded here, outgoing messages signed
 //! and encoded; each socket has its own task, so heartbeat answers while a query runs.
 
+use std::time::Duration;
+
 use jupyter_protocol::ConnectionInfo;
 use tokio::sync::mpsc;
 use zeromq::{PubSocket, RepSocket, RouterSocket, Socket, SocketRecv, SocketSend, ZmqMessage};
@@ -21,8 +23,12 @@ pub enum KernelError {
     Bind { endpoint: String, source: zeromq::ZmqError },
 }
 
+/// Completes when every message published on iopub has been handed to the socket, after the
+/// kernel let go of the channel.
+pub(crate) type IopubSent = tokio::task::JoinHandle<()>;
+
 /// Binds the sockets of `info` and serves them until the process ends.
-pub(crate) async fn bind(info: &ConnectionInfo) -> Result<Connection, KernelError> {
+pub(crate) async fn bind(info: &ConnectionInfo) -> Result<(Connection, IopubSent), KernelError> {
     if !info.signature_scheme.is_empty() && info.signature_scheme != "hmac-sha256" {
         return Err(KernelError::SignatureScheme(info.signature_scheme.clone()));
     }
@@ -41,7 +47,7 @@ pub(crate) async fn bind(info: &ConnectionInfo) -> Result<Connection, KernelErro
 
     let (iopub_tx, mut iopub_rx) = mpsc::unbounded_channel::<Message>();
     let iopub_signer = signer.clone();
-    tokio::spawn(async move {
+    let iopub_sent = tokio::spawn(async move {
         while let Some(message) = iopub_rx.recv().await {
             if let Ok(msg) = ZmqMessage::try_from(message.encode(&iopub_signer))
                 && let Err(e) = iopub.send(msg).await
@@ -51,12 +57,14 @@ pub(crate) async fn bind(info: &ConnectionInfo) -> Result<Connection, KernelErro
         }
     });
     tokio::spawn(async move {
+        let mut backoff = Backoff::default();
         loop {
             match heartbeat.recv().await {
                 Ok(ping) => {
+                    backoff.reset();
                     let _ = heartbeat.send(ping).await;
                 }
-                Err(e) => tracing::debug!("heartbeat: {e}"),
+                Err(e) => backoff.after_error("heartbeat", e.to_string()).await,
             }
         }
     });
@@ -65,13 +73,36 @@ pub(crate) async fn bind(info: &ConnectionInfo) -> Result<Connection, KernelErro
 
     let (shell, shell_replies) = serve_router(shell, signer.clone(), "shell");
     let (control, control_replies) = serve_router(control, signer, "control");
-    Ok(Connection {
+    let connection = Connection {
         shell,
         control,
         shell_replies,
         control_replies,
         iopub: iopub_tx,
-    })
+    };
+    Ok((connection, iopub_sent))
+}
+
+/// Pauses a receive loop after an error, growing from 10 ms to 1 s while errors repeat, so a
+/// socket that keeps failing cannot spin a core.
+#[derive(Default)]
+struct Backoff {
+    pause: Duration,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(10);
+    const MOST: Duration = Duration::from_secs(1);
+
+    fn reset(&mut self) {
+        self.pause = Duration::ZERO;
+    }
+
+    async fn after_error(&mut self, channel: &str, error: String) {
+        tracing::debug!(channel, "receive: {error}");
+        self.pause = (self.pause * 2).clamp(Self::FIRST, Self::MOST);
+        tokio::time::sleep(self.pause).await;
+    }
 }
 
 async fn bind_one(socket: &mut impl Socket, endpoint: String) -> Result<(), KernelError> {
@@ -103,8 +134,13 @@ fn serve_router(
     });
     let (request_tx, request_rx) = mpsc::unbounded_channel::<Message>();
     tokio::spawn(async move {
+        let mut backoff = Backoff::default();
         loop {
-            match recv_half.recv().await {
+            let received = recv_half.recv().await;
+            if received.is_ok() {
+                backoff.reset();
+            }
+            match received {
                 Ok(msg) => match Message::decode(msg.into_vec(), &signer) {
                     Ok(m) => {
                         if request_tx.send(m).is_err() {
@@ -113,9 +149,30 @@ fn serve_router(
                     }
                     Err(e) => tracing::warn!(channel, "dropped a message: {e}"),
                 },
-                Err(e) => tracing::debug!(channel, "receive: {e}"),
+                Err(e) => backoff.after_error(channel, e.to_string()).await,
             }
         }
     });
     (request_rx, reply_tx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_socket_is_retried_ever_more_slowly_up_to_a_second() {
+        let mut backoff = Backoff::default();
+        let mut pauses = Vec::new();
+        for _ in 0..9 {
+            let before = tokio::time::Instant::now();
+            backoff.after_error("test", "broken".into()).await;
+            pauses.push(before.elapsed().as_millis());
+        }
+        assert_eq!(pauses, [10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
+        backoff.reset();
+        let before = tokio::time::Instant::now();
+        backoff.after_error("test", "broken".into()).await;
+        assert_eq!(before.elapsed().as_millis(), 10);
+    }
 }
