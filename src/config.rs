@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::token::{TOKEN_FILE_VAR, TokenSource};
+
 /// A credential. It has no `Display`, its `Debug` prints `***`, and the only way to read it
 /// is [`Secret::expose`], which the code calls exactly where the value goes on the wire.
 #[derive(Clone, PartialEq, Eq)]
@@ -58,7 +60,7 @@ pub enum ConfigError {
 /// The kernel's settings. Built by [`Config::from_env`]; never changed afterwards.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub(crate) token: Option<Secret>,
+    pub(crate) tokens: TokenSource,
     pub(crate) auth_url: String,
     pub(crate) host_template: String,
     pub(crate) port: u16,
@@ -117,7 +119,12 @@ impl Config {
 
         Ok(Config {
             // The token is taken as given (less surrounding blanks): it is a credential, not text.
-            token: var(TOKEN_VAR).map(Secret::new),
+            // A token file, when named, wins: it is what a deployment that refreshes tokens sets.
+            tokens: match (var(TOKEN_FILE_VAR), var(TOKEN_VAR)) {
+                (Some(file), _) => TokenSource::File(file.into()),
+                (None, Some(token)) => TokenSource::Value(Secret::new(token)),
+                (None, None) => TokenSource::None,
+            },
             auth_url,
             host_template,
             port,
@@ -175,7 +182,7 @@ mod tests {
         assert!(!c.use_ssl);
         assert_eq!(c.app_name, "KBase Spark SQL");
         assert_eq!(c.max_rows, 1000);
-        assert!(c.token.is_none() && c.spark_remote.is_none() && c.spark_conf.is_empty());
+        assert!(c.tokens == TokenSource::None && c.spark_remote.is_none() && c.spark_conf.is_empty());
     }
 
     #[test]
@@ -224,6 +231,8 @@ mod tests {
         let c = config(&[(TOKEN_VAR, "super-secret-token")]).unwrap();
         let shown = format!("{c:?}");
         assert!(!shown.contains("super-secret-token"));
-        assert_eq!(c.token.as_ref().map(Secret::expose), Some("super-secret-token"));
+        assert_eq!(c.tokens, TokenSource::Value(Secret::new("super-secret-token")));
+        let c = config(&[(TOKEN_VAR, "super-secret-token"), (TOKEN_FILE_VAR, "/run/kbase/token")]).unwrap();
+        assert_eq!(c.tokens, TokenSource::File("/run/kbase/token".into()));
     }
 }

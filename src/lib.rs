@@ -14,6 +14,7 @@ mod engine;
 pub mod kernel;
 pub mod render;
 mod spark;
+mod token;
 
 use std::path::Path;
 

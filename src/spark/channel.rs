@@ -13,31 +13,14 @@ use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use super::error::SparkError;
 use super::proto::spark_connect_service_client::SparkConnectServiceClient;
 use super::url::ConnectUrl;
-use crate::config::{Secret, TOKEN_VAR};
+use crate::config::Secret;
+use crate::token::TokenSource;
 
 pub(crate) type Client = SparkConnectServiceClient<InterceptedService<Channel, CallCredentials>>;
 
-/// Where the KBase token comes from. Read anew on every call rather than copied once.
-#[derive(Clone, Debug)]
-pub(crate) enum TokenSource {
-    /// No KBase authentication (local development with `SPARK_REMOTE`).
-    None,
-    /// The `KBASE_AUTH_TOKEN` variable of this process.
-    Environment,
-}
-
-impl TokenSource {
-    pub(crate) fn current(&self) -> Option<Secret> {
-        match self {
-            TokenSource::None => None,
-            TokenSource::Environment => std::env::var(TOKEN_VAR)
-                .ok()
-                .map(|t| t.trim().to_string())
-                .filter(|t| !t.is_empty())
-                .map(Secret::new),
-        }
-    }
-}
+/// Marks a call refused by this client because the token could not be read (not by the
+/// server), so the error names the token file rather than the server.
+pub(crate) const TOKEN_ERROR_KEY: &str = "x-kbase-token-unreadable";
 
 /// Adds the credentials and the URL's extra headers to each outgoing call.
 #[derive(Clone)]
@@ -50,7 +33,14 @@ pub(crate) struct CallCredentials {
 
 impl Interceptor for CallCredentials {
     fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        self.attach(request.metadata_mut(), self.kbase.current())?;
+        let kbase = self.kbase.read().map_err(|e| {
+            let mut status = tonic::Status::failed_precondition(e.to_string());
+            status
+                .metadata_mut()
+                .insert(TOKEN_ERROR_KEY, AsciiMetadataValue::from_static("1"));
+            status
+        })?;
+        self.attach(request.metadata_mut(), kbase)?;
         Ok(request)
     }
 }

@@ -40,6 +40,9 @@ pub(crate) enum SparkError {
          Log in to KBase again to get a fresh token, then restart the kernel."
     )]
     Unauthenticated { detail: String },
+    /// The token could not be read, or is no longer the session user's.
+    #[error("{0}")]
+    Token(String),
     /// The credential is valid but not for this server.
     #[error(
         "The Spark Connect server refused access: {detail}. It belongs to another user; check KBASE_SPARK_HOST_TEMPLATE and KBASE_SPARK_USERNAME."
@@ -66,6 +69,9 @@ impl SparkError {
     /// Maps a gRPC status to an error; `target` is the (token-free) address for messages.
     pub(crate) fn from_status(status: &tonic::Status, target: &str) -> SparkError {
         let detail = || first_line(status.message());
+        if status.metadata().contains_key(super::channel::TOKEN_ERROR_KEY) {
+            return SparkError::Token(status.message().to_string());
+        }
         match status.code() {
             Code::Cancelled => SparkError::Cancelled,
             Code::Unavailable => SparkError::Unavailable {
@@ -108,6 +114,7 @@ impl SparkError {
             SparkError::Unavailable { .. } => "SparkConnectUnavailable".into(),
             SparkError::Unauthenticated { .. } => "SparkConnectUnauthenticated".into(),
             SparkError::PermissionDenied { .. } => "SparkConnectPermissionDenied".into(),
+            SparkError::Token(_) => "KBaseTokenUnavailable".into(),
             SparkError::StreamLost { .. } => "SparkConnectStreamLost".into(),
             SparkError::Setup(_) => "SparkConnectSetupError".into(),
             SparkError::Protocol(_) => "SparkConnectProtocolError".into(),

@@ -42,6 +42,7 @@ impl SparkSession {
         tag: &str,
         on_progress: OnProgress<'_>,
     ) -> Result<QueryResult, SparkError> {
+        self.check_identity().await?;
         let mut result = self.run_sql(query, max_rows, tag, on_progress).await;
         if let Err(SparkError::Server {
             error_id: Some(id),

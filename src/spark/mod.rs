@@ -4,6 +4,7 @@
 pub(crate) mod channel;
 pub(crate) mod error;
 pub(crate) mod execute;
+mod identity;
 pub(crate) mod open;
 mod proto;
 pub(crate) mod session;

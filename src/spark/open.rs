@@ -6,12 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use super::channel::TokenSource;
 use super::error::SparkError;
+use super::identity::Identity;
 use super::session::SparkSession;
 use super::url::{ConnectUrl, UrlError};
 use crate::auth::{self, AuthError, TokenInfo};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Secret};
+use crate::token::{TokenError, TokenSource};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum OpenError {
@@ -29,6 +30,8 @@ pub(crate) enum OpenError {
     Auth(#[from] AuthError),
     #[error("{0}")]
     Spark(#[from] SparkError),
+    #[error("{0}")]
+    Token(#[from] TokenError),
 }
 
 impl OpenError {
@@ -37,6 +40,7 @@ impl OpenError {
             OpenError::NotConfigured => "KBaseTokenMissing".into(),
             OpenError::Auth(e) => e.name().into(),
             OpenError::Spark(e) => e.name(),
+            OpenError::Token(_) => "KBaseTokenUnavailable".into(),
             OpenError::BadRemote(_) | OpenError::Config(_) => "KernelConfigurationError".into(),
         }
     }
@@ -48,10 +52,10 @@ pub(crate) struct Opened {
     pub(crate) warnings: Vec<String>,
 }
 
-/// Validates the configured KBase token, if there is one.
-pub(crate) async fn check_token(config: &Config) -> Result<Option<TokenInfo>, OpenError> {
-    match &config.token {
-        Some(token) => Ok(Some(auth::validate(&config.auth_url, token).await?)),
+/// Validates the KBase token, if one is configured, as it is now.
+pub(crate) async fn check_token(config: &Config) -> Result<Option<(TokenInfo, Secret)>, OpenError> {
+    match config.tokens.read()? {
+        Some(token) => Ok(Some((auth::validate(&config.auth_url, &token).await?, token))),
         None => Ok(None),
     }
 }
@@ -61,11 +65,7 @@ pub(crate) fn resolve_target(
     config: &Config,
     token: Option<&TokenInfo>,
 ) -> Result<(ConnectUrl, TokenSource), OpenError> {
-    let tokens = if config.token.is_some() {
-        TokenSource::Environment
-    } else {
-        TokenSource::None
-    };
+    let tokens = config.tokens.clone();
     let username = config.username.clone().or_else(|| token.map(|t| t.user.clone()));
     let mut url = match (&config.spark_remote, &username) {
         (Some(remote), _) => ConnectUrl::parse(remote).map_err(OpenError::BadRemote)?,
@@ -151,12 +151,21 @@ pub(crate) async fn open_session_reporting(
     on_step: &mut (dyn FnMut(Found<'_>) + Send),
 ) -> Result<Opened, StepFailed> {
     let failed = |step: Step| move |e: OpenError| StepFailed { step, error: e };
-    let token = check_token(config).await.map_err(failed(Step::Token))?;
+    let checked = check_token(config).await.map_err(failed(Step::Token))?;
+    let token = checked.as_ref().map(|(info, _)| info.clone());
     on_step(Found::Token(token.as_ref()));
     let (url, tokens) = resolve_target(config, token.as_ref()).map_err(failed(Step::Url))?;
     on_step(Found::Url(&url));
-    let session =
+    let mut session =
         SparkSession::new(&url, tokens, &local_user(), &config.app_name).map_err(|e| failed(Step::Client)(e.into()))?;
+    if let (TokenSource::File(_), Some((info, validated))) = (&config.tokens, &checked) {
+        session = session.guarded_by(Identity::new(
+            config.tokens.clone(),
+            &config.auth_url,
+            &info.user,
+            validated,
+        ));
+    }
     on_step(Found::Client);
     let version = session
         .spark_version()
@@ -208,7 +217,7 @@ mod tests {
         assert_eq!(url.to_string(), "sc://spark-connect-alice.ns.svc:15002/;user_id=alice");
         assert_eq!(url.user_id.as_deref(), Some("alice"));
         assert_eq!(url.user_agent.as_deref(), Some("KBase Spark SQL"));
-        assert!(matches!(tokens, TokenSource::Environment));
+        assert!(matches!(tokens, TokenSource::Value(_)));
     }
 
     #[test]
@@ -234,7 +243,7 @@ mod tests {
             (url.host.as_str(), url.user_id.as_deref()),
             ("localhost", Some("alice"))
         );
-        assert!(matches!(tokens, TokenSource::Environment));
+        assert!(matches!(tokens, TokenSource::Value(_)));
         let c = config(&[("SPARK_REMOTE", "sc://localhost:15002")]);
         let (_, tokens) = resolve_target(&c, None).unwrap();
         assert!(matches!(tokens, TokenSource::None));

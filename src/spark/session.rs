@@ -5,10 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use super::channel::{Client, TokenSource, connect};
+use super::channel::{Client, connect};
 use super::error::{QuerySpan, SparkError};
+use super::identity::Identity;
 use super::proto::{self, UserContext};
 use super::url::ConnectUrl;
+use crate::token::TokenSource;
 
 pub(crate) struct SparkSession {
     client: Client,
@@ -19,6 +21,8 @@ pub(crate) struct SparkSession {
     target: String,
     /// The server's own id for this session; a change means the server lost the session.
     server_side_session_id: Mutex<Option<String>>,
+    /// Keeps the session's user fixed when its token is read from a file that may change.
+    identity: Option<Identity>,
 }
 
 impl SparkSession {
@@ -41,7 +45,22 @@ impl SparkSession {
             client_type: format!("{app_name}; kbase-spark-sql-kernel/{}; rust", env!("CARGO_PKG_VERSION")),
             target: url.to_string(),
             server_side_session_id: Mutex::new(None),
+            identity: None,
         })
+    }
+
+    /// Checks, before each statement, that a refreshed token is still the session user's.
+    pub(crate) fn guarded_by(mut self, identity: Identity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// Succeeds when the token as it is now may be used for this session.
+    pub(crate) async fn check_identity(&self) -> Result<(), SparkError> {
+        match &self.identity {
+            Some(identity) => identity.check().await,
+            None => Ok(()),
+        }
     }
 
     pub(crate) fn session_id(&self) -> &str {

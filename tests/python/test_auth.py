@@ -249,3 +249,65 @@ def test_doctor_stops_at_the_first_failure(env, step, words):
     last = out.strip().splitlines()[-1]
     assert last.startswith(f"[FAIL] {step}:"), out
     assert words in last, out
+
+
+def revoke(token):
+    """Revokes `token` in Auth2 (a logout): from now on it is invalid."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{AUTH_URL}api/V2/token", method="DELETE", headers={"Authorization": token})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 204
+
+
+def sha(token):
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
+def test_a_token_file_is_read_per_call_and_its_user_never_changes(session, tmp_path):
+    first, second = token_of("alice-refresh1"), token_of("alice-refresh2")
+    token_file = tmp_path / "kbase-token"
+    token_file.write_text(first + "\n")
+    # The file wins over KBASE_AUTH_TOKEN, which here names another user.
+    s = session(**kbase_env(token_of("bob-valid"), KBASE_AUTH_TOKEN_FILE=str(token_file)))
+    reply, _ = s.run("SELECT 1 AS one")
+    assert reply["status"] == "ok", reply
+
+    # The deployment refreshes the token and the old one is revoked: the next cells work, and
+    # the checking server saw the new token.
+    token_file.write_text(second)
+    revoke(first)
+    before = len(auth_log())
+    reply, _ = s.run("SELECT 2 AS two")
+    assert reply["status"] == "ok", reply
+    reply, _ = s.run("SELECT 3 AS three")
+    assert reply["status"] == "ok", reply
+    asked = auth_log()[before:]
+    server_checks = [e for e in asked if not e["user_agent"].startswith("kbase-spark-sql-kernel/")]
+    assert server_checks and all(e["token_sha256"] == sha(second) for e in server_checks)
+    # The kernel validated the new token once, when it first saw it.
+    kernel_checks = [e for e in asked if e["user_agent"].startswith("kbase-spark-sql-kernel/")]
+    assert [e["token_sha256"] for e in kernel_checks] == [sha(second)]
+
+    # Another user's token is refused by the kernel itself: a session never changes user.
+    token_file.write_text(token_of("bob-valid"))
+    reply, _ = s.run("SELECT 4")
+    assert reply["ename"] == "KBaseTokenUnavailable"
+    assert "belongs to bob" in reply["evalue"] and "alice's" in reply["evalue"]
+
+    # A file that disappears, or holds garbage, is named; the kernel lives on.
+    token_file.unlink()
+    reply, _ = s.run("SELECT 5")
+    assert reply["ename"] == "KBaseTokenUnavailable"
+    assert str(token_file) in reply["evalue"] and "no such file" in reply["evalue"]
+    token_file.write_text("this is not a token")
+    reply, _ = s.run("SELECT 6")
+    assert reply["ename"] == "KBaseTokenUnavailable" and "does not hold a token" in reply["evalue"]
+    assert s.alive()
+
+    # Put back, the user's token works again.
+    token_file.write_text(second)
+    reply, _ = s.run("SELECT 7 AS seven")
+    assert reply["status"] == "ok", reply

@@ -107,6 +107,19 @@ def make_handler(tokens: dict, log_path: str, started_ms: int):
                         "idents": [], "policyids": []}
             self.send(200, json.dumps(body).encode())
 
+        def do_DELETE(self):
+            # Revokes the token in the Authorization header, as Auth2's DELETE /api/V2/token does
+            # (a logout): from then on it is an invalid token.
+            token = (self.headers.get("Authorization") or "").strip()
+            if not self.path.rstrip("/").endswith("/api/V2/token") or token not in tokens:
+                self.record("revoke-refused", token or None)
+                self.send(401, json.dumps(error(401, "Unauthorized", 10020, "Invalid token")).encode())
+                return
+            with LOCK:
+                tokens.pop(token, None)
+            self.record("revoked", token)
+            self.send(204, b"")
+
     return Handler
 
 

@@ -1,0 +1,105 @@
+//! Where the KBase token comes from, read anew whenever it is needed: the value of
+//! `KBASE_AUTH_TOKEN` as the kernel started, or the file named by `KBASE_AUTH_TOKEN_FILE`,
+//! which a deployment that refreshes tokens rewrites while the kernel runs. Nothing here
+//! ever shows what a file holds.
+
+use std::path::PathBuf;
+
+use crate::config::Secret;
+
+pub(crate) const TOKEN_FILE_VAR: &str = "KBASE_AUTH_TOKEN_FILE";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TokenSource {
+    /// No KBase authentication (local development with `SPARK_REMOTE`).
+    None,
+    /// The token given to the process at start.
+    Value(Secret),
+    /// A file holding the token, read on every use.
+    File(PathBuf),
+}
+
+/// A token file that cannot serve.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum TokenError {
+    #[error(
+        "Cannot read the KBase token file {path} ({TOKEN_FILE_VAR}): {reason}. \
+         Check that the deployment still writes it, then run the cell again."
+    )]
+    Unreadable { path: String, reason: String },
+    #[error(
+        "The KBase token file {path} ({TOKEN_FILE_VAR}) does not hold a token (it is empty, or holds \
+         more than one word). Check what writes it, then run the cell again."
+    )]
+    NotAToken { path: String },
+}
+
+impl TokenSource {
+    /// The token as it is now.
+    pub(crate) fn read(&self) -> Result<Option<Secret>, TokenError> {
+        match self {
+            TokenSource::None => Ok(None),
+            TokenSource::Value(token) => Ok(Some(token.clone())),
+            TokenSource::File(path) => {
+                let shown = path.display().to_string();
+                let text = std::fs::read_to_string(path).map_err(|e| TokenError::Unreadable {
+                    path: shown.clone(),
+                    reason: match e.kind() {
+                        std::io::ErrorKind::NotFound => "there is no such file".into(),
+                        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+                        std::io::ErrorKind::InvalidData => "it is not text".into(),
+                        _ => e.kind().to_string(),
+                    },
+                })?;
+                let token = text.trim();
+                if token.is_empty() || !token.chars().all(|c| c.is_ascii_graphic()) {
+                    return Err(TokenError::NotAToken { path: shown });
+                }
+                Ok(Some(Secret::new(token)))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(name: &str, content: &[u8]) -> TokenSource {
+        let path = std::env::temp_dir().join(format!("kbase-token-test-{}-{name}", std::process::id()));
+        std::fs::write(&path, content).unwrap();
+        TokenSource::File(path)
+    }
+
+    #[test]
+    fn a_token_file_is_read_anew_and_trimmed() {
+        let source = file_with("good", b"  first-token\n");
+        assert_eq!(source.read().unwrap().unwrap().expose(), "first-token");
+        let TokenSource::File(path) = &source else {
+            unreachable!()
+        };
+        std::fs::write(path, "second-token").unwrap();
+        assert_eq!(source.read().unwrap().unwrap().expose(), "second-token");
+        std::fs::remove_file(path).unwrap();
+        assert!(
+            matches!(source.read(), Err(TokenError::Unreadable { reason, .. }) if reason == "there is no such file")
+        );
+    }
+
+    #[test]
+    fn garbage_is_refused_without_being_shown() {
+        for (name, content) in [
+            ("empty", &b" \n"[..]),
+            ("two", b"hush-one hush-two"),
+            ("binary", b"\xff\xfe\x00"),
+        ] {
+            let source = file_with(name, content);
+            let message = source.read().unwrap_err().to_string();
+            assert!(!message.contains("hush"), "{message}");
+            let TokenSource::File(path) = source else {
+                unreachable!()
+            };
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+}
