@@ -34,6 +34,9 @@ pub(crate) enum SparkError {
          Check that your Spark Connect server is running (restart it from the hub if needed), then run the cell again."
     )]
     Unavailable { target: String, detail: String },
+    /// A TLS connection could not be made; `why` says what to fix.
+    #[error("Cannot open a TLS connection to the Spark Connect server at {target}: {why}.")]
+    Tls { target: String, why: String },
     /// The server refused the credential.
     #[error(
         "The Spark Connect server did not accept your KBase token: {detail}. \
@@ -74,6 +77,10 @@ impl SparkError {
         }
         match status.code() {
             Code::Cancelled => SparkError::Cancelled,
+            Code::Unavailable if tls_failure(status).is_some() => SparkError::Tls {
+                target: target.to_string(),
+                why: tls_failure(status).unwrap_or_default(),
+            },
             Code::Unavailable => SparkError::Unavailable {
                 target: target.to_string(),
                 detail: transport_detail(status),
@@ -112,6 +119,7 @@ impl SparkError {
             SparkError::Server { .. } => "SparkError".into(),
             SparkError::Cancelled => "QueryCancelled".into(),
             SparkError::Unavailable { .. } => "SparkConnectUnavailable".into(),
+            SparkError::Tls { .. } => "SparkConnectTlsError".into(),
             SparkError::Unauthenticated { .. } => "SparkConnectUnauthenticated".into(),
             SparkError::PermissionDenied { .. } => "SparkConnectPermissionDenied".into(),
             SparkError::Token(_) => "KBaseTokenUnavailable".into(),
@@ -136,6 +144,46 @@ impl SparkError {
 }
 
 /// gRPC transport failures hide the cause in the message; the first line is the useful part.
+/// What went wrong in the TLS handshake of a failed connection, in words that say what to
+/// do, or `None` when the failure was not TLS's.
+fn tls_failure(status: &tonic::Status) -> Option<String> {
+    use rustls::{CertificateError, Error};
+    let mut source = std::error::Error::source(status);
+    while let Some(e) = source {
+        let tls = e
+            .downcast_ref::<Error>()
+            .or_else(|| e.downcast_ref::<std::io::Error>()?.get_ref()?.downcast_ref::<Error>());
+        if let Some(tls) = tls {
+            return Some(match tls {
+                Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+                    "the server's certificate is not signed by a certificate authority this kernel trusts; \
+                     add your authority's certificate to the system's trusted ones, or name a PEM file \
+                     holding it in SSL_CERT_FILE"
+                        .into()
+                }
+                Error::InvalidCertificate(
+                    CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+                ) => "the server's certificate is for another host name than the one connected to; use the \
+                      host name the certificate names"
+                    .into(),
+                Error::InvalidCertificate(
+                    CertificateError::Expired
+                    | CertificateError::ExpiredContext { .. }
+                    | CertificateError::NotValidYet
+                    | CertificateError::NotValidYetContext { .. },
+                ) => "the server's certificate has expired or is not valid yet".into(),
+                Error::InvalidCertificate(other) => format!("the server's certificate was refused ({other:?})"),
+                Error::InvalidMessage(_) => "the server does not speak TLS; if it is a plain gRPC server, set \
+                     KBASE_SPARK_USE_SSL=false (or use_ssl=false in SPARK_REMOTE)"
+                    .into(),
+                other => format!("the TLS handshake failed ({other})"),
+            });
+        }
+        source = e.source();
+    }
+    None
+}
+
 fn transport_detail(status: &tonic::Status) -> String {
     let m = first_line(status.message());
     if m.is_empty() { "no answer".into() } else { m }
