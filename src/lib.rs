@@ -11,6 +11,8 @@ pub mod config;
 pub mod data;
 pub mod doctor;
 mod engine;
+#[cfg(test)]
+mod fuzz;
 pub mod kernel;
 pub mod render;
 mod spark;

@@ -133,7 +133,10 @@ fn write_value(out: &mut String, array: &dyn Array, row: usize, nested: bool) {
             let v = array.as_primitive::<IntervalDayTimeType>().value(row);
             write_day_time(
                 out,
-                i64::from(v.days) * 86_400_000_000 + i64::from(v.milliseconds) * 1000,
+                // Saturating: exact for every interval Spark can hold, and no panic beyond.
+                i64::from(v.days)
+                    .saturating_mul(86_400_000_000)
+                    .saturating_add(i64::from(v.milliseconds) * 1000),
             );
         }
         DataType::Interval(IntervalUnit::MonthDayNano) => {
