@@ -89,7 +89,8 @@ pub(crate) fn tokens(code: &str) -> (Vec<Token>, Open) {
                         depth -= 1;
                         i += 2;
                     }
-                    (Some('/'), Some('*')) => {
+                    // `/*+` inside a comment opens nothing.
+                    (Some('/'), Some('*')) if at(i + 2) != Some('+') => {
                         depth += 1;
                         i += 2;
                     }
@@ -143,6 +144,14 @@ pub(crate) fn tokens(code: &str) -> (Vec<Token>, Open) {
         } else if is_word_char(c) {
             while at(i).is_some_and(is_word_char) {
                 i += 1;
+            }
+            // A path such as `file:///data/a--b.json` is one identifier, `--` and all.
+            let letters = chars[start..i].iter().all(|&(_, c)| c.is_alphabetic());
+            if letters && at(i) == Some(':') && at(i + 1) == Some('/') && at(i + 2) == Some('/') {
+                i += 3;
+                while at(i).is_some_and(|c| is_word_char(c) || "/-.?=&#%".contains(c)) {
+                    i += 1;
+                }
             }
             kind = Kind::Word;
         } else {
@@ -370,6 +379,16 @@ mod tests {
         assert_eq!(texts("/*+ BROADCAST(t) */"), vec!["/*+ BROADCAST(t) */"]);
         // `/**/` is an empty comment, not a hint.
         assert_eq!(texts("/**/ SELECT 1"), vec!["/**/ SELECT 1"]);
+        // `/*+` inside a comment is no nested comment: the first `*/` closes it.
+        assert_eq!(
+            texts("/* a /*+ b */ SELECT 1; SELECT 2"),
+            vec!["/* a /*+ b */ SELECT 1", "SELECT 2"]
+        );
+        // A path identifier holds `--` and `#` without starting a comment.
+        assert_eq!(
+            texts("SELECT * FROM json.file:///tmp/a--b#c.json; SELECT 2"),
+            vec!["SELECT * FROM json.file:///tmp/a--b#c.json", "SELECT 2"]
+        );
         assert_eq!(kinds("/**/")[0].0, Kind::BlockComment);
     }
 
