@@ -59,8 +59,11 @@ pub(crate) fn kernel_info() -> Value {
             "version": "Spark SQL 4.0",
             "mimetype": "text/x-sql",
             "file_extension": ".sql",
-            "codemirror_mode": "sql",
-            "pygments_lexer": "sql",
+            // Of the SQL dialects JupyterLab (CodeMirror) and nbconvert (Pygments) know,
+            // MySQL's reads Spark SQL best: `backticked` names, "double-quoted" strings,
+            // -- and /* */ comments.
+            "codemirror_mode": "text/x-mysql",
+            "pygments_lexer": "mysql",
         },
         "banner": format!(
             "KBase Spark SQL {}: every cell runs as Spark SQL on your Spark Connect server.",
