@@ -19,7 +19,8 @@ pub(crate) const BUDGET: Duration = Duration::from_millis(1000);
 const HINTED_FUNCTIONS: usize = 12;
 
 /// One match: the text that replaces the typed name, and what it is (`table`, `view`,
-/// `column: bigint`, `function: (str, pos[, len])`, `keyword`…), as JupyterLab shows it.
+/// `column: bigint`, `function: substr(str, pos[, len])`, `keyword`…), as JupyterLab shows
+/// it; the spaces of a kind are no-break spaces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Match {
     pub(crate) text: String,
@@ -120,6 +121,8 @@ impl Offer<'_> {
             name.to_string()
         };
         if !self.matches.iter().any(|m| m.text == text) {
+            // No-break spaces: JupyterLab's popup would wrap `column: bigint` at its space.
+            let kind = kind.replace(' ', "\u{a0}");
             self.matches.push(Match { text, kind });
         }
     }
@@ -225,7 +228,7 @@ async fn catalog_matches(names: &Names<'_>, cx: &Context, offer: &mut Offer<'_>)
         Place::Function => functions_into(names, offer).await,
         Place::Expression => {
             for c in names.columns_at(&cx.scope, qualifier).await {
-                offer.name(&c.name, format!("column: {}", c.type_name));
+                offer.name(&c.name, format!("column: {}", short_type(&c.type_name)));
             }
             if qualifier.is_empty() {
                 for t in &cx.scope {
@@ -244,6 +247,17 @@ async fn catalog_matches(names: &Names<'_>, cx: &Context, offer: &mut Offer<'_>)
             }
         }
     }
+}
+
+/// A column's type as the completer shows it: long struct, array and map types are cut
+/// (JupyterLab's popup has little room; inspection shows them whole).
+fn short_type(type_name: &str) -> String {
+    const ROOM: usize = 24;
+    if type_name.chars().count() <= ROOM {
+        return type_name.to_string();
+    }
+    let cut: String = type_name.chars().take(ROOM - 1).collect();
+    format!("{cut}…")
 }
 
 fn tables_into(offer: &mut Offer<'_>, mut tables: Vec<super::names::Table>) {
@@ -290,6 +304,15 @@ mod tests {
         assert!(needs_quotes("1st"));
         assert!(needs_quotes("order"));
         assert!(needs_quotes("größe"));
+    }
+
+    #[test]
+    fn long_types_are_cut_for_the_popup() {
+        assert_eq!(short_type("decimal(38,18)"), "decimal(38,18)");
+        assert_eq!(
+            short_type("struct<site_name:string,location:struct<lat:double>>"),
+            "struct<site_name:string…"
+        );
     }
 
     #[test]

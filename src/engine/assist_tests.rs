@@ -113,7 +113,11 @@ async fn open(session: &Arc<FakeSession>) -> Arc<Engine> {
 async fn complete(engine: &Engine, code: &str) -> Vec<(String, String)> {
     let cursor = code.chars().position(|c| c == '|').unwrap();
     let found = engine.complete(&code.replace('|', ""), cursor).await;
-    found.matches.into_iter().map(|m| (m.text, m.kind)).collect()
+    found
+        .matches
+        .into_iter()
+        .map(|m| (m.text, m.kind.replace('\u{a0}', " ")))
+        .collect()
 }
 
 fn first(found: &[(String, String)], n: usize) -> Vec<(&str, &str)> {
@@ -166,14 +170,14 @@ async fn each_place_offers_what_fits_there_first_with_its_kind() {
         [
             ("id", "column: bigint"),
             ("depth", "column: double"),
-            ("site", "column: struct<name:string,loc:struct<lat:double,lon:double>>"),
+            ("site", "column: struct<name:string,loc:…"),
         ]
     );
     assert_eq!(
         complete(&engine, "SELECT s.site.| FROM samples s").await,
         [
             ("name".into(), "column: string".into()),
-            ("loc".into(), "column: struct<lat:double,lon:double>".into())
+            ("loc".into(), "column: struct<lat:double,lon:d…".into())
         ]
     );
     assert_eq!(
@@ -187,7 +191,7 @@ async fn each_place_offers_what_fits_there_first_with_its_kind() {
     assert_eq!(
         first(&found, 3),
         [
-            ("site", "column: struct<name:string,loc:struct<lat:double,lon:double>>"),
+            ("site", "column: struct<name:string,loc:…"),
             ("sign", "function: sign(expr)"),
             ("sin", "function: sin(expr)"),
         ]

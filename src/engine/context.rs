@@ -145,6 +145,15 @@ pub(crate) fn unquote(text: &str) -> String {
     out
 }
 
+/// Whether the rest of a backticked name looks like more statement rather than name.
+fn runs_on(rest: &str) -> bool {
+    let lower = rest.to_lowercase();
+    rest.contains('\n')
+        || [" from ", " where ", " join ", " group ", " order ", " on "]
+            .iter()
+            .any(|k| lower.contains(k))
+}
+
 fn is_name(t: &Token) -> bool {
     matches!(t.kind, Kind::Word | Kind::Backticked)
 }
@@ -153,6 +162,18 @@ fn is_name(t: &Token) -> bool {
 /// the name runs past the cursor to its end (for inspection).
 pub(crate) fn at(code: &str, cursor: usize, whole: bool) -> Option<Context> {
     let (all, open) = tokens(code);
+    // A backtick being typed before more of the statement pairs with a later one, so the
+    // lexer reads `odd c| FROM `t`` as one name: close it at the cursor and read again.
+    if let Some(t) = all
+        .iter()
+        .find(|t| t.kind == Kind::Backticked && t.start < cursor && cursor < t.end)
+        && runs_on(&code[cursor..t.end])
+    {
+        let closed = format!("{}`{}", &code[..cursor], &code[cursor..]);
+        let mut cx = at(&closed, cursor, whole)?;
+        cx.name.end = cx.name.end.min(cursor);
+        return Some(cx);
+    }
     let toks = Tokens { code, all };
     // Only the last token can be left open by the end of the code.
     let last_start = toks.all.last().map_or(usize::MAX, |t| t.start);
@@ -424,6 +445,10 @@ mod tests {
         assert_eq!(name("SELECT a|bc"), (vec![], "a".into(), false));
         let n = cx("SELECT `my ta|ble` FROM t").unwrap().name;
         assert_eq!((n.last.as_str(), n.start, n.end), ("my table", 7, 17));
+        // A backtick typed before the rest of the statement.
+        let c = cx("SELECT `odd c| FROM `odd view`").unwrap();
+        assert_eq!((c.name.last.as_str(), c.name.start, c.name.end), ("odd c", 7, 13));
+        assert_eq!(c.scope, vec![t(&["odd view"], None)]);
         let n = at("SELECT * FROM db.table", 15, true).unwrap().name;
         assert_eq!((n.qualifier, n.last), (s(&["db"]), "table".to_string()));
     }

@@ -43,7 +43,9 @@ def complete(kc, code):
     reply = shell_reply(kc, kc.complete(code, cursor))["content"]
     types = reply["metadata"].get("_jupyter_types_experimental", [])
     assert [t["text"] for t in types] == reply["matches"]
-    return [(t["text"], t["type"]) for t in types], (reply["cursor_start"], reply["cursor_end"])
+    # A column's kind holds a no-break space, which keeps it on one line in JupyterLab.
+    kinds = [(t["text"], t["type"].replace("\xa0", " ")) for t in types]
+    return kinds, (reply["cursor_start"], reply["cursor_end"])
 
 
 def matches(kc, code):
@@ -122,7 +124,7 @@ def test_columns_of_the_tables_in_scope_before_functions(kc):
 def test_nested_struct_fields(kc):
     assert matches(kc, f"SELECT site.| FROM {DB}.samples") == [
         ("site_name", "column: string"),
-        ("location", "column: struct<lat:double,lon:double>"),
+        ("location", "column: struct<lat:double,lon:d…"),
     ]
     assert matches(kc, f"SELECT s.site.location.l| FROM {DB}.samples s") == [
         ("lat", "column: double"),
