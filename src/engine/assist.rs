@@ -1,264 +1,295 @@
-//! Help while typing: completion of SQL keywords and of the session's tables, views and
-//! functions, and inspection (Shift+Tab) of the table or function under the cursor, which
-//! shows what `DESCRIBE` says of it.
+//! Completion (Tab): what fits where the cursor is, from the session's own catalog — tables,
+//! views and databases where a table goes, databases after USE, the columns of the
+//! statement's tables (and struct fields after `col.`) where an expression goes, then
+//! functions with their arguments, keywords last — each with its kind. It never waits for
+//! the session to open, and never longer than [`BUDGET`] for the catalog.
 
 use std::time::Duration;
 
-use arrow_array::ArrayRef;
-use arrow_array::cast::AsArray;
-use serde_json::{Map, Value, json};
+use tokio::time::Instant;
 
 use super::Engine;
-use crate::render;
+use super::context::{self, Context, Place};
+use super::keywords::KEYWORDS;
+use super::names::{Names, arguments, quote};
 
-/// Catalog look-ups must not keep a typing user waiting.
-const LOOKUP_TIMEOUT: Duration = Duration::from_secs(3);
+/// The longest a completion waits for the catalog; what comes later is cached for next time.
+pub(crate) const BUDGET: Duration = Duration::from_millis(1000);
+/// Functions whose arguments are looked up for one completion, at most.
+const HINTED_FUNCTIONS: usize = 12;
 
-const KEYWORDS: &[&str] = &[
-    "ADD",
-    "ALL",
-    "ALTER",
-    "ANALYZE",
-    "AND",
-    "ANTI",
-    "ARRAY",
-    "AS",
-    "ASC",
-    "BETWEEN",
-    "BY",
-    "CACHE",
-    "CASE",
-    "CAST",
-    "CATALOG",
-    "CLUSTER",
-    "COLUMNS",
-    "CREATE",
-    "CROSS",
-    "CUBE",
-    "CURRENT_DATE",
-    "CURRENT_TIMESTAMP",
-    "DATABASE",
-    "DATABASES",
-    "DELETE",
-    "DESC",
-    "DESCRIBE",
-    "DISTINCT",
-    "DISTRIBUTE",
-    "DROP",
-    "ELSE",
-    "END",
-    "EXCEPT",
-    "EXISTS",
-    "EXPLAIN",
-    "EXTENDED",
-    "FALSE",
-    "FILTER",
-    "FIRST",
-    "FOLLOWING",
-    "FOR",
-    "FORMATTED",
-    "FROM",
-    "FULL",
-    "FUNCTION",
-    "FUNCTIONS",
-    "GROUP",
-    "GROUPING",
-    "HAVING",
-    "IF",
-    "ILIKE",
-    "IN",
-    "INNER",
-    "INSERT",
-    "INTERSECT",
-    "INTERVAL",
-    "INTO",
-    "IS",
-    "JOIN",
-    "LAST",
-    "LATERAL",
-    "LEFT",
-    "LIKE",
-    "LIMIT",
-    "LOCATION",
-    "MAP",
-    "MERGE",
-    "NAMESPACE",
-    "NOT",
-    "NULL",
-    "NULLS",
-    "OFFSET",
-    "ON",
-    "OR",
-    "ORDER",
-    "OUTER",
-    "OVER",
-    "OVERWRITE",
-    "PARTITION",
-    "PARTITIONED",
-    "PIVOT",
-    "PRECEDING",
-    "QUALIFY",
-    "RANGE",
-    "REFRESH",
-    "REPLACE",
-    "RESET",
-    "RIGHT",
-    "RLIKE",
-    "ROLLUP",
-    "ROW",
-    "ROWS",
-    "SCHEMA",
-    "SCHEMAS",
-    "SELECT",
-    "SEMI",
-    "SET",
-    "SHOW",
-    "SORT",
-    "STRUCT",
-    "TABLE",
-    "TABLES",
-    "TABLESAMPLE",
-    "TBLPROPERTIES",
-    "TEMP",
-    "TEMPORARY",
-    "THEN",
-    "TRUE",
-    "TRUNCATE",
-    "UNBOUNDED",
-    "UNCACHE",
-    "UNION",
-    "UNPIVOT",
-    "UPDATE",
-    "USE",
-    "USING",
-    "VALUES",
-    "VIEW",
-    "VIEWS",
-    "WHEN",
-    "WHERE",
-    "WINDOW",
-    "WITH",
-];
+/// One match: the text that replaces the typed name, and what it is (`table`, `view`,
+/// `column: bigint`, `function: substr(str, pos[, len])`, `keyword`…), as JupyterLab shows
+/// it; the spaces of a kind are no-break spaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Match {
+    pub(crate) text: String,
+    pub(crate) kind: String,
+}
 
-/// Completions for the word before the cursor, as code-point offsets into the code.
+/// Completions for the name at the cursor, replacing the code points `start..end`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Completion {
-    pub(crate) matches: Vec<String>,
+    pub(crate) matches: Vec<Match>,
     pub(crate) start: usize,
     pub(crate) end: usize,
 }
 
-/// The values of a string column, nulls left out.
-fn strings(column: &ArrayRef) -> Vec<String> {
-    match column.as_string_opt::<i32>() {
-        Some(values) => values.iter().flatten().map(str::to_string).collect(),
-        None => Vec::new(),
+/// The byte offset of code point `cursor`.
+pub(crate) fn byte_offset(code: &str, cursor: usize) -> usize {
+    code.char_indices().nth(cursor).map_or(code.len(), |(i, _)| i)
+}
+
+fn code_points(code: &str, byte: usize) -> usize {
+    code.get(..byte).map_or(0, |s| s.chars().count())
+}
+
+/// Words that must be quoted to serve as a name.
+const RESERVED: &[&str] = &[
+    "ALL",
+    "AND",
+    "ANTI",
+    "AS",
+    "BETWEEN",
+    "BY",
+    "CASE",
+    "CROSS",
+    "DISTINCT",
+    "ELSE",
+    "END",
+    "EXCEPT",
+    "FALSE",
+    "FROM",
+    "FULL",
+    "GROUP",
+    "HAVING",
+    "IN",
+    "INNER",
+    "INTERSECT",
+    "IS",
+    "JOIN",
+    "LATERAL",
+    "LEFT",
+    "LIKE",
+    "LIMIT",
+    "MINUS",
+    "NATURAL",
+    "NOT",
+    "NULL",
+    "ON",
+    "OR",
+    "ORDER",
+    "RIGHT",
+    "SELECT",
+    "SEMI",
+    "TABLE",
+    "THEN",
+    "TRUE",
+    "UNION",
+    "USING",
+    "WHEN",
+    "WHERE",
+    "WITH",
+];
+
+fn needs_quotes(name: &str) -> bool {
+    let mut chars = name.chars();
+    let plain = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    !plain || RESERVED.contains(&name.to_ascii_uppercase().as_str())
+}
+
+/// Collects matches for a typed prefix, each name once, in the order offered.
+struct Offer<'a> {
+    cx: &'a Context,
+    lower: String,
+    matches: Vec<Match>,
+}
+
+impl Offer<'_> {
+    fn fits(&self, name: &str) -> bool {
+        name.to_lowercase().starts_with(&self.lower)
+    }
+
+    fn name(&mut self, name: &str, kind: String) {
+        if !self.fits(name) {
+            return;
+        }
+        let text = if self.cx.name.quoted || needs_quotes(name) {
+            quote(name)
+        } else {
+            name.to_string()
+        };
+        if !self.matches.iter().any(|m| m.text == text) {
+            // No-break spaces: JupyterLab's popup would wrap `column: bigint` at its space.
+            let kind = kind.replace(' ', "\u{a0}");
+            self.matches.push(Match { text, kind });
+        }
+    }
+
+    fn keywords(&mut self) {
+        if self.cx.name.quoted || self.lower.is_empty() && self.cx.place != Place::Start {
+            return;
+        }
+        let lowercase = !self.cx.name.last.is_empty() && self.cx.name.last.chars().all(|c| !c.is_uppercase());
+        let fitting: Vec<&str> = KEYWORDS.iter().copied().filter(|k| self.fits(k)).collect();
+        for k in fitting {
+            let text = if lowercase { k.to_lowercase() } else { k.to_string() };
+            if !self.matches.iter().any(|m| m.text == text) {
+                self.matches.push(Match {
+                    text,
+                    kind: "keyword".into(),
+                });
+            }
+        }
     }
 }
 
-fn is_word(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
-}
-
-/// The word around `cursor` (code points): its start, end, and text.
-fn word_at(code: &str, cursor: usize) -> (usize, usize, String) {
-    let chars: Vec<char> = code.chars().collect();
-    let cursor = cursor.min(chars.len());
-    let mut start = cursor;
-    while start > 0 && is_word(chars[start - 1]) {
-        start -= 1;
-    }
-    let mut end = cursor;
-    while end < chars.len() && is_word(chars[end]) {
-        end += 1;
-    }
-    (start, end, chars[start..end].iter().collect())
+fn sorted(mut names: Vec<String>) -> Vec<String> {
+    names.sort_by_key(|n| n.to_lowercase());
+    names
 }
 
 impl Engine {
     pub(crate) async fn complete(&self, code: &str, cursor: usize) -> Completion {
-        let (start, _, _) = word_at(code, cursor);
-        let prefix: String = code.chars().skip(start).take(cursor - start.min(cursor)).collect();
-        let lower = prefix.to_lowercase();
-        let mut matches: Vec<String> = Vec::new();
-        if !prefix.is_empty() {
-            let lowercase_user = prefix.chars().all(|c| !c.is_uppercase());
-            for k in KEYWORDS.iter().filter(|k| k.to_lowercase().starts_with(&lower)) {
-                matches.push(if lowercase_user {
-                    k.to_lowercase()
-                } else {
-                    k.to_string()
-                });
+        let at = byte_offset(code, cursor);
+        let Some(cx) = context::at(code, at, false) else {
+            return Completion {
+                matches: Vec::new(),
+                start: cursor,
+                end: cursor,
+            };
+        };
+        let mut offer = Offer {
+            cx: &cx,
+            lower: cx.name.last.to_lowercase(),
+            matches: Vec::new(),
+        };
+        // Completion never waits for the session to open: until then, keywords.
+        if let Some(session) = self.slot.current() {
+            let names = Names {
+                catalog: &self.catalog,
+                session: &session,
+                deadline: Instant::now() + BUDGET,
+            };
+            catalog_matches(&names, &cx, &mut offer).await;
+        }
+        if matches!(cx.place, Place::Start | Place::AfterTable | Place::Expression) && cx.name.qualifier.is_empty() {
+            offer.keywords();
+        }
+        Completion {
+            matches: offer.matches,
+            start: code_points(code, cx.name.start),
+            end: code_points(code, cx.name.end),
+        }
+    }
+}
+
+async fn catalog_matches(names: &Names<'_>, cx: &Context, offer: &mut Offer<'_>) {
+    let qualifier = &cx.name.qualifier;
+    match cx.place {
+        Place::Start | Place::AfterTable => {}
+        Place::Table => match qualifier.as_slice() {
+            [] => {
+                let (tables, databases, catalogs) =
+                    futures::join!(names.tables(&[]), names.databases(None), names.catalogs());
+                tables_into(offer, tables);
+                for d in sorted(databases) {
+                    offer.name(&d, "database".into());
+                }
+                for c in sorted(catalogs) {
+                    offer.name(&c, "catalog".into());
+                }
             }
-            for name in self.catalog_names().await {
-                if name.to_lowercase().starts_with(&lower) && !matches.contains(&name) {
-                    matches.push(name);
+            [first] => {
+                let (databases, catalogs) = futures::join!(names.databases(None), names.catalogs());
+                if databases.iter().any(|d| d.eq_ignore_ascii_case(first)) {
+                    tables_into(offer, names.tables(qualifier).await);
+                }
+                if catalogs.iter().any(|c| c.eq_ignore_ascii_case(first)) {
+                    for d in sorted(names.databases(Some(first)).await) {
+                        offer.name(&d, "database".into());
+                    }
+                }
+            }
+            _ => tables_into(offer, names.tables(qualifier).await),
+        },
+        Place::Database => {
+            let databases = names.databases(qualifier.first().map(String::as_str)).await;
+            for d in sorted(databases) {
+                offer.name(&d, "database".into());
+            }
+            if qualifier.is_empty() {
+                for c in sorted(names.catalogs().await) {
+                    offer.name(&c, "catalog".into());
                 }
             }
         }
-        Completion {
-            matches,
-            start,
-            end: cursor,
-        }
-    }
-
-    /// Table, view and function names of the open session; none when there is no session yet
-    /// (completion never waits for one to open).
-    async fn catalog_names(&self) -> Vec<String> {
-        let Some(session) = self.slot.current() else {
-            return Vec::new();
-        };
-        let mut names = Vec::new();
-        for (query, column) in [("SHOW TABLES", "tableName"), ("SHOW FUNCTIONS", "function")] {
-            let Ok(Ok(result)) = tokio::time::timeout(
-                LOOKUP_TIMEOUT,
-                session.sql(query, 5000, "kbase-spark-sql-assist", &mut |_| {}),
-            )
-            .await
-            else {
-                continue;
-            };
-            let Ok(index) = result.schema.index_of(column) else {
-                continue;
-            };
-            names.extend(result.batches.iter().flat_map(|b| strings(b.column(index))));
-        }
-        names
-    }
-
-    /// What `DESCRIBE` says of the table or function under the cursor.
-    pub(crate) async fn inspect(&self, code: &str, cursor: usize) -> Option<Map<String, Value>> {
-        let (_, _, word) = word_at(code, cursor);
-        if word.is_empty() || KEYWORDS.contains(&word.to_uppercase().as_str()) {
-            return None;
-        }
-        let session = self.slot.current()?;
-        let quoted = format!("`{}`", word.replace('`', "``"));
-        for query in [
-            format!("DESCRIBE TABLE {quoted}"),
-            format!("DESCRIBE FUNCTION {quoted}"),
-        ] {
-            let Ok(Ok(result)) = tokio::time::timeout(
-                LOOKUP_TIMEOUT,
-                session.sql(&query, 200, "kbase-spark-sql-assist", &mut |_| {}),
-            )
-            .await
-            else {
-                continue;
-            };
-            if result.num_rows() == 0 {
-                continue;
+        Place::Function => functions_into(names, offer).await,
+        Place::Expression => {
+            for c in names.columns_at(&cx.scope, qualifier).await {
+                offer.name(&c.name, format!("column: {}", short_type(&c.type_name)));
             }
-            let table = render::Table::new(&result);
-            let mut data = Map::new();
-            data.insert(
-                "text/plain".into(),
-                json!(format!("{query}\n{}", render::text::render(&table))),
-            );
-            return Some(data);
+            if qualifier.is_empty() {
+                for t in &cx.scope {
+                    match &t.alias {
+                        Some(a) => offer.name(a, "alias".into()),
+                        None => {
+                            if let Some(n) = t.parts.last() {
+                                offer.name(n, "table".into());
+                            }
+                        }
+                    }
+                }
+                if !cx.name.quoted {
+                    functions_into(names, offer).await;
+                }
+            }
         }
-        None
+    }
+}
+
+/// A column's type as the completer shows it: long struct, array and map types are cut
+/// (JupyterLab's popup has little room; inspection shows them whole).
+fn short_type(type_name: &str) -> String {
+    const ROOM: usize = 24;
+    if type_name.chars().count() <= ROOM {
+        return type_name.to_string();
+    }
+    let cut: String = type_name.chars().take(ROOM - 1).collect();
+    format!("{cut}…")
+}
+
+fn tables_into(offer: &mut Offer<'_>, mut tables: Vec<super::names::Table>) {
+    tables.sort_by_key(|t| t.name.to_lowercase());
+    for t in tables {
+        let kind = if t.view { "view" } else { "table" };
+        offer.name(&t.name, kind.into());
+    }
+}
+
+/// Functions that fit, with their arguments when few enough fit to look them up.
+async fn functions_into(names: &Names<'_>, offer: &mut Offer<'_>) {
+    let fitting: Vec<String> = sorted(names.functions().await)
+        .into_iter()
+        .filter(|f| offer.fits(f))
+        .collect();
+    let hints = if !offer.lower.is_empty() && fitting.len() <= HINTED_FUNCTIONS {
+        futures::future::join_all(
+            fitting
+                .iter()
+                .map(|f| async move { arguments(f, &names.function_description(std::slice::from_ref(f)).await) }),
+        )
+        .await
+    } else {
+        vec![None; fitting.len()]
+    };
+    for (f, hint) in fitting.iter().zip(hints) {
+        let kind = match hint {
+            Some(args) => format!("function: {f}{args}"),
+            None => "function".into(),
+        };
+        offer.name(f, kind);
     }
 }
 
@@ -267,10 +298,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_word_at_the_cursor() {
-        assert_eq!(word_at("SELECT * FROM my_ta", 19), (14, 19, "my_ta".to_string()));
-        assert_eq!(word_at("SELECT upper(x)", 9), (7, 12, "upper".to_string()));
-        assert_eq!(word_at("", 0), (0, 0, String::new()));
-        assert_eq!(word_at("SÉLECT", 3), (0, 6, "SÉLECT".to_string()));
+    fn names_that_need_backticks() {
+        assert!(!needs_quotes("gene_id"));
+        assert!(needs_quotes("my table"));
+        assert!(needs_quotes("1st"));
+        assert!(needs_quotes("order"));
+        assert!(needs_quotes("größe"));
+    }
+
+    #[test]
+    fn long_types_are_cut_for_the_popup() {
+        assert_eq!(short_type("decimal(38,18)"), "decimal(38,18)");
+        assert_eq!(
+            short_type("struct<site_name:string,location:struct<lat:double>>"),
+            "struct<site_name:string…"
+        );
+    }
+
+    #[test]
+    fn offsets_in_code_points() {
+        assert_eq!(byte_offset("é a", 2), 3);
+        assert_eq!(byte_offset("ab", 9), 2);
+        assert_eq!(code_points("é a", 3), 2);
     }
 }

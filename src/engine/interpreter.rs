@@ -64,6 +64,10 @@ pub(crate) trait Interpreter: Send + Sync {
     /// Whether `code` is ready to run, for consoles.
     fn is_complete(&self, code: &str) -> Completeness;
 
+    /// Whether `code` asks to leave (a console's `exit`); the kernel then asks the front end
+    /// to close instead of running it.
+    fn is_exit(&self, code: &str) -> bool;
+
     /// Stops the running cell.
     fn interrupt(&self);
 

@@ -4,8 +4,15 @@
 //! bundles and errors. It knows nothing of ZeroMQ.
 
 pub(crate) mod assist;
+#[cfg(test)]
+mod assist_tests;
 pub(crate) mod caret;
+pub(crate) mod catalog;
+pub(crate) mod context;
+pub(crate) mod inspect;
 pub(crate) mod interpreter;
+pub(crate) mod keywords;
+pub(crate) mod names;
 pub(crate) mod progress;
 pub(crate) mod scan;
 pub(crate) mod session;
@@ -46,6 +53,8 @@ const MAX_PAUSE: Duration = Duration::from_secs(4);
 
 pub(crate) struct Engine {
     slot: SessionSlot,
+    /// What completion and inspection know of the session's catalog.
+    catalog: catalog::Catalog,
     /// Counts interrupts; a statement started before the latest one is cancelled.
     interrupts: AtomicU64,
     /// The tag of the cell running (or last run): what an interrupt cancels on the server.
@@ -58,6 +67,7 @@ impl Engine {
     pub(crate) fn start(connector: Box<dyn Connector>) -> Arc<Engine> {
         let engine = Arc::new(Engine {
             slot: SessionSlot::new(connector),
+            catalog: catalog::Catalog::default(),
             interrupts: AtomicU64::new(0),
             cell_tag: Mutex::new(None),
             interrupted: Notify::new(),
@@ -222,7 +232,15 @@ impl Engine {
 
 impl Interpreter for Engine {
     fn run_cell<'a>(&'a self, code: &'a str, sink: OutputSink<'a>) -> BoxFuture<'a, Result<(), CellError>> {
-        Engine::run_cell(self, code, sink).boxed()
+        async move {
+            let outcome = Engine::run_cell(self, code, sink).await;
+            // Whether it ran to the end or not, the cell may have changed the catalog.
+            if split_statements(code).iter().any(|s| catalog::changes_catalog(s.text)) {
+                self.catalog.invalidate();
+            }
+            outcome
+        }
+        .boxed()
     }
 
     fn complete<'a>(&'a self, code: &'a str, cursor: usize) -> BoxFuture<'a, Completion> {
@@ -235,6 +253,10 @@ impl Interpreter for Engine {
 
     fn is_complete(&self, code: &str) -> Completeness {
         completeness(code)
+    }
+
+    fn is_exit(&self, code: &str) -> bool {
+        scan::is_exit(code)
     }
 
     fn interrupt(&self) {

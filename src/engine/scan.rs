@@ -1,6 +1,189 @@
-//! A small SQL scanner: it knows where quoted strings, quoted identifiers, comments and
-//! brackets begin and end, which is all that splitting a cell into statements and telling
-//! whether it is complete need to know about Spark SQL's grammar.
+//! The one SQL scanner: it cuts a cell into the tokens of Spark 4.0's lexer that matter for
+//! telling statements apart — words, quoted identifiers, string literals (raw ones too),
+//! comments, hints and punctuation — so that splitting, completeness, completion and carets
+//! all agree on where a quote or a comment begins and ends.
+
+/// What a token is. Keywords, identifiers and numbers are all words here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Word,
+    /// `` `…` ``, with ``` `` ``` for a backtick inside.
+    Backticked,
+    /// `'…'` or `"…"` with backslash escapes; `r'…'` / `R"…"` without; also `X'…'`.
+    String,
+    /// `--` to the end of the line (a backslash before the newline continues it).
+    LineComment,
+    /// `/* … */`, which Spark allows to nest.
+    BlockComment,
+    /// `/*+` opening a hint; what follows up to `*/` is code.
+    HintStart,
+    /// `*/` closing a hint.
+    HintEnd,
+    /// Any other single character: brackets, `;`, `,`, `.`, operators.
+    Punct(char),
+}
+
+/// One token, as byte offsets into the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Token {
+    pub(crate) kind: Kind,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+impl Token {
+    pub(crate) fn is_comment(&self) -> bool {
+        matches!(self.kind, Kind::LineComment | Kind::BlockComment)
+    }
+}
+
+/// What is still open where the code ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Open {
+    Nothing,
+    /// A string literal or quoted identifier, by its quote character.
+    Quote(char),
+    BlockComment,
+    Hint,
+}
+
+/// The tokens of `code` and what is left open at its end (the last token then runs to the
+/// end of the code).
+pub(crate) fn tokens(code: &str) -> (Vec<Token>, Open) {
+    let chars: Vec<(usize, char)> = code.char_indices().collect();
+    let at = |i: usize| chars.get(i).map(|&(_, c)| c);
+    let offset = |i: usize| chars.get(i).map_or(code.len(), |&(o, _)| o);
+    let mut out = Vec::new();
+    let mut open = Open::Nothing;
+    let mut in_hint = false;
+    let mut i = 0;
+    while let Some(c) = at(i) {
+        let start = i;
+        let kind;
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        } else if c == '-' && at(i + 1) == Some('-') {
+            i += 2;
+            while let Some(c) = at(i) {
+                if c == '\\' && at(i + 1) == Some('\n') {
+                    i += 2;
+                } else if c == '\n' || c == '\r' {
+                    break;
+                } else {
+                    i += 1;
+                }
+            }
+            kind = Kind::LineComment;
+        } else if c == '/' && at(i + 1) == Some('*') && at(i + 2) == Some('+') {
+            i += 3;
+            in_hint = true;
+            kind = Kind::HintStart;
+        } else if c == '/' && at(i + 1) == Some('*') {
+            i += 2;
+            let mut depth = 1;
+            while depth > 0 {
+                match (at(i), at(i + 1)) {
+                    (None, _) => break,
+                    (Some('*'), Some('/')) => {
+                        depth -= 1;
+                        i += 2;
+                    }
+                    // `/*+` inside a comment opens nothing.
+                    (Some('/'), Some('*')) if at(i + 2) != Some('+') => {
+                        depth += 1;
+                        i += 2;
+                    }
+                    _ => i += 1,
+                }
+            }
+            if depth > 0 {
+                open = Open::BlockComment;
+            }
+            kind = Kind::BlockComment;
+        } else if in_hint && c == '*' && at(i + 1) == Some('/') {
+            i += 2;
+            in_hint = false;
+            kind = Kind::HintEnd;
+        } else if c == '`' {
+            i += 1;
+            loop {
+                match (at(i), at(i + 1)) {
+                    (None, _) => {
+                        open = Open::Quote('`');
+                        break;
+                    }
+                    (Some('`'), Some('`')) => i += 2,
+                    (Some('`'), _) => {
+                        i += 1;
+                        break;
+                    }
+                    _ => i += 1,
+                }
+            }
+            kind = Kind::Backticked;
+        } else if let Some(quote) = string_start(c, at(i + 1), i.checked_sub(1).and_then(at)) {
+            // A raw string's `r` comes before its quote.
+            let raw = c != '\'' && c != '"';
+            i += if raw { 2 } else { 1 };
+            loop {
+                match at(i) {
+                    None => {
+                        open = Open::Quote(quote);
+                        break;
+                    }
+                    Some('\\') if !raw => i += 2,
+                    Some(c) if c == quote => {
+                        i += 1;
+                        break;
+                    }
+                    _ => i += 1,
+                }
+            }
+            kind = Kind::String;
+        } else if is_word_char(c) {
+            while at(i).is_some_and(is_word_char) {
+                i += 1;
+            }
+            // A path such as `file:///data/a--b.json` is one identifier, `--` and all.
+            let letters = chars[start..i].iter().all(|&(_, c)| c.is_alphabetic());
+            if letters && at(i) == Some(':') && at(i + 1) == Some('/') && at(i + 2) == Some('/') {
+                i += 3;
+                while at(i).is_some_and(|c| is_word_char(c) || "/-.?=&#%".contains(c)) {
+                    i += 1;
+                }
+            }
+            kind = Kind::Word;
+        } else {
+            i += 1;
+            kind = Kind::Punct(c);
+        }
+        out.push(Token {
+            kind,
+            start: offset(start),
+            end: offset(i).min(code.len()),
+        });
+    }
+    if open == Open::Nothing && in_hint {
+        open = Open::Hint;
+    }
+    (out, open)
+}
+
+/// The quote of a string literal starting at `c` (followed by `next`, after `before`): a
+/// plain quote, or `r`/`R` right before one when the `r` starts a token (`bar'x'` is the
+/// word `bar` and then a string).
+fn string_start(c: char, next: Option<char>, before: Option<char>) -> Option<char> {
+    match c {
+        '\'' | '"' => Some(c),
+        'r' | 'R' if matches!(next, Some('\'' | '"')) && !before.is_some_and(is_word_char) => next,
+        _ => None,
+    }
+}
+
+pub(crate) fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
 
 /// One statement of a cell and where it starts in the cell (in bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,146 +204,81 @@ pub(crate) enum Completeness {
     Invalid,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum State {
-    Code,
-    /// Inside '…', "…" or `…`.
-    Quoted(char),
-    LineComment,
-    /// Spark allows nested /* … */ comments.
-    BlockComment(usize),
-}
-
-struct Scan {
-    /// Byte ranges of the statements, before trimming.
-    pieces: Vec<(usize, usize, bool)>,
-    state: State,
-    brackets: Vec<char>,
-    unbalanced: bool,
-}
-
-fn scan(code: &str) -> Scan {
-    let mut pieces = Vec::new();
-    let mut state = State::Code;
-    let mut brackets = Vec::new();
-    let mut unbalanced = false;
-    let mut start = 0;
-    // Whether the current piece holds anything but blanks and comments.
+/// The cell's statements as byte ranges `(start, end)` of their tokens (comments included),
+/// split at `;` outside brackets; pieces with nothing but comments are left out.
+pub(crate) fn statement_ranges(tokens: &[Token]) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    let mut depth = 0usize;
+    let mut piece: Option<(usize, usize)> = None;
     let mut has_code = false;
-    let mut chars = code.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let next = chars.peek().map(|&(_, n)| n);
-        match state {
-            State::Code => match c {
-                '\'' | '"' | '`' => {
-                    state = State::Quoted(c);
-                    has_code = true;
+    for t in tokens {
+        match t.kind {
+            Kind::Punct('(' | '[' | '{') => depth += 1,
+            Kind::Punct(')' | ']' | '}') => depth = depth.saturating_sub(1),
+            Kind::Punct(';') if depth == 0 => {
+                if let (Some(p), true) = (piece.take(), has_code) {
+                    ranges.push(p);
                 }
-                '-' if next == Some('-') => {
-                    chars.next();
-                    state = State::LineComment;
-                }
-                '/' if next == Some('*') => {
-                    chars.next();
-                    state = State::BlockComment(1);
-                }
-                '(' | '[' | '{' => {
-                    brackets.push(c);
-                    has_code = true;
-                }
-                ')' | ']' | '}' => {
-                    let open = match c {
-                        ')' => '(',
-                        ']' => '[',
-                        _ => '{',
-                    };
-                    if brackets.last() == Some(&open) {
-                        brackets.pop();
-                    } else {
-                        unbalanced = true;
-                    }
-                    has_code = true;
-                }
-                ';' if brackets.is_empty() => {
-                    pieces.push((start, i, has_code));
-                    start = i + 1;
-                    has_code = false;
-                }
-                c if c.is_whitespace() => {}
-                _ => has_code = true,
-            },
-            State::Quoted(q) => {
-                if c == '\\' && q != '`' {
-                    chars.next();
-                } else if c == q {
-                    if q == '`' && next == Some('`') {
-                        chars.next();
-                    } else {
-                        state = State::Code;
-                    }
-                }
+                piece = None;
+                has_code = false;
+                continue;
             }
-            State::LineComment => {
-                if c == '\n' {
-                    state = State::Code;
-                }
-            }
-            State::BlockComment(depth) => {
-                if c == '*' && next == Some('/') {
-                    chars.next();
-                    state = if depth == 1 {
-                        State::Code
-                    } else {
-                        State::BlockComment(depth - 1)
-                    };
-                } else if c == '/' && next == Some('*') {
-                    chars.next();
-                    state = State::BlockComment(depth + 1);
-                }
-            }
+            _ => {}
         }
+        has_code |= !t.is_comment();
+        piece = Some(piece.map_or((t.start, t.end), |(s, _)| (s, t.end)));
     }
-    pieces.push((start, code.len(), has_code));
-    Scan {
-        pieces,
-        state,
-        brackets,
-        unbalanced,
+    if let (Some(p), true) = (piece, has_code) {
+        ranges.push(p);
     }
+    ranges
 }
 
 /// The statements of a cell, split at `;` outside quotes, comments and brackets. Pieces that
 /// hold only blanks or comments are skipped.
 pub(crate) fn split_statements(code: &str) -> Vec<Statement<'_>> {
-    scan(code)
-        .pieces
+    let (tokens, _) = tokens(code);
+    statement_ranges(&tokens)
         .into_iter()
-        .filter(|&(_, _, has_code)| has_code)
-        .map(|(start, end, _)| {
-            let piece = &code[start..end];
-            let lead = piece.len() - piece.trim_start().len();
-            Statement {
-                text: piece.trim(),
-                offset: start + lead,
-            }
+        .map(|(start, end)| Statement {
+            text: &code[start..end],
+            offset: start,
         })
         .collect()
 }
 
-/// Whether the cell can run as it is: an unterminated quote, comment or bracket is incomplete.
+/// Whether `exit` or `quit` stands alone in the cell: the console's way out.
+pub(crate) fn is_exit(code: &str) -> bool {
+    let word = code.trim().trim_end_matches(';').trim_end();
+    word.eq_ignore_ascii_case("exit") || word.eq_ignore_ascii_case("quit")
+}
+
+/// Whether a console should run the code now, as `spark-sql` and `psql` decide: when the last
+/// statement ends with `;` or the code ends with an empty line, and nothing (a quote, a
+/// comment, a hint) is left open; a closing bracket with nothing to close is invalid.
 pub(crate) fn completeness(code: &str) -> Completeness {
-    let s = scan(code);
-    if s.unbalanced {
-        return Completeness::Invalid;
+    let (tokens, open) = tokens(code);
+    let mut depth = 0usize;
+    for t in &tokens {
+        match t.kind {
+            Kind::Punct('(' | '[' | '{') => depth += 1,
+            Kind::Punct(')' | ']' | '}') => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return Completeness::Invalid,
+            },
+            _ => {}
+        }
     }
-    match s.state {
-        State::Quoted(_) | State::BlockComment(_) => Completeness::Incomplete {
-            depth: s.brackets.len(),
-        },
-        _ if !s.brackets.is_empty() => Completeness::Incomplete {
-            depth: s.brackets.len(),
-        },
-        _ => Completeness::Complete,
+    if open != Open::Nothing {
+        return Completeness::Incomplete { depth };
+    }
+    let code_tokens: Vec<&Token> = tokens.iter().filter(|t| !t.is_comment()).collect();
+    let ends_with_empty_line = code.rsplit_once('\n').is_some_and(|(_, last)| last.trim().is_empty());
+    let ends_with_semicolon = code_tokens.last().is_some_and(|t| t.kind == Kind::Punct(';')) && depth == 0;
+    if code_tokens.is_empty() || ends_with_semicolon || ends_with_empty_line || is_exit(code) {
+        Completeness::Complete
+    } else {
+        Completeness::Incomplete { depth }
     }
 }
 
@@ -170,6 +288,14 @@ mod tests {
 
     fn texts(code: &str) -> Vec<&str> {
         split_statements(code).into_iter().map(|s| s.text).collect()
+    }
+
+    fn kinds(code: &str) -> Vec<(Kind, &str)> {
+        tokens(code)
+            .0
+            .into_iter()
+            .map(|t| (t.kind, &code[t.start..t.end]))
+            .collect()
     }
 
     #[test]
@@ -190,6 +316,94 @@ mod tests {
         );
         assert_eq!(texts("SELECT 'it\\'s;' AS a"), vec!["SELECT 'it\\'s;' AS a"]);
         assert_eq!(texts("SELECT `a``;b`"), vec!["SELECT `a``;b`"]);
+    }
+
+    #[test]
+    fn raw_strings_take_no_escapes() {
+        assert_eq!(
+            texts(r"SELECT r'C:\' AS p; SELECT 2"),
+            vec![r"SELECT r'C:\' AS p", "SELECT 2"]
+        );
+        assert_eq!(
+            texts(r#"SELECT R"a\" AS p; SELECT 2"#),
+            vec![r#"SELECT R"a\" AS p"#, "SELECT 2"]
+        );
+        // A word ending in r before a quote is a word and then an ordinary string.
+        assert_eq!(
+            kinds(r"SELECT bar'\';'"),
+            vec![(Kind::Word, "SELECT"), (Kind::Word, "bar"), (Kind::String, r"'\';'")]
+        );
+        // Escapes in ordinary strings: quotes, backslashes and unicode escapes.
+        assert_eq!(texts(r"SELECT 'a\\'; SELECT 2"), vec![r"SELECT 'a\\'", "SELECT 2"]);
+        assert_eq!(
+            texts(r#"SELECT "\"x;" ; SELECT 2"#),
+            vec![r#"SELECT "\"x;""#, "SELECT 2"]
+        );
+        assert_eq!(
+            texts(r"SELECT '\u0041;\U0001F600'"),
+            vec![r"SELECT '\u0041;\U0001F600'"]
+        );
+        // Adjacent literals ('it''s' is 'it' and 's') and binary literals.
+        assert_eq!(
+            texts("SELECT 'it''s;'; SELECT X'1F;'"),
+            vec!["SELECT 'it''s;'", "SELECT X'1F;'"]
+        );
+    }
+
+    #[test]
+    fn every_comment_form_of_the_lexer() {
+        // A line comment ends at \n or \r, unless a backslash right before \n continues it.
+        assert_eq!(texts("SELECT 1 -- a \\\n; still comment\n; SELECT 2").len(), 2);
+        assert_eq!(texts("SELECT 1 -- a\r; SELECT 2"), vec!["SELECT 1 -- a", "SELECT 2"]);
+        assert_eq!(texts("SELECT 1--2;\n; SELECT 3"), vec!["SELECT 1--2;", "SELECT 3"]);
+        // Nested block comments, and a comment marker inside a string is no comment.
+        assert_eq!(
+            texts("/* a /* b */ ; */ SELECT 1; SELECT '/*'"),
+            vec!["/* a /* b */ ; */ SELECT 1", "SELECT '/*'"]
+        );
+        assert_eq!(texts("SELECT '--'; SELECT 2"), vec!["SELECT '--'", "SELECT 2"]);
+        // A hint is code, not a comment, and may hold a quoted name.
+        assert_eq!(
+            kinds("SELECT /*+ REPARTITION(3) */ 1"),
+            vec![
+                (Kind::Word, "SELECT"),
+                (Kind::HintStart, "/*+"),
+                (Kind::Word, "REPARTITION"),
+                (Kind::Punct('('), "("),
+                (Kind::Word, "3"),
+                (Kind::Punct(')'), ")"),
+                (Kind::HintEnd, "*/"),
+                (Kind::Word, "1"),
+            ]
+        );
+        assert_eq!(texts("/*+ BROADCAST(t) */"), vec!["/*+ BROADCAST(t) */"]);
+        // `/**/` is an empty comment, not a hint.
+        assert_eq!(texts("/**/ SELECT 1"), vec!["/**/ SELECT 1"]);
+        // `/*+` inside a comment is no nested comment: the first `*/` closes it.
+        assert_eq!(
+            texts("/* a /*+ b */ SELECT 1; SELECT 2"),
+            vec!["/* a /*+ b */ SELECT 1", "SELECT 2"]
+        );
+        // A path identifier holds `--` and `#` without starting a comment.
+        assert_eq!(
+            texts("SELECT * FROM json.file:///tmp/a--b#c.json; SELECT 2"),
+            vec!["SELECT * FROM json.file:///tmp/a--b#c.json", "SELECT 2"]
+        );
+        assert_eq!(kinds("/**/")[0].0, Kind::BlockComment);
+    }
+
+    #[test]
+    fn quoted_identifiers_double_their_backticks() {
+        assert_eq!(
+            kinds("`a``b` . `c\\`"),
+            vec![
+                (Kind::Backticked, "`a``b`"),
+                (Kind::Punct('.'), "."),
+                (Kind::Backticked, "`c\\`")
+            ]
+        );
+        assert_eq!(tokens("SELECT `a``").1, Open::Quote('`'));
+        assert_eq!(tokens("SELECT 'é'; SELECT 'ü").1, Open::Quote('\''));
     }
 
     #[test]
@@ -216,16 +430,43 @@ mod tests {
     }
 
     #[test]
-    fn completeness_follows_quotes_comments_and_brackets() {
-        assert_eq!(completeness("SELECT 1"), Completeness::Complete);
+    fn consoles_wait_for_a_semicolon_or_an_empty_line() {
         assert_eq!(completeness("SELECT 1;"), Completeness::Complete);
+        assert_eq!(completeness("SELECT 1; -- done"), Completeness::Complete);
+        assert_eq!(completeness("SELECT 1\n"), Completeness::Complete);
+        assert_eq!(completeness("SELECT 1\n    "), Completeness::Complete);
         assert_eq!(completeness(""), Completeness::Complete);
-        assert_eq!(completeness("SELECT 'abc"), Completeness::Incomplete { depth: 0 });
+        assert_eq!(completeness("-- only a comment"), Completeness::Complete);
+        assert_eq!(completeness("exit"), Completeness::Complete);
+        assert_eq!(completeness(" QUIT "), Completeness::Complete);
+        assert_eq!(completeness("SELECT 1"), Completeness::Incomplete { depth: 0 });
+        assert_eq!(
+            completeness("SELECT a,\n  b\nFROM t"),
+            Completeness::Incomplete { depth: 0 }
+        );
+        assert_eq!(
+            completeness("SELECT 1; SELECT 2"),
+            Completeness::Incomplete { depth: 0 }
+        );
+        assert_eq!(completeness("SELECT 'abc;"), Completeness::Incomplete { depth: 0 });
+        assert_eq!(completeness("SELECT 'a\n\n"), Completeness::Incomplete { depth: 0 });
         assert_eq!(completeness("SELECT `abc"), Completeness::Incomplete { depth: 0 });
-        assert_eq!(completeness("SELECT /* abc"), Completeness::Incomplete { depth: 0 });
-        assert_eq!(completeness("SELECT (1,\n (2"), Completeness::Incomplete { depth: 2 });
-        assert_eq!(completeness("SELECT 1 -- open comment"), Completeness::Complete);
+        assert_eq!(completeness("SELECT /* abc;"), Completeness::Incomplete { depth: 0 });
+        assert_eq!(completeness("SELECT /*+ hint;"), Completeness::Incomplete { depth: 0 });
+        assert_eq!(completeness("SELECT (1,\n (2;"), Completeness::Incomplete { depth: 2 });
+        assert_eq!(
+            completeness("SELECT 1 -- open comment;"),
+            Completeness::Incomplete { depth: 0 }
+        );
         assert_eq!(completeness("SELECT 1)"), Completeness::Invalid);
-        assert_eq!(completeness("SELECT ')'"), Completeness::Complete);
+        assert_eq!(completeness("SELECT ')';"), Completeness::Complete);
+    }
+
+    #[test]
+    fn exit_and_quit_alone() {
+        assert!(is_exit("exit"));
+        assert!(is_exit("  Quit;\n"));
+        assert!(!is_exit("SELECT exit"));
+        assert!(!is_exit("exit_code"));
     }
 }

@@ -22,11 +22,6 @@ use crate::spark::{OnProgress, OpenError, SparkError};
 pub(crate) enum Step {
     /// Answers after `after` with one int column `x` holding 0..rows.
     Rows { after: Duration, rows: i32 },
-    /// Answers at once with one string column, as `SHOW TABLES` and `DESCRIBE` do.
-    Strings {
-        column: &'static str,
-        values: Vec<&'static str>,
-    },
     /// Answers after `after` with no columns, as DDL does.
     Done { after: Duration },
     /// Fails after `after`.
@@ -79,9 +74,21 @@ pub(crate) fn rows(n: i32) -> QueryResult {
     QueryResult::new(schema, batch.into_iter().collect(), false)
 }
 
-fn strings(column: &str, values: Vec<&str>) -> QueryResult {
-    let schema = Arc::new(Schema::new(vec![Field::new(column, DataType::Utf8, false)]));
-    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(values))]);
+fn table(columns: &[&str], rows: &[Vec<&str>]) -> QueryResult {
+    let schema = Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|c| Field::new(*c, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ));
+    let arrays: Vec<arrow_array::ArrayRef> = (0..columns.len())
+        .map(|i| {
+            Arc::new(StringArray::from(
+                rows.iter().map(|r| r.get(i).copied()).collect::<Vec<Option<&str>>>(),
+            )) as arrow_array::ArrayRef
+        })
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), arrays);
     QueryResult::new(schema, batch.into_iter().collect(), false)
 }
 
@@ -95,7 +102,12 @@ pub(crate) struct FakeSession {
     pub(crate) interrupted_all: AtomicUsize,
     pub(crate) released: AtomicUsize,
     cancel: Notify,
+    /// Metadata statements answered by their text (not from the script), after a delay.
+    catalog: Mutex<Vec<(String, Duration, Table)>>,
 }
+
+/// A result of string columns, as metadata statements answer.
+pub(crate) type Table = (Vec<&'static str>, Vec<Vec<&'static str>>);
 
 impl FakeSession {
     /// A session whose statements follow `steps`, then answer at once with no columns.
@@ -104,6 +116,15 @@ impl FakeSession {
             script: Mutex::new(steps.into()),
             ..FakeSession::default()
         })
+    }
+
+    /// Answers `statement` with `table` after `after`, every time it is asked, in place of
+    /// the script (a catalog that stays put while cells run).
+    pub(crate) fn answer(&self, statement: &str, after: Duration, table: Table) {
+        if let Ok(mut c) = self.catalog.lock() {
+            c.retain(|(s, _, _)| s != statement);
+            c.push((statement.to_string(), after, table));
+        }
     }
 
     pub(crate) fn queries(&self) -> Vec<String> {
@@ -129,7 +150,6 @@ impl FakeSession {
                     tokio::time::sleep(after).await;
                     Ok(rows(n))
                 }
-                Step::Strings { column, values } => Ok(strings(column, values)),
                 Step::Done { after } => {
                     tokio::time::sleep(after).await;
                     Ok(QueryResult::new(Arc::new(Schema::empty()), Vec::new(), false))
@@ -167,6 +187,18 @@ impl Session for FakeSession {
     ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
         if let Ok(mut q) = self.queries.lock() {
             q.push(query.to_string());
+        }
+        let answer = self.catalog.lock().ok().and_then(|c| {
+            c.iter()
+                .find(|(s, _, _)| s == query)
+                .map(|(_, after, (columns, rows))| (*after, table(columns, rows)))
+        });
+        if let Some((after, result)) = answer {
+            return async move {
+                tokio::time::sleep(after).await;
+                Ok(result)
+            }
+            .boxed();
         }
         let step = self.next_step();
         self.play(step, on_progress)

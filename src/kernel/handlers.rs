@@ -130,6 +130,9 @@ impl Kernel {
         if !silent {
             self.publish(Some(request), "execute_input", replies::execute_input(&code, count));
         }
+        if self.interpreter.is_exit(&code) {
+            return (replies::execute_exit(count), After::Continue);
+        }
 
         let mut result_text = None;
         let mut sink = |output: Output| {

@@ -59,8 +59,11 @@ pub(crate) fn kernel_info() -> Value {
             "version": "Spark SQL 4.0",
             "mimetype": "text/x-sql",
             "file_extension": ".sql",
-            "codemirror_mode": "sql",
-            "pygments_lexer": "sql",
+            // Of the SQL dialects JupyterLab (CodeMirror) and nbconvert (Pygments) know,
+            // MySQL's reads Spark SQL best: `backticked` names, "double-quoted" strings,
+            // -- and /* */ comments.
+            "codemirror_mode": "text/x-mysql",
+            "pygments_lexer": "mysql",
         },
         "banner": format!(
             "KBase Spark SQL {}: every cell runs as Spark SQL on your Spark Connect server.",
@@ -81,6 +84,14 @@ pub(crate) fn execute_ok(n: u64) -> Value {
         payload: Vec::new(),
         user_expressions: Some(HashMap::new()),
         error: None,
+    })
+}
+
+/// A console's `exit`: the `ask_exit` payload asks the front end to close.
+pub(crate) fn execute_exit(n: u64) -> Value {
+    json!({
+        "status": "ok", "execution_count": n, "user_expressions": {},
+        "payload": [{"source": "ask_exit", "keepkernel": false}],
     })
 }
 
@@ -172,12 +183,23 @@ pub(crate) fn is_complete(completeness: Completeness) -> Value {
     }
 }
 
+/// The matches, and what each is under `_jupyter_types_experimental`, where JupyterLab looks
+/// for the kind it shows beside a match.
 pub(crate) fn complete(found: Completion) -> Value {
+    let mut metadata = Map::new();
+    if !found.matches.is_empty() {
+        let types: Vec<Value> = found
+            .matches
+            .iter()
+            .map(|m| json!({"start": found.start, "end": found.end, "text": m.text, "type": m.kind}))
+            .collect();
+        metadata.insert("_jupyter_types_experimental".into(), Value::Array(types));
+    }
     content(&CompleteReply {
-        matches: found.matches,
+        matches: found.matches.into_iter().map(|m| m.text).collect(),
         cursor_start: found.start,
         cursor_end: found.end,
-        metadata: Map::new(),
+        metadata,
         status: ReplyStatus::Ok,
         error: None,
     })
@@ -218,6 +240,7 @@ pub(crate) fn shutdown(restart: bool) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::assist::Match;
 
     fn bundle() -> Map<String, Value> {
         let mut data = Map::new();
@@ -264,13 +287,23 @@ mod tests {
         };
         assert_eq!(error(&e), json!({"ename": "E", "evalue": "v", "traceback": ["t"]}));
         let found = Completion {
-            matches: vec!["select".into()],
+            matches: vec![Match {
+                text: "select".into(),
+                kind: "keyword".into(),
+            }],
             start: 0,
             end: 3,
         };
         assert_eq!(
             complete(found),
-            json!({"status": "ok", "matches": ["select"], "cursor_start": 0, "cursor_end": 3, "metadata": {}})
+            json!({"status": "ok", "matches": ["select"], "cursor_start": 0, "cursor_end": 3, "metadata": {
+                "_jupyter_types_experimental": [{"start": 0, "end": 3, "text": "select", "type": "keyword"}]
+            }})
+        );
+        assert_eq!(
+            execute_exit(4),
+            json!({"status": "ok", "execution_count": 4, "user_expressions": {},
+                   "payload": [{"source": "ask_exit", "keepkernel": false}]})
         );
         assert_eq!(
             inspect(Some(bundle())),

@@ -393,26 +393,44 @@ async fn completion_offers_keywords_in_the_users_case() {
         .await;
     assert_eq!(
         reply.content,
-        json!({"status": "ok", "matches": ["select"], "cursor_start": 0, "cursor_end": 3, "metadata": {}})
+        json!({"status": "ok", "matches": ["select"], "cursor_start": 0, "cursor_end": 3, "metadata": {
+            "_jupyter_types_experimental": [{"start": 0, "end": 3, "text": "select", "type": "keyword"}]
+        }})
     );
 }
 
 #[tokio::test(start_paused = true)]
+async fn exit_alone_asks_the_console_to_close() {
+    let session = FakeSession::new(Vec::new());
+    let mut client = start(session.clone());
+    let (reply, _) = client.run(&request("execute_request", json!({"code": "exit"}))).await;
+    assert_eq!(reply.content["status"], "ok");
+    assert_eq!(
+        reply.content["payload"],
+        json!([{"source": "ask_exit", "keepkernel": false}])
+    );
+    assert!(session.queries().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
 async fn completion_offers_the_sessions_tables_and_inspection_what_describe_says() {
-    let session = FakeSession::new(vec![
-        Step::Strings {
-            column: "tableName",
-            values: vec!["people", "places"],
-        },
-        Step::Strings {
-            column: "function",
-            values: vec!["percentile"],
-        },
-        Step::Strings {
-            column: "col_name",
-            values: vec!["id", "name"],
-        },
-    ]);
+    let session = FakeSession::new(Vec::new());
+    session.answer(
+        "SHOW TABLES",
+        ms(5),
+        (
+            vec!["namespace", "tableName", "isTemporary"],
+            vec![vec!["default", "people", "false"], vec!["default", "places", "false"]],
+        ),
+    );
+    session.answer(
+        "DESCRIBE TABLE `people`",
+        ms(5),
+        (
+            vec!["col_name", "data_type", "comment"],
+            vec![vec!["id", "bigint", ""], vec!["name", "string", ""]],
+        ),
+    );
     let mut client = start(session.clone());
     // The session opens in the background; completion never waits for it.
     tokio::time::sleep(ms(10)).await;
@@ -422,7 +440,11 @@ async fn completion_offers_the_sessions_tables_and_inspection_what_describe_says
             json!({"code": "SELECT * FROM pe", "cursor_pos": 16}),
         ))
         .await;
-    assert_eq!(reply.content["matches"], json!(["people", "percentile"]));
+    assert_eq!(reply.content["matches"], json!(["people"]));
+    assert_eq!(
+        reply.content["metadata"]["_jupyter_types_experimental"],
+        json!([{"start": 14, "end": 16, "text": "people", "type": "table"}])
+    );
     assert_eq!(
         (&reply.content["cursor_start"], &reply.content["cursor_end"]),
         (&json!(14), &json!(16))
@@ -435,13 +457,12 @@ async fn completion_offers_the_sessions_tables_and_inspection_what_describe_says
         .await;
     assert_eq!(reply.content["found"], true);
     let text = reply.content["data"]["text/plain"].as_str().unwrap();
+    assert_eq!(text, "table people\n\nid    bigint\nname  string");
     assert!(
-        text.starts_with("DESCRIBE TABLE `people`\n") && text.contains("|    name|"),
-        "{text}"
-    );
-    assert_eq!(
-        session.queries(),
-        ["SHOW TABLES", "SHOW FUNCTIONS", "DESCRIBE TABLE `people`"]
+        reply.content["data"]["text/html"]
+            .as_str()
+            .unwrap()
+            .contains("<code>bigint</code>")
     );
 }
 

@@ -4,6 +4,7 @@
 //! Render reads results as the neutral `data` types and knows nothing of Spark's protocol.
 
 pub mod arrow;
+pub(crate) mod describe;
 pub(crate) mod error;
 pub mod html;
 pub(crate) mod progress;

@@ -25,8 +25,9 @@ class KBaseSparkSqlConformance(jupyter_kernel_test.KernelTests):
     ]
     code_generate_error = "SELECT * FROM no_such_table_anywhere"
 
-    complete_code_samples = ["SELECT 1", "SELECT 1;", "SELECT ';' AS a", "-- only a comment", "SELECT (1)"]
-    incomplete_code_samples = ["SELECT 'abc", "SELECT (1 +", "SELECT /* open comment", "SELECT `col"]
+    # As in spark-sql and psql, a console runs the code at a final `;` or an empty line.
+    complete_code_samples = ["SELECT 1;", "SELECT ';' AS a;", "-- only a comment", "SELECT (1)\n", "exit", "SELECT r'C:\\';"]
+    incomplete_code_samples = ["SELECT 1", "SELECT 'abc;", "SELECT (1 +;", "SELECT /* open comment;", "SELECT `col;"]
     invalid_code_samples = ["SELECT 1)"]
 
     completion_samples = [

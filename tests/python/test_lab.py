@@ -1,0 +1,182 @@
+"""Typing help as a user meets it in JupyterLab (headless Chromium): Spark SQL coloured by
+the kernel's language_info, Tab offering the catalog's tables and columns with their kinds,
+Shift+Tab showing a function's whole description. Screenshots are kept in
+.work/screenshots."""
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from conftest import WORK, environment, execute, start_kernel
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(WORK) / "screenshots"
+DB = "kbase_lab_typing"
+TIMEOUT_MS = 60_000
+HIGHLIGHTED = (
+    "-- samples deeper than 100 m\n"
+    "SELECT s.sample_id, `s`.site.site_name, \"deep\" AS label, r'C:\\data' AS path /* raw */\n"
+    f"FROM {DB}.samples s WHERE s.depth_m > 100;"
+)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    """A database with a table of nested columns and a view, made through a kernel of its
+    own (the catalog is the server's, shared by every session)."""
+    km, kc = start_kernel()
+    for code in [
+        f"DROP DATABASE IF EXISTS {DB} CASCADE",
+        f"CREATE DATABASE {DB}",
+        f"CREATE TABLE {DB}.samples (sample_id BIGINT, depth_m DOUBLE, "
+        "site STRUCT<site_name: STRING, location: STRUCT<lat: DOUBLE, lon: DOUBLE>>) USING parquet",
+        f"CREATE VIEW {DB}.deep_samples AS SELECT * FROM {DB}.samples WHERE depth_m > 100",
+    ]:
+        reply, _ = execute(kc, code)
+        assert reply["status"] == "ok", (code, reply)
+    yield
+    execute(kc, f"DROP DATABASE IF EXISTS {DB} CASCADE")
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, catalog):
+    """JupyterLab serving a notebook on the kernel; yields its URL."""
+    root = tmp_path_factory.mktemp("lab")
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "kbase-spark-sql", "display_name": "KBase Spark SQL", "language": "sql"}},
+        "cells": [{"cell_type": "code", "id": "c1", "metadata": {}, "execution_count": None, "outputs": [], "source": HIGHLIGHTED}],
+    }
+    (root / "typing.ipynb").write_text(json.dumps(notebook))
+    port, token = free_port(), secrets.token_hex(16)
+    log = open(Path(WORK) / "lab-typing.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+         f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--allow-root"],
+        env=environment(), stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            if time.time() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError("JupyterLab did not start; see .work/lab-typing.log")
+            time.sleep(0.5)
+    yield f"{url}/lab/tree/typing.ipynb?token={token}"
+    server.terminate()
+    server.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def page(lab):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run"],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(lab)
+        toolbar = ".jp-NotebookPanel-toolbar"
+        page.wait_for_selector(f"{toolbar} .jp-Notebook-ExecutionIndicator[data-status='idle']:visible")
+        # The editor is ready once the highlighter has coloured the first cell.
+        page.locator(".jp-NotebookPanel .jp-Cell").first.locator(".cm-line span").first.wait_for()
+        yield page
+        browser.close()
+
+
+def new_cell(page, text):
+    """Adds a cell below the last one and types `text` into it."""
+    page.locator(".jp-NotebookPanel .jp-Cell").last.locator(".cm-content").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")
+    page.keyboard.press("Enter")
+    page.keyboard.type(text)
+
+
+def completer_items(page):
+    """The completer's items from the kernel (JupyterLab adds words of the notebook, with no
+    kind; those are left out)."""
+    page.wait_for_selector(".jp-Completer .jp-Completer-item")
+    items = page.locator(".jp-Completer .jp-Completer-item")
+    out = []
+    for i in range(items.count()):
+        item = items.nth(i)
+        kind = item.locator(".jp-Completer-typeExtended")
+        if kind.count() and kind.inner_text():
+            # A column's kind holds a no-break space, so the popup keeps it on one line.
+            out.append((item.locator(".jp-Completer-match").inner_text(), kind.inner_text().replace("\xa0", " ")))
+    return out
+
+
+def test_spark_sql_is_coloured(page):
+    cell = page.locator(".jp-NotebookPanel .jp-Cell").first
+    # The highlighter loads after the notebook shows. Comments, strings and quoted names
+    # then each get a highlighting span of their own.
+    cell.locator(".cm-line span").first.wait_for()
+    spans = cell.locator(".cm-line span")
+    assert spans.count() >= 6
+    comment_class = cell.locator(".cm-line span:has-text('-- samples deeper')").first.get_attribute("class")
+    string_class = cell.locator(".cm-line span:has-text('\"deep\"')").first.get_attribute("class")
+    assert comment_class and string_class and comment_class != string_class
+    cell.screenshot(path=str(SHOTS / "lab-highlighting.png"))
+
+
+def test_tab_offers_tables_then_columns_with_their_kinds(page):
+    new_cell(page, f"SELECT * FROM {DB}.")
+    page.keyboard.press("Tab")
+    items = completer_items(page)
+    assert ("deep_samples", "view") in items and ("samples", "table") in items
+    page.screenshot(path=str(SHOTS / "lab-complete-tables.png"))
+    page.keyboard.press("Escape")
+    new_cell(page, f"SELECT * FROM {DB}.samples s WHERE s.")
+    page.keyboard.press("Tab")
+    items = completer_items(page)
+    page.screenshot(path=str(SHOTS / "lab-complete-columns.png"))
+    assert items[:3] == [
+        ("sample_id", "column: bigint"),
+        ("depth_m", "column: double"),
+        ("site", "column: struct<site_name:string…"),
+    ]
+    page.screenshot(path=str(SHOTS / "lab-complete-columns.png"))
+    page.keyboard.press("Escape")
+    new_cell(page, f"SELECT * FROM {DB}.samples WHERE site.location.l")
+    page.keyboard.press("Tab")
+    assert completer_items(page) == [("lat", "column: double"), ("lon", "column: double")]
+    page.keyboard.press("Escape")
+
+
+def test_shift_tab_shows_a_functions_whole_description(page):
+    new_cell(page, "SELECT regexp_extract")
+    page.keyboard.press("Shift+Tab")
+    tooltip = page.wait_for_selector(".jp-Tooltip")
+    text = tooltip.inner_text()
+    assert "Arguments:" in text and "Examples:" in text
+    page.screenshot(path=str(SHOTS / "lab-inspect-function.png"))
+    page.keyboard.press("Escape")
+
