@@ -146,12 +146,10 @@ fn bench(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(5));
     group.bench_function("format cells", |b| b.iter(|| Table::new(&result)));
     let table = Table::new(&result);
-    group.bench_function("html", |b| b.iter(|| render::html::render(&table, Duration::ZERO)));
+    group.bench_function("html", |b| b.iter(|| render::html::render(&table)));
     group.bench_function("text", |b| b.iter(|| render::text::render(&table)));
     group.bench_function("arrow", |b| b.iter(|| render::arrow::render(&schema, &batches)));
-    group.bench_function("whole bundle", |b| {
-        b.iter(|| render::result_bundle(&result, Duration::ZERO))
-    });
+    group.bench_function("whole bundle", |b| b.iter(|| render::result_bundle(&result)));
     group.finish();
 }
 

@@ -6,6 +6,7 @@
 pub(crate) mod assist;
 pub(crate) mod caret;
 pub(crate) mod interpreter;
+pub(crate) mod outputs;
 pub(crate) mod progress;
 pub(crate) mod scan;
 pub(crate) mod session;
@@ -23,13 +24,13 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 use tokio::sync::Notify;
-use tokio::time::Instant;
 
 use crate::data::Progress;
 use crate::render;
 use crate::spark::{OpenError, SparkError};
 use assist::Completion;
 pub(crate) use interpreter::{CellError, Interpreter, Output, OutputSink};
+use outputs::CellOutputs;
 use progress::ProgressDisplay;
 pub(crate) use scan::Completeness;
 use scan::{Statement, completeness, split_statements};
@@ -72,7 +73,8 @@ impl Engine {
     }
 
     /// Runs every statement of `code` in order and stops at the first error.
-    pub(crate) async fn run_cell(&self, code: &str, emit: OutputSink<'_>) -> Result<(), CellError> {
+    pub(crate) async fn run_cell(&self, code: &str, mut sink: OutputSink<'_>) -> Result<(), CellError> {
+        let mut outputs = CellOutputs::new(&mut sink);
         let statements = split_statements(code);
         if statements.is_empty() {
             return Ok(());
@@ -84,7 +86,7 @@ impl Engine {
             Some(Ok(s)) => s,
         };
         for notice in self.slot.take_notices() {
-            emit(Output::Notice(notice));
+            outputs.emit(Output::Notice(notice));
         }
         let max_rows = self.slot.max_rows();
         let tag = format!("kbase-spark-sql-cell-{}", uuid::Uuid::new_v4());
@@ -96,7 +98,6 @@ impl Engine {
             if self.interrupts.load(Ordering::SeqCst) != epoch {
                 return Err(cancelled());
             }
-            let start = Instant::now();
             let mut progress = ProgressDisplay::start();
             let mut waited = Duration::ZERO;
             let mut delay = FIRST_PAUSE;
@@ -105,7 +106,7 @@ impl Engine {
                 let attempt = {
                     let mut on_progress = |p: &Progress| {
                         if let Some(output) = progress.report(p) {
-                            emit(output);
+                            outputs.emit(output);
                         }
                     };
                     self.until_interrupted(epoch, session.sql(statement.text, max_rows, &tag, &mut on_progress))
@@ -127,29 +128,26 @@ impl Engine {
                         renewed = true;
                         session = self.slot.renew(&session).await.map_err(|e| open_error(&e))?;
                         for notice in self.slot.take_notices() {
-                            emit(Output::Notice(notice));
+                            outputs.emit(Output::Notice(notice));
                         }
                     }
                     other => break other,
                 }
             };
-            let result = match result {
-                Ok(r) => r,
-                Err(e) => {
-                    if let Some(output) = progress.stopped() {
-                        emit(output);
-                    }
-                    return Err(statement_error(&e, code, statement, i, statements.len()));
-                }
-            };
-            let bundle = if result.schema.fields().is_empty() {
-                render::done_bundle(start.elapsed())
-            } else {
-                render::result_bundle(&result, start.elapsed())
-            };
-            for output in progress.result(bundle, i == last) {
-                emit(output);
+            if progress.shown() {
+                outputs.clear_transient();
             }
+            let result = result.map_err(|e| statement_error(&e, code, statement, i, statements.len()))?;
+            let bundle = if result.schema.fields().is_empty() {
+                render::done_bundle()
+            } else {
+                render::result_bundle(&result)
+            };
+            outputs.emit(if i == last {
+                Output::Result(bundle)
+            } else {
+                Output::Display(bundle)
+            });
         }
         Ok(())
     }

@@ -72,11 +72,11 @@ async fn statements_run_in_order_and_the_last_is_the_cells_result() {
         panic!("{outputs:?}")
     };
     assert!(
-        first.contains_key(ARROW_MIME) && html(first).contains("2 rows · "),
+        first.contains_key(ARROW_MIME) && html(first).contains(">2 rows<"),
         "{first:?}"
     );
     assert_eq!(text(done), "OK");
-    assert!(html(last).contains("1 row · "), "{last:?}");
+    assert!(html(last).contains(">1 row<"), "{last:?}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -155,7 +155,7 @@ async fn a_lost_session_is_renewed_once_and_the_user_told() {
         panic!("{outputs:?}")
     };
     assert!(notice.starts_with("The Spark Connect server restarted"), "{notice}");
-    assert!(html(data).contains("3 rows · "));
+    assert!(html(data).contains(">3 rows<"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -282,20 +282,43 @@ async fn a_cell_after_an_interrupt_runs_normally() {
     assert!(matches!(&outputs[..], [Output::Result(_)]));
 }
 
+/// The outputs a notebook stores from what a cell published, as nbclient and JupyterLab
+/// keep them: a `clear_output` (with `wait`) empties the list, in-place updates replace the
+/// content under their display id.
+fn stored(outputs: &[Output]) -> Vec<(String, String)> {
+    let mut kept: Vec<(Option<String>, String, String)> = Vec::new();
+    for o in outputs {
+        match o {
+            Output::Clear => kept.clear(),
+            Output::Display(d) => kept.push((None, "display".into(), text(d).into())),
+            Output::Result(d) => kept.push((None, "result".into(), text(d).into())),
+            Output::Notice(n) => kept.push((None, "notice".into(), n.clone())),
+            Output::InPlace {
+                display_id,
+                data,
+                update: false,
+            } => kept.push((Some(display_id.clone()), "display".into(), text(data).into())),
+            Output::InPlace { display_id, data, .. } => {
+                for k in kept.iter_mut().filter(|k| k.0.as_ref() == Some(display_id)) {
+                    k.2 = text(data).into();
+                }
+            }
+        }
+    }
+    kept.into_iter().map(|(_, kind, text)| (kind, text)).collect()
+}
+
 #[tokio::test(start_paused = true)]
-async fn progress_shows_after_a_second_and_an_earlier_result_takes_its_place() {
-    let session = FakeSession::new(vec![
-        Step::Progress {
-            reports: vec![(ms(500), report(1)), (ms(1500), report(4)), (ms(2500), report(9))],
-            then: Box::new(Step::Rows {
-                after: ms(500),
-                rows: 2,
-            }),
-        },
-        Step::Rows { after: ms(10), rows: 1 },
-    ]);
+async fn progress_shows_after_a_second_and_updates_in_place() {
+    let session = FakeSession::new(vec![Step::Progress {
+        reports: vec![(ms(500), report(1)), (ms(1500), report(4)), (ms(2500), report(9))],
+        then: Box::new(Step::Rows {
+            after: ms(500),
+            rows: 2,
+        }),
+    }]);
     let engine = engine(vec![session]);
-    let (outputs, result) = run(&engine, "SELECT 1; SELECT 2").await;
+    let (outputs, result) = run(&engine, "SELECT 1").await;
     assert_eq!(result, Ok(()));
     let [
         Output::InPlace {
@@ -308,50 +331,49 @@ async fn progress_shows_after_a_second_and_an_earlier_result_takes_its_place() {
             data: later,
             update: true,
         },
-        Output::InPlace {
-            display_id: replaced,
-            data: first_result,
-            update: true,
-        },
-        Output::Result(_),
+        Output::Clear,
+        Output::Result(last),
     ] = &outputs[..]
     else {
         panic!("{outputs:?}")
     };
-    assert_eq!((shown, shown), (updated, replaced));
-    assert!(text(bar).contains("tasks 4/10"), "{}", text(bar));
-    assert!(text(later).contains("tasks 9/10"), "{}", text(later));
-    assert!(first_result.contains_key(ARROW_MIME) && html(first_result).contains("2 rows · "));
+    assert_eq!(shown, updated);
+    assert!(text(bar).contains("tasks 4/10"), "{bar:?}");
+    assert!(text(later).contains("tasks 9/10"), "{later:?}");
+    assert!(last.contains_key(ARROW_MIME) && html(last).contains(">2 rows<"));
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_last_statement_keeps_its_result_below_the_finished_line() {
-    let session = FakeSession::new(vec![Step::Progress {
-        reports: vec![(ms(1500), report(5))],
-        then: Box::new(Step::Rows {
-            after: ms(500),
-            rows: 1,
-        }),
-    }]);
-    let engine = engine(vec![session]);
-    let (outputs, _) = run(&engine, "SELECT 1").await;
-    let [
-        Output::InPlace { update: false, .. },
-        Output::InPlace {
-            data: line,
-            update: true,
-            ..
-        },
-        Output::Result(_),
-    ] = &outputs[..]
-    else {
-        panic!("{outputs:?}")
+async fn a_slow_cell_stores_the_same_outputs_as_a_fast_one() {
+    let fast = FakeSession::new(vec![
+        Step::Rows { after: ms(10), rows: 2 },
+        Step::Rows { after: ms(10), rows: 3 },
+        Step::Rows { after: ms(10), rows: 1 },
+    ]);
+    let slow_step = |rows| Step::Progress {
+        reports: vec![(ms(1200), report(3)), (ms(4000), report(8))],
+        then: Box::new(Step::Rows { after: ms(9000), rows }),
     };
-    assert_eq!(text(line), "finished after 2.0 s");
+    let slow = FakeSession::new(vec![slow_step(2), slow_step(3), Step::Rows { after: ms(10), rows: 1 }]);
+    let connector = FakeConnector::new(vec![fast.clone()]).with_warnings(&["Your token expires soon."]);
+    let fast_engine = Engine::start(Box::new(connector));
+    let connector = FakeConnector::new(vec![slow.clone()]).with_warnings(&["Your token expires soon."]);
+    let slow_engine = Engine::start(Box::new(connector));
+    let cell = "SELECT 1;\nSELECT 2;\nSELECT 3";
+    let (fast_outputs, r1) = run(&fast_engine, cell).await;
+    let (slow_outputs, r2) = run(&slow_engine, cell).await;
+    assert_eq!((r1, r2), (Ok(()), Ok(())));
+    assert!(slow_outputs.iter().any(|o| matches!(o, Output::InPlace { .. })));
+    let stored_fast = stored(&fast_outputs);
+    assert_eq!(stored_fast.len(), 4, "{stored_fast:?}");
+    assert_eq!(stored_fast[0], ("notice".into(), "Your token expires soon.".into()));
+    assert_eq!(stored_fast, stored(&slow_outputs));
+    // Published once more after each clear, never twice in a row in what stays.
+    assert_eq!(slow_outputs.iter().filter(|o| matches!(o, Output::Clear)).count(), 2);
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_failed_statement_stops_the_cell_and_its_progress_says_so() {
+async fn a_failed_statement_takes_its_progress_away_and_keeps_earlier_results() {
     let session = FakeSession::new(vec![
         Step::Rows { after: ms(10), rows: 1 },
         Step::Progress {
@@ -365,14 +387,15 @@ async fn a_failed_statement_stops_the_cell_and_its_progress_says_so() {
     let engine = engine(vec![session.clone()]);
     let (outputs, result) = run(&engine, "SELECT 1;\nSELECT * FROM nope;\nSELECT 3").await;
     let [
-        Output::Display(_),
+        Output::Display(first),
         Output::InPlace { update: false, .. },
-        Output::InPlace { data: line, .. },
+        Output::Clear,
+        Output::Display(again),
     ] = &outputs[..]
     else {
         panic!("{outputs:?}")
     };
-    assert_eq!(text(line), "stopped after 1.5 s");
+    assert_eq!(first, again);
     let error = result.unwrap_err();
     assert_eq!(error.ename, "TABLE_OR_VIEW_NOT_FOUND");
     assert_eq!(

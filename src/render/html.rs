@@ -3,7 +3,6 @@
 //! of an untrusted notebook (which strips `<style>` and `<script>`).
 
 use std::fmt::Write;
-use std::time::Duration;
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
@@ -24,7 +23,7 @@ const TYPE: &str = "font-weight:normal;color:var(--jp-ui-font-color2);font-size:
 const NULL: &str = "color:var(--jp-ui-font-color3);font-style:italic";
 const FOOT: &str = "color:var(--jp-ui-font-color2);font-size:var(--jp-ui-font-size1);padding:4px 0";
 
-pub fn render(table: &Table, elapsed: Duration) -> String {
+pub fn render(table: &Table) -> String {
     let mut out = String::with_capacity(256 + table.rows.len() * table.columns.len() * 24);
     let _ = write!(out, "<div style=\"{WRAP}\"><table style=\"{TABLE}\"><thead><tr>");
     for c in &table.columns {
@@ -66,9 +65,8 @@ pub fn render(table: &Table, elapsed: Duration) -> String {
     }
     let _ = write!(
         out,
-        "</tbody></table></div><div style=\"{FOOT}\">{} · {:.2} s</div>",
-        text(&table.notice().unwrap_or_else(|| table.row_count())),
-        elapsed.as_secs_f64()
+        "</tbody></table></div><div style=\"{FOOT}\">{}</div>",
+        text(&table.notice().unwrap_or_else(|| table.row_count()))
     );
     out
 }
@@ -90,10 +88,10 @@ mod tests {
             more: false,
             size_cut: false,
         };
-        let html = render(&t, Duration::from_millis(1500));
+        let html = render(&t);
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(!html.contains("<script>") && !html.contains("<b>"));
-        assert!(html.contains("2 rows · 1.50 s"));
+        assert!(html.contains(">2 rows</div>"));
         assert!(!html.contains("<style"));
     }
 
@@ -110,7 +108,7 @@ mod tests {
             more: true,
             size_cut: false,
         };
-        let html = render(&t, Duration::ZERO);
+        let html = render(&t);
         assert!(html.contains(&format!("title=\"{long}\"")));
         assert!(html.contains("first 1 row shown — more available"));
     }

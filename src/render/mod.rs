@@ -10,8 +10,6 @@ pub(crate) mod progress;
 pub mod text;
 pub(crate) mod value;
 
-use std::time::Duration;
-
 use arrow_array::RecordBatch;
 use serde_json::{Map, Value, json};
 
@@ -96,9 +94,9 @@ impl Table {
 pub(crate) const MAX_OUTPUT_BYTES: usize = 5 << 20;
 
 /// The MIME bundle of one result set, within [`MAX_OUTPUT_BYTES`].
-pub fn result_bundle(result: &QueryResult, elapsed: Duration) -> Map<String, Value> {
+pub fn result_bundle(result: &QueryResult) -> Map<String, Value> {
     let rows = result.num_rows();
-    let bundle = bundle_of(result, false, elapsed);
+    let bundle = bundle_of(result, false);
     let size: usize = bundle.values().filter_map(Value::as_str).map(str::len).sum();
     if size <= MAX_OUTPUT_BYTES || rows <= 1 {
         return bundle;
@@ -113,15 +111,15 @@ pub fn result_bundle(result: &QueryResult, elapsed: Duration) -> Map<String, Val
         batches: first_rows(&result.batches, keep),
         more: true,
     };
-    bundle_of(&cut, true, elapsed)
+    bundle_of(&cut, true)
 }
 
-fn bundle_of(result: &QueryResult, size_cut: bool, elapsed: Duration) -> Map<String, Value> {
+fn bundle_of(result: &QueryResult, size_cut: bool) -> Map<String, Value> {
     let mut table = Table::new(result);
     table.size_cut = size_cut;
     let mut bundle = Map::new();
     bundle.insert("text/plain".into(), json!(text::render(&table)));
-    bundle.insert("text/html".into(), json!(html::render(&table, elapsed)));
+    bundle.insert("text/html".into(), json!(html::render(&table)));
     match arrow::render(&result.schema, &result.batches) {
         Ok(data) => {
             bundle.insert(ARROW_MIME.into(), json!(data));
@@ -145,15 +143,12 @@ fn first_rows(batches: &[RecordBatch], mut n: usize) -> Vec<RecordBatch> {
 }
 
 /// The bundle of a statement that returns no columns (DDL, most commands).
-pub(crate) fn done_bundle(elapsed: Duration) -> Map<String, Value> {
+pub(crate) fn done_bundle() -> Map<String, Value> {
     let mut bundle = Map::new();
     bundle.insert("text/plain".into(), json!("OK"));
     bundle.insert(
         "text/html".into(),
-        json!(format!(
-            "<div style=\"color:var(--jp-ui-font-color2);font-size:var(--jp-ui-font-size1)\">OK · {:.2} s</div>",
-            elapsed.as_secs_f64()
-        )),
+        json!("<div style=\"color:var(--jp-ui-font-color2);font-size:var(--jp-ui-font-size1)\">OK</div>"),
     );
     bundle
 }
@@ -171,7 +166,7 @@ mod tests {
         let big = "x".repeat(100_000);
         let column = StringArray::from(vec![big.as_str(); 100]);
         let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(column)]).unwrap();
-        let bundle = result_bundle(&QueryResult::new(schema, vec![batch], false), Duration::ZERO);
+        let bundle = result_bundle(&QueryResult::new(schema, vec![batch], false));
         let size: usize = bundle.values().filter_map(Value::as_str).map(str::len).sum();
         assert!(size <= MAX_OUTPUT_BYTES, "{size}");
         let text = bundle["text/plain"].as_str().unwrap();
