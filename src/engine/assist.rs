@@ -177,6 +177,9 @@ fn word_at(code: &str, cursor: usize) -> (usize, usize, String) {
 
 impl Engine {
     pub(crate) async fn complete(&self, code: &str, cursor: usize) -> Completion {
+        if let Some(found) = super::magic::complete(code, cursor) {
+            return found;
+        }
         let (start, _, _) = word_at(code, cursor);
         let prefix: String = code.chars().skip(start).take(cursor - start.min(cursor)).collect();
         let lower = prefix.to_lowercase();

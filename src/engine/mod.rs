@@ -6,6 +6,7 @@
 pub(crate) mod assist;
 pub(crate) mod caret;
 pub(crate) mod interpreter;
+pub(crate) mod magic;
 pub(crate) mod outputs;
 pub(crate) mod progress;
 pub(crate) mod scan;
@@ -75,7 +76,18 @@ impl Engine {
     /// Runs every statement of `code` in order and stops at the first error.
     pub(crate) async fn run_cell(&self, code: &str, mut sink: OutputSink<'_>) -> Result<(), CellError> {
         let mut outputs = CellOutputs::new(&mut sink);
+        let cell = magic::parse(code).map_err(|e| CellError::new(e.name(), e.to_string(), Vec::new()))?;
+        // From here on the cell is its SQL, magic lines blanked (same offsets and lines).
+        let code = cell.sql.as_str();
         let statements = split_statements(code);
+        if cell.magics.help {
+            let help = render::help::bundle(&[("Magics", &magic::MAGICS), ("Settings", &magic::SETTINGS)]);
+            outputs.emit(if statements.is_empty() {
+                Output::Result(help)
+            } else {
+                Output::Display(help)
+            });
+        }
         if statements.is_empty() {
             return Ok(());
         }
@@ -88,7 +100,7 @@ impl Engine {
         for notice in self.slot.take_notices() {
             outputs.emit(Output::Notice(notice));
         }
-        let max_rows = self.slot.max_rows();
+        let max_rows = cell.magics.limit.unwrap_or_else(|| self.slot.max_rows());
         let tag = format!("kbase-spark-sql-cell-{}", uuid::Uuid::new_v4());
         if let Ok(mut current) = self.cell_tag.lock() {
             *current = Some(tag.clone());

@@ -90,6 +90,8 @@ pub(crate) struct FakeSession {
     script: Mutex<VecDeque<Step>>,
     /// The statements run, in order.
     pub(crate) queries: Mutex<Vec<String>>,
+    /// The rows each statement was asked to keep.
+    pub(crate) max_rows: Mutex<Vec<usize>>,
     /// The tags interrupted.
     pub(crate) interrupted: Mutex<Vec<String>>,
     pub(crate) interrupted_all: AtomicUsize,
@@ -161,12 +163,15 @@ impl Session for FakeSession {
     fn sql<'a>(
         &'a self,
         query: &'a str,
-        _max_rows: usize,
+        max_rows: usize,
         _tag: &'a str,
         on_progress: OnProgress<'a>,
     ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
         if let Ok(mut q) = self.queries.lock() {
             q.push(query.to_string());
+        }
+        if let Ok(mut m) = self.max_rows.lock() {
+            m.push(max_rows);
         }
         let step = self.next_step();
         self.play(step, on_progress)

@@ -414,3 +414,58 @@ async fn shutdown_cancels_everything_and_releases_the_session() {
     assert_eq!(session.interrupted_all.load(Ordering::SeqCst), 1);
     assert_eq!(session.released.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn magics_are_read_above_the_sql_and_limit_the_rows_of_the_cell() {
+    let session = FakeSession::new(vec![
+        Step::Rows { after: ms(10), rows: 2 },
+        Step::Fail {
+            after: ms(10),
+            error: table_not_found,
+        },
+    ]);
+    let engine = engine(vec![session.clone()]);
+    let (outputs, result) = run(&engine, "%%sql\n%limit 2\nSELECT 1;\nSELECT * FROM nope").await;
+    assert_eq!(session.queries(), ["SELECT 1", "SELECT * FROM nope"]);
+    assert_eq!(*session.max_rows.lock().unwrap(), [2, 2]);
+    assert!(matches!(&outputs[..], [Output::Display(_)]));
+    // Lines still count from the top of the cell, magic lines included.
+    assert_eq!(
+        result.unwrap_err().traceback.last().map(String::as_str),
+        Some("(in statement 2 of 2, starting on line 4 of the cell)")
+    );
+    // Without %limit, the kernel's setting applies again.
+    run(&engine, "SELECT 1").await.1.unwrap();
+    assert_eq!(session.max_rows.lock().unwrap().last(), Some(&1000));
+}
+
+#[tokio::test(start_paused = true)]
+async fn help_alone_is_the_cells_result_and_needs_no_query() {
+    let session = FakeSession::new(Vec::new());
+    let engine = engine(vec![session.clone()]);
+    let (outputs, result) = run(&engine, "%help").await;
+    assert_eq!(result, Ok(()));
+    let [Output::Result(help)] = &outputs[..] else {
+        panic!("{outputs:?}")
+    };
+    for name in [
+        "%limit N",
+        "%export PATH [--overwrite]",
+        "%%sql",
+        "KBASE_SPARK_MAX_ROWS",
+        "e.g. %limit 5000",
+    ] {
+        assert!(text(help).contains(name), "{name}: {}", text(help));
+    }
+    assert!(session.queries().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unknown_magic_fails_the_cell_before_any_sql_runs() {
+    let session = FakeSession::new(Vec::new());
+    let engine = engine(vec![session.clone()]);
+    let (outputs, result) = run(&engine, "%lmit 5\nSELECT 1").await;
+    assert!(outputs.is_empty());
+    assert_eq!(ename(&result), "UnknownMagic");
+    assert!(session.queries().is_empty());
+}

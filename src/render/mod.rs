@@ -5,6 +5,7 @@
 
 pub mod arrow;
 pub(crate) mod error;
+pub(crate) mod help;
 pub mod html;
 pub(crate) mod progress;
 pub mod text;
@@ -84,8 +85,12 @@ impl Table {
         } else {
             ""
         };
-        self.more
-            .then(|| format!("first {} shown{why} — more available", self.row_count()))
+        self.more.then(|| {
+            format!(
+                "first {} shown{why} — more available: %limit N shows more, %export PATH writes them all",
+                self.row_count()
+            )
+        })
     }
 }
 

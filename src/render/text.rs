@@ -112,7 +112,10 @@ mod tests {
         let t = table(vec![vec![Cell::Text("1".into()), Cell::Text("世界".into())]], true);
         let text = render(&t);
         assert!(text.contains("|  1|世界|"), "{text}");
-        assert!(text.ends_with("first 1 row shown — more available"), "{text}");
+        assert!(
+            text.ends_with("first 1 row shown — more available: %limit N shows more, %export PATH writes them all"),
+            "{text}"
+        );
     }
 
     #[test]
