@@ -27,6 +27,7 @@ use serde_json::{Map, Value};
 use tokio::sync::Notify;
 
 use crate::data::Progress;
+use crate::export::{Export, ExportError, Target};
 use crate::render;
 use crate::spark::{OpenError, SparkError};
 use assist::Completion;
@@ -89,8 +90,20 @@ impl Engine {
             });
         }
         if statements.is_empty() {
-            return Ok(());
+            return match cell.magics.export {
+                Some(_) => Err(CellError::new(
+                    "MagicUsage".into(),
+                    "%export: the cell has no query; it writes the whole result of the cell's last query".into(),
+                    Vec::new(),
+                )),
+                None => Ok(()),
+            };
         }
+        // The export's path is checked before any work starts.
+        let target = match &cell.magics.export {
+            Some(request) => Some(export_target(request)?),
+            None => None,
+        };
         let epoch = self.interrupts.load(Ordering::SeqCst);
         let mut session = match self.until_interrupted(epoch, self.slot.get()).await {
             None => return Err(cancelled()),
@@ -114,14 +127,29 @@ impl Engine {
             let mut waited = Duration::ZERO;
             let mut delay = FIRST_PAUSE;
             let mut renewed = false;
+            let mut export;
             let result = loop {
+                // Each attempt writes a fresh file; one that failed is dropped, and with it its file.
+                export = match (&target, i == last) {
+                    (Some(t), true) => Some(Export::start(t.clone()).map_err(|e| export_error(&e))?),
+                    _ => None,
+                };
+                let counters = export.as_ref().map(Export::counters);
                 let attempt = {
                     let mut on_progress = |p: &Progress| {
-                        if let Some(output) = progress.report(p) {
+                        let mut p = p.clone();
+                        if let Some(c) = &counters {
+                            p.written = Some((c.rows.load(Ordering::Relaxed), c.bytes.load(Ordering::Relaxed)));
+                        }
+                        if let Some(output) = progress.report(&p) {
                             outputs.emit(output);
                         }
                     };
-                    self.until_interrupted(epoch, session.sql(statement.text, max_rows, &tag, &mut on_progress))
+                    let run = match export.as_mut() {
+                        Some(whole) => session.sql_whole(statement.text, max_rows, &tag, &mut on_progress, whole),
+                        None => session.sql(statement.text, max_rows, &tag, &mut on_progress),
+                    };
+                    self.until_interrupted(epoch, run)
                         .await
                         // The server did not end the statement in time after the interrupt.
                         .unwrap_or(Err(SparkError::Cancelled))
@@ -149,7 +177,24 @@ impl Engine {
             if progress.shown() {
                 outputs.clear_transient();
             }
-            let result = result.map_err(|e| statement_error(&e, code, statement, i, statements.len()))?;
+            let result = match (result, export.as_mut().and_then(Export::take_error)) {
+                // The file could not be written: say so, and stop the query on the server.
+                (_, Some(e)) => {
+                    self.cancel_on_server(&tag);
+                    return Err(export_error(&e));
+                }
+                (r, None) => r.map_err(|e| statement_error(&e, code, statement, i, statements.len()))?,
+            };
+            if let Some(export) = export {
+                let written = export
+                    .finish(result.schema.clone(), &result.types)
+                    .map_err(|e| export_error(&e))?;
+                outputs.emit(Output::Display(render::written::bundle(
+                    &written.path,
+                    written.rows,
+                    written.bytes,
+                )));
+            }
             let bundle = if result.schema.fields().is_empty() {
                 render::done_bundle()
             } else {
@@ -203,8 +248,15 @@ impl Engine {
     /// kernel's wait for them.
     pub(crate) fn interrupt(&self) {
         self.stop_waiting();
-        let tag = self.cell_tag.lock().ok().and_then(|t| t.clone());
-        if let (Some(session), Some(tag)) = (self.slot.current(), tag) {
+        if let Some(tag) = self.cell_tag.lock().ok().and_then(|t| t.clone()) {
+            self.cancel_on_server(&tag);
+        }
+    }
+
+    /// Cancels the operations tagged `tag` on the server, in the background.
+    fn cancel_on_server(&self, tag: &str) {
+        if let Some(session) = self.slot.current() {
+            let tag = tag.to_string();
             tokio::spawn(async move {
                 if let Err(e) = session.interrupt_tag(&tag).await {
                     tracing::warn!("interrupt on the server failed: {e}");
@@ -259,6 +311,20 @@ impl Interpreter for Engine {
 fn cancelled() -> CellError {
     let e = SparkError::Cancelled;
     CellError::new(e.name(), e.to_string(), Vec::new())
+}
+
+fn export_error(e: &ExportError) -> CellError {
+    CellError::new(e.name(), e.to_string(), Vec::new())
+}
+
+/// Where `%export` writes, relative to the kernel's working directory.
+fn export_target(request: &magic::ExportRequest) -> Result<Target, CellError> {
+    let base = std::env::current_dir().map_err(|e| {
+        export_error(&ExportError::Path(format!(
+            "the kernel's working directory is unknown: {e}"
+        )))
+    })?;
+    Target::check(&request.path, request.overwrite, &base).map_err(|e| export_error(&e))
 }
 
 fn open_error(e: &OpenError) -> CellError {

@@ -62,6 +62,7 @@ mod tests {
             tasks_done: 50,
             running_tasks: 8,
             bytes_read: 1_234_000_000,
+            written: None,
         }
     }
 

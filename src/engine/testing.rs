@@ -15,7 +15,7 @@ use futures::future::BoxFuture;
 use tokio::sync::Notify;
 
 use super::session::{Connector, Opened, Session};
-use crate::data::{Progress, QueryResult};
+use crate::data::{BatchSink, Progress, QueryResult};
 use crate::spark::{OnProgress, OpenError, SparkError};
 
 /// What one statement does.
@@ -36,6 +36,9 @@ pub(crate) enum Step {
         reports: Vec<(Duration, Progress)>,
         then: Box<Step>,
     },
+    /// Streams `batches` batches of `rows` rows each (column `x`), one every `every`: a
+    /// long result for a whole-result receiver.
+    Stream { batches: usize, rows: i32, every: Duration },
     /// Runs until the cell's tag is interrupted, then ends as cancelled.
     UntilCancelled,
     /// Never ends, whatever is asked of the server.
@@ -132,6 +135,19 @@ impl FakeSession {
                     Ok(rows(n))
                 }
                 Step::Strings { column, values } => Ok(strings(column, values)),
+                Step::Stream {
+                    batches,
+                    rows: n,
+                    every,
+                } => {
+                    let one = rows(n);
+                    let mut all = Vec::new();
+                    for _ in 0..batches {
+                        tokio::time::sleep(every).await;
+                        all.extend(one.batches.iter().cloned());
+                    }
+                    Ok(QueryResult::new(one.schema, all, false))
+                }
                 Step::Done { after } => {
                     tokio::time::sleep(after).await;
                     Ok(QueryResult::new(Arc::new(Schema::empty()), Vec::new(), false))
@@ -175,6 +191,50 @@ impl Session for FakeSession {
         }
         let step = self.next_step();
         self.play(step, on_progress)
+    }
+
+    fn sql_whole<'a>(
+        &'a self,
+        query: &'a str,
+        max_rows: usize,
+        tag: &'a str,
+        on_progress: OnProgress<'a>,
+        whole: &'a mut dyn BatchSink,
+    ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
+        if let Ok(mut q) = self.queries.lock() {
+            q.push(query.to_string());
+        }
+        let _ = tag;
+        let step = self.next_step();
+        async move {
+            // A stream hands its batches over as they come; other steps all at the end.
+            if let Step::Stream {
+                batches,
+                rows: n,
+                every,
+            } = step
+            {
+                let one = rows(n);
+                for _ in 0..batches {
+                    tokio::time::sleep(every).await;
+                    for b in &one.batches {
+                        if whole.batch(&one.types, b).is_break() {
+                            return Err(SparkError::Stopped);
+                        }
+                    }
+                }
+                let kept = one.batches.into_iter().take(1).collect();
+                return Ok(QueryResult::new(one.schema, kept, batches > 1 || max_rows < n as usize));
+            }
+            let result = self.play(step, on_progress).await?;
+            for b in &result.batches {
+                if whole.batch(&result.types, b).is_break() {
+                    return Err(SparkError::Stopped);
+                }
+            }
+            Ok(result)
+        }
+        .boxed()
     }
 
     fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>> {

@@ -469,3 +469,104 @@ async fn an_unknown_magic_fails_the_cell_before_any_sql_runs() {
     assert_eq!(ename(&result), "UnknownMagic");
     assert!(session.queries().is_empty());
 }
+
+fn scratch() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("kbase-engine-export-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(start_paused = true)]
+async fn export_writes_the_whole_result_of_the_last_query_and_shows_its_first_rows() {
+    let dir = scratch();
+    let session = FakeSession::new(vec![
+        Step::Done { after: ms(10) },
+        Step::Stream {
+            batches: 30,
+            rows: 100,
+            every: ms(100),
+        },
+    ]);
+    let engine = engine(vec![session.clone()]);
+    let code = format!(
+        "%export {}/out.csv\n%limit 5\nCREATE VIEW v AS SELECT 1;\nSELECT x FROM v",
+        dir.display()
+    );
+    let (outputs, result) = run(&engine, &code).await;
+    assert_eq!(result, Ok(()));
+    let text_of_file = std::fs::read_to_string(dir.join("out.csv")).unwrap();
+    assert_eq!(text_of_file.lines().count(), 1 + 3000);
+    assert!(text_of_file.starts_with("x\r\n0\r\n1\r\n"));
+    assert_eq!(files(&dir), ["out.csv"]);
+    let [Output::Display(ok), Output::Display(written), Output::Result(table)] = &outputs[..] else {
+        panic!("{outputs:?}")
+    };
+    assert_eq!(text(ok), "OK");
+    assert_eq!(
+        text(written),
+        format!("exported 3000 rows (11.7 kB) to {}/out.csv", dir.display())
+    );
+    assert!(text(table).contains("more available"), "{}", text(table));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interrupted_export_stops_on_the_server_and_leaves_no_file() {
+    let dir = scratch();
+    let session = FakeSession::new(vec![Step::Stream {
+        batches: 1000,
+        rows: 100,
+        every: ms(100),
+    }]);
+    let engine = engine(vec![session.clone()]);
+    let code: &'static str =
+        Box::leak(format!("%export {}/big.parquet\nSELECT x FROM big", dir.display()).into_boxed_str());
+    let cell = spawn_cell(&engine, code);
+    tokio::time::sleep(ms(2000)).await;
+    // Part of it is being written, under a temporary name.
+    assert_eq!(files(&dir).len(), 1);
+    assert!(files(&dir)[0].starts_with(".big.parquet."), "{:?}", files(&dir));
+    engine.interrupt();
+    let (_, result) = cell.await.unwrap();
+    assert_eq!(ename(&result), "QueryCancelled");
+    assert_eq!(session.interrupted().len(), 1);
+    assert!(files(&dir).is_empty(), "{:?}", files(&dir));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_export_that_cannot_be_written_fails_before_any_query() {
+    let dir = scratch();
+    std::fs::write(dir.join("there.csv"), "keep").unwrap();
+    let session = FakeSession::new(Vec::new());
+    let engine = engine(vec![session.clone()]);
+    for (code, ename_, message) in [
+        (
+            format!("%export {}/there.csv\nSELECT 1", dir.display()),
+            "ExportPathError",
+            "already exists; add --overwrite to replace it",
+        ),
+        (
+            format!("%export {}/missing/x.csv\nSELECT 1", dir.display()),
+            "ExportPathError",
+            "does not exist; create it first",
+        ),
+        ("%export x.csv".to_string(), "MagicUsage", "the cell has no query"),
+    ] {
+        let (outputs, result) = run(&engine, &code).await;
+        assert!(outputs.is_empty());
+        let error = result.unwrap_err();
+        assert_eq!(error.ename, ename_);
+        assert!(error.evalue.contains(message), "{}", error.evalue);
+    }
+    assert!(session.queries().is_empty());
+    assert_eq!(std::fs::read_to_string(dir.join("there.csv")).unwrap(), "keep");
+    assert_eq!(files(&dir), ["there.csv"]);
+}

@@ -10,6 +10,7 @@ pub mod html;
 pub(crate) mod progress;
 pub mod text;
 pub(crate) mod value;
+pub(crate) mod written;
 
 use arrow_array::RecordBatch;
 use serde_json::{Map, Value, json};

@@ -9,7 +9,7 @@ use crate::data::Progress;
 
 const BAR_WIDTH: usize = 30;
 
-fn bytes(n: i64) -> String {
+pub(crate) fn bytes(n: i64) -> String {
     let n = n.max(0) as f64;
     match n {
         n if n >= 1e9 => format!("{:.1} GB", n / 1e9),
@@ -29,6 +29,12 @@ fn summary(p: &Progress, elapsed: Duration) -> String {
     }
     if p.bytes_read > 0 {
         parts.push(format!("{} read", bytes(p.bytes_read)));
+    }
+    if let Some((rows, written)) = p.written {
+        parts.push(format!(
+            "{rows} rows, {} written",
+            bytes(i64::try_from(written).unwrap_or(i64::MAX))
+        ));
     }
     parts.push(format!("{:.0} s", elapsed.as_secs_f64()));
     parts.join(" · ")
@@ -78,6 +84,7 @@ mod tests {
             tasks_done: 50,
             running_tasks: 8,
             bytes_read: 1_234_000_000,
+            written: None,
         };
         let data = bar(&p, Duration::from_secs(5));
         assert_eq!(
