@@ -167,6 +167,65 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
+    fn the_html_of_a_mixed_result_stays_within_three_times_its_text() {
+        use arrow_array::{ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int64Array};
+        let n = 1000;
+        let columns: Vec<(&str, ArrayRef)> = vec![
+            ("id", Arc::new(Int64Array::from_iter_values(0..n))),
+            (
+                "ratio",
+                Arc::new(Float64Array::from_iter_values((0..n).map(|i| i as f64 / 7.0))),
+            ),
+            (
+                "amount",
+                Arc::new(
+                    Decimal128Array::from_iter_values((0..n).map(i128::from))
+                        .with_precision_and_scale(12, 2)
+                        .unwrap(),
+                ),
+            ),
+            (
+                "name",
+                Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("name-{i}")))),
+            ),
+            (
+                "maybe",
+                Arc::new(Int64Array::from_iter((0..n).map(|i| (i % 3 != 0).then_some(i % 7)))),
+            ),
+            (
+                "day",
+                Arc::new(Date32Array::from_iter_values((0..n).map(|i| 19_000 + i as i32))),
+            ),
+            (
+                "even",
+                Arc::new(BooleanArray::from_iter((0..n).map(|i| Some(i % 2 == 0)))),
+            ),
+            (
+                "code",
+                Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("{:x}", i * 7919)))),
+            ),
+            (
+                "pad",
+                Arc::new(StringArray::from_iter_values(
+                    (0..n).map(|i| "x".repeat(i as usize % 20)),
+                )),
+            ),
+            ("small", Arc::new(Int64Array::from_iter_values((0..n).map(|i| i % 10)))),
+        ];
+        let schema = Arc::new(Schema::new(
+            columns
+                .iter()
+                .map(|(name, a)| Field::new(*name, a.data_type().clone(), true))
+                .collect::<Vec<_>>(),
+        ));
+        let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|(_, a)| a).collect()).unwrap();
+        let bundle = result_bundle(&QueryResult::new(schema, vec![batch], false));
+        let html = bundle["text/html"].as_str().unwrap().len();
+        let text = bundle["text/plain"].as_str().unwrap().len();
+        assert!(html <= 3 * text, "html {html} bytes, text {text} bytes");
+    }
+
+    #[test]
     fn a_result_too_large_for_a_notebook_is_cut_with_a_notice() {
         let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8, false)]));
         let big = "x".repeat(100_000);
