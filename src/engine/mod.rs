@@ -195,7 +195,7 @@ impl Engine {
                     written.bytes,
                 )));
             }
-            let bundle = if result.schema.fields().is_empty() {
+            let bundle = if result.command && result.schema.fields().is_empty() {
                 render::done_bundle()
             } else {
                 render::result_bundle(&result)

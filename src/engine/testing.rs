@@ -29,6 +29,9 @@ pub(crate) enum Step {
     },
     /// Answers after `after` with no columns, as DDL does.
     Done { after: Duration },
+    /// Answers at once with `rows` rows of no columns, as `SELECT * EXCEPT (id)` of a
+    /// one-column table does: a query, not a command.
+    NoColumns { rows: usize },
     /// Fails after `after`.
     Fail { after: Duration, error: fn() -> SparkError },
     /// Reports progress at the given times (from the start), then takes the next step.
@@ -150,7 +153,16 @@ impl FakeSession {
                 }
                 Step::Done { after } => {
                     tokio::time::sleep(after).await;
-                    Ok(QueryResult::new(Arc::new(Schema::empty()), Vec::new(), false))
+                    Ok(QueryResult {
+                        command: true,
+                        ..QueryResult::new(Arc::new(Schema::empty()), Vec::new(), false)
+                    })
+                }
+                Step::NoColumns { rows } => {
+                    let schema = Arc::new(Schema::empty());
+                    let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
+                    let batch = RecordBatch::try_new_with_options(schema.clone(), Vec::new(), &options);
+                    Ok(QueryResult::new(schema, batch.into_iter().collect(), false))
                 }
                 Step::Fail { after, error } => {
                     tokio::time::sleep(after).await;

@@ -570,3 +570,21 @@ async fn an_export_that_cannot_be_written_fails_before_any_query() {
     assert_eq!(std::fs::read_to_string(dir.join("there.csv")).unwrap(), "keep");
     assert_eq!(files(&dir), ["there.csv"]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_query_with_rows_and_no_columns_is_a_result_not_ok() {
+    let session = FakeSession::new(vec![Step::NoColumns { rows: 3 }, Step::Done { after: ms(1) }]);
+    let engine = engine(vec![session]);
+    let (outputs, result) = run(
+        &engine,
+        "SELECT * EXCEPT (id) FROM range(3);\nCREATE VIEW v AS SELECT 1",
+    )
+    .await;
+    assert_eq!(result, Ok(()));
+    let [Output::Display(rows), Output::Result(done)] = &outputs[..] else {
+        panic!("{outputs:?}")
+    };
+    assert_eq!(text(rows), "++\n||\n++\n||\n||\n||\n++");
+    assert!(rows.contains_key(ARROW_MIME) && html(rows).contains(">3 rows<"));
+    assert_eq!(text(done), "OK");
+}

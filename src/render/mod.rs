@@ -116,6 +116,7 @@ pub fn result_bundle(result: &QueryResult) -> Map<String, Value> {
         types: result.types.clone(),
         batches: first_rows(&result.batches, keep),
         more: true,
+        command: result.command,
     };
     bundle_of(&cut, true)
 }

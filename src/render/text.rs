@@ -48,6 +48,8 @@ pub fn render(table: &Table) -> String {
         s.push('+');
         s
     });
+    // Without columns, Spark's `show()` still draws the frame: `++` and `||`.
+    let border = if widths.is_empty() { "++".to_string() } else { border };
     let mut out = Vec::with_capacity(rows.len() + 5);
     // One row of cells, over as many lines as its tallest value. Single lines line up on the
     // right, as in Spark's `show()`; the lines of a multi-line value on the left.
@@ -55,6 +57,9 @@ pub fn render(table: &Table) -> String {
         let height = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
         for i in 0..height {
             let mut s = String::from("|");
+            if widths.is_empty() {
+                s.push('|');
+            }
             for (cell, w) in cells.iter().zip(&widths) {
                 let line = cell.get(i).map_or("", String::as_str);
                 let pad = " ".repeat(w.saturating_sub(line.width()));

@@ -105,6 +105,10 @@ impl SparkSession {
         })
         .await?;
         let relation = relation.ok_or_else(|| SparkError::Protocol("the SQL command returned no result".into()))?;
+        // The server runs a command at once and hands back its rows as data; a query comes
+        // back as a relation still to run. That, not the column count, tells them apart (a
+        // query may have rows and no columns).
+        let command = !matches!(relation.rel_type, Some(RelType::Sql(_) | RelType::WithRelations(_)));
 
         // A display needs the first rows only; a whole result (an export) needs every row,
         // streamed through and not kept.
@@ -164,6 +168,7 @@ impl SparkSession {
             types,
             batches,
             more,
+            command,
         })
     }
 

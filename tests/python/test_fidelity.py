@@ -245,3 +245,20 @@ def test_an_oversized_result_is_cut_to_fit_a_notebook(kernel):
     assert table.column("id").to_pylist() == list(range(table.num_rows))
     assert "output size limit" in data["text/plain"] and "output size limit" in data["text/html"]
     assert f"first {table.num_rows} rows shown" in data["text/plain"]
+
+
+def test_a_query_with_rows_and_no_columns_is_a_result(kernel, spark):
+    sql = "SELECT * EXCEPT (id) FROM range(3)"
+    data = show(kernel, sql)
+    assert data["text/plain"] == "++\n||\n++\n||\n||\n||\n++"
+    assert "3 rows" in parse(data).footer
+    assert arrow_of(data).num_rows == len(spark.sql(sql).collect()) == 3
+
+
+def test_collated_strings_keep_their_collation(kernel, spark):
+    sql = "SELECT 'a' COLLATE UTF8_LCASE AS c, array('x' COLLATE UTF8_LCASE) AS arr, 'b' AS plain"
+    data = show(kernel, sql)
+    expected = [f.dataType.simpleString() for f in spark.sql(sql).schema.fields]
+    assert expected[0] == "string collate UTF8_LCASE"
+    assert parse(data).types == expected
+    assert [f.metadata[b"spark_type"].decode() for f in arrow_of(data).schema] == expected
