@@ -2,7 +2,6 @@
 //! before any work, and no file left behind when an export does not complete.
 
 use std::ops::ControlFlow;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
@@ -11,10 +10,26 @@ use arrow_schema::{DataType, Field, Schema};
 use super::*;
 use crate::data::BatchSink;
 
-fn scratch() -> PathBuf {
+/// A directory of its own for one test, removed when the test ends.
+struct Scratch(std::path::PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch() -> Scratch {
     let dir = std::env::temp_dir().join(format!("kbase-export-test-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }
 
 fn batch() -> (RecordBatch, Vec<SqlType>) {
