@@ -1,7 +1,8 @@
 //! KBase Spark SQL: a Jupyter kernel that runs every cell as Spark SQL on the user's own
 //! Spark Connect server. Three layers, imports running one way: `kernel` (Jupyter) drives
 //! `engine` (SQL cells), which reaches `spark` (Spark Connect, with `auth`); `render` turns
-//! results into notebook output beside the engine, and `data` holds what they share.
+//! results into notebook output beside the engine, `export` writes whole results to files
+//! for it, and `data` holds what they share.
 //!
 //! Everything is crate-private but what the command line (`main.rs`) and the rendering
 //! benchmark (`benches/render.rs`) use.
@@ -11,6 +12,7 @@ pub mod config;
 pub mod data;
 pub mod doctor;
 mod engine;
+mod export;
 #[cfg(test)]
 mod fuzz;
 pub mod kernel;

@@ -4,8 +4,10 @@
 
 pub(crate) mod progress;
 pub mod result;
+pub(crate) mod sink;
 pub(crate) mod sql_type;
 
 pub(crate) use progress::Progress;
 pub use result::QueryResult;
+pub(crate) use sink::BatchSink;
 pub(crate) use sql_type::{IntervalFields, SqlType};

@@ -9,4 +9,6 @@ pub(crate) struct Progress {
     pub(crate) tasks_done: i64,
     pub(crate) running_tasks: i64,
     pub(crate) bytes_read: i64,
+    /// Rows and bytes written so far, when the statement's result goes to a file.
+    pub(crate) written: Option<(u64, u64)>,
 }

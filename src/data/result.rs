@@ -14,10 +14,14 @@ pub struct QueryResult {
     pub(crate) batches: Vec<RecordBatch>,
     /// True when the result had more rows than were kept.
     pub(crate) more: bool,
+    /// True when the statement was a command the server ran at once (DDL, SET, SHOW…), as
+    /// opposed to a query; a command without columns reads `OK`.
+    pub(crate) command: bool,
 }
 
 impl QueryResult {
-    /// A result whose column types are read from its Arrow schema (when Spark did not say).
+    /// A query's result whose column types are read from its Arrow schema (when Spark did
+    /// not say).
     pub fn new(schema: SchemaRef, batches: Vec<RecordBatch>, more: bool) -> QueryResult {
         let types = schema
             .fields()
@@ -29,6 +33,7 @@ impl QueryResult {
             types,
             batches,
             more,
+            command: false,
         }
     }
 

@@ -38,6 +38,8 @@ pub(crate) enum SqlType {
         scale: i32,
     },
     String,
+    /// A string with a collation other than the default (`string collate UTF8_LCASE`).
+    CollatedString(String),
     Char(i32),
     VarChar(i32),
     Binary,
@@ -132,6 +134,7 @@ impl fmt::Display for SqlType {
             SqlType::Double => f.write_str("double"),
             SqlType::Decimal { precision, scale } => write!(f, "decimal({precision},{scale})"),
             SqlType::String => f.write_str("string"),
+            SqlType::CollatedString(collation) => write!(f, "string collate {collation}"),
             SqlType::Char(n) => write!(f, "char({n})"),
             SqlType::VarChar(n) => write!(f, "varchar({n})"),
             SqlType::Binary => f.write_str("binary"),
@@ -192,6 +195,8 @@ mod tests {
             ),
         ]);
         assert_eq!(nested.to_string(), "struct<a:array<string>,m:map<int,decimal(38,18)>>");
+        let lcase = SqlType::Array(Box::new(SqlType::CollatedString("UTF8_LCASE".into())));
+        assert_eq!(lcase.to_string(), "array<string collate UTF8_LCASE>");
     }
 
     #[test]

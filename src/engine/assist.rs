@@ -152,6 +152,9 @@ fn sorted(mut names: Vec<String>) -> Vec<String> {
 
 impl Engine {
     pub(crate) async fn complete(&self, code: &str, cursor: usize) -> Completion {
+        if let Some(found) = super::magic::complete(code, cursor) {
+            return found;
+        }
         let at = byte_offset(code, cursor);
         let Some(cx) = context::at(code, at, false) else {
             return Completion {

@@ -11,7 +11,7 @@ use super::scan::Completeness;
 use crate::render;
 
 /// One output of a cell.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Output {
     /// The result of a statement before the last.
     Display(Map<String, Value>),
@@ -20,12 +20,15 @@ pub(crate) enum Output {
     /// Something the user should know that is not a result (a warning about their token).
     Notice(String),
     /// Content kept under a display id: shown once, then updated in place (a long
-    /// statement's progress bar, then its result or its final line).
+    /// statement's progress bar).
     InPlace {
         display_id: String,
         data: Map<String, Value>,
         update: bool,
     },
+    /// Clears the cell's outputs when the next one arrives (Jupyter's `clear_output` with
+    /// `wait`), so that a transient display leaves nothing behind.
+    Clear,
 }
 
 /// Receives a cell's outputs as they come.

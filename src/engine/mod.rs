@@ -12,7 +12,9 @@ pub(crate) mod context;
 pub(crate) mod inspect;
 pub(crate) mod interpreter;
 pub(crate) mod keywords;
+pub(crate) mod magic;
 pub(crate) mod names;
+pub(crate) mod outputs;
 pub(crate) mod progress;
 pub(crate) mod scan;
 pub(crate) mod session;
@@ -30,13 +32,14 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 use tokio::sync::Notify;
-use tokio::time::Instant;
 
 use crate::data::Progress;
+use crate::export::{Export, ExportError, Target};
 use crate::render;
 use crate::spark::{OpenError, SparkError};
 use assist::Completion;
 pub(crate) use interpreter::{CellError, Interpreter, Output, OutputSink};
+use outputs::CellOutputs;
 use progress::ProgressDisplay;
 pub(crate) use scan::Completeness;
 use scan::{Statement, completeness, split_statements};
@@ -82,11 +85,35 @@ impl Engine {
     }
 
     /// Runs every statement of `code` in order and stops at the first error.
-    pub(crate) async fn run_cell(&self, code: &str, emit: OutputSink<'_>) -> Result<(), CellError> {
+    pub(crate) async fn run_cell(&self, code: &str, mut sink: OutputSink<'_>) -> Result<(), CellError> {
+        let mut outputs = CellOutputs::new(&mut sink);
+        let cell = magic::parse(code).map_err(|e| CellError::new(e.name(), e.to_string(), Vec::new()))?;
+        // From here on the cell is its SQL, magic lines blanked (same offsets and lines).
+        let code = cell.sql.as_str();
         let statements = split_statements(code);
-        if statements.is_empty() {
-            return Ok(());
+        if cell.magics.help {
+            let help = render::help::bundle(&[("Magics", &magic::MAGICS), ("Settings", &magic::SETTINGS)]);
+            outputs.emit(if statements.is_empty() {
+                Output::Result(help)
+            } else {
+                Output::Display(help)
+            });
         }
+        if statements.is_empty() {
+            return match cell.magics.export {
+                Some(_) => Err(CellError::new(
+                    "MagicUsage".into(),
+                    "%export: the cell has no query; it writes the whole result of the cell's last query".into(),
+                    Vec::new(),
+                )),
+                None => Ok(()),
+            };
+        }
+        // The export's path is checked before any work starts.
+        let target = match &cell.magics.export {
+            Some(request) => Some(export_target(request)?),
+            None => None,
+        };
         let epoch = self.interrupts.load(Ordering::SeqCst);
         let mut session = match self.until_interrupted(epoch, self.slot.get()).await {
             None => return Err(cancelled()),
@@ -94,9 +121,9 @@ impl Engine {
             Some(Ok(s)) => s,
         };
         for notice in self.slot.take_notices() {
-            emit(Output::Notice(notice));
+            outputs.emit(Output::Notice(notice));
         }
-        let max_rows = self.slot.max_rows();
+        let max_rows = cell.magics.limit.unwrap_or_else(|| self.slot.max_rows());
         let tag = format!("kbase-spark-sql-cell-{}", uuid::Uuid::new_v4());
         if let Ok(mut current) = self.cell_tag.lock() {
             *current = Some(tag.clone());
@@ -106,19 +133,33 @@ impl Engine {
             if self.interrupts.load(Ordering::SeqCst) != epoch {
                 return Err(cancelled());
             }
-            let start = Instant::now();
             let mut progress = ProgressDisplay::start();
             let mut waited = Duration::ZERO;
             let mut delay = FIRST_PAUSE;
             let mut renewed = false;
+            let mut export;
             let result = loop {
+                // Each attempt writes a fresh file; one that failed is dropped, and with it its file.
+                export = match (&target, i == last) {
+                    (Some(t), true) => Some(Export::start(t.clone()).map_err(|e| export_error(&e))?),
+                    _ => None,
+                };
+                let counters = export.as_ref().map(Export::counters);
                 let attempt = {
                     let mut on_progress = |p: &Progress| {
-                        if let Some(output) = progress.report(p) {
-                            emit(output);
+                        let mut p = p.clone();
+                        if let Some(c) = &counters {
+                            p.written = Some((c.rows.load(Ordering::Relaxed), c.bytes.load(Ordering::Relaxed)));
+                        }
+                        if let Some(output) = progress.report(&p) {
+                            outputs.emit(output);
                         }
                     };
-                    self.until_interrupted(epoch, session.sql(statement.text, max_rows, &tag, &mut on_progress))
+                    let run = match export.as_mut() {
+                        Some(whole) => session.sql_whole(statement.text, max_rows, &tag, &mut on_progress, whole),
+                        None => session.sql(statement.text, max_rows, &tag, &mut on_progress),
+                    };
+                    self.until_interrupted(epoch, run)
                         .await
                         // The server did not end the statement in time after the interrupt.
                         .unwrap_or(Err(SparkError::Cancelled))
@@ -137,29 +178,43 @@ impl Engine {
                         renewed = true;
                         session = self.slot.renew(&session).await.map_err(|e| open_error(&e))?;
                         for notice in self.slot.take_notices() {
-                            emit(Output::Notice(notice));
+                            outputs.emit(Output::Notice(notice));
                         }
                     }
                     other => break other,
                 }
             };
-            let result = match result {
-                Ok(r) => r,
-                Err(e) => {
-                    if let Some(output) = progress.stopped() {
-                        emit(output);
-                    }
-                    return Err(statement_error(&e, code, statement, i, statements.len()));
-                }
-            };
-            let bundle = if result.schema.fields().is_empty() {
-                render::done_bundle(start.elapsed())
-            } else {
-                render::result_bundle(&result, start.elapsed())
-            };
-            for output in progress.result(bundle, i == last) {
-                emit(output);
+            if progress.shown() {
+                outputs.clear_transient();
             }
+            let result = match (result, export.as_mut().and_then(Export::take_error)) {
+                // The file could not be written: say so, and stop the query on the server.
+                (_, Some(e)) => {
+                    self.cancel_on_server(&tag);
+                    return Err(export_error(&e));
+                }
+                (r, None) => r.map_err(|e| statement_error(&e, code, statement, i, statements.len()))?,
+            };
+            if let Some(export) = export {
+                let written = export
+                    .finish(result.schema.clone(), &result.types)
+                    .map_err(|e| export_error(&e))?;
+                outputs.emit(Output::Display(render::written::bundle(
+                    &written.path,
+                    written.rows,
+                    written.bytes,
+                )));
+            }
+            let bundle = if result.command && result.schema.fields().is_empty() {
+                render::done_bundle()
+            } else {
+                render::result_bundle(&result)
+            };
+            outputs.emit(if i == last {
+                Output::Result(bundle)
+            } else {
+                Output::Display(bundle)
+            });
         }
         Ok(())
     }
@@ -203,8 +258,15 @@ impl Engine {
     /// kernel's wait for them.
     pub(crate) fn interrupt(&self) {
         self.stop_waiting();
-        let tag = self.cell_tag.lock().ok().and_then(|t| t.clone());
-        if let (Some(session), Some(tag)) = (self.slot.current(), tag) {
+        if let Some(tag) = self.cell_tag.lock().ok().and_then(|t| t.clone()) {
+            self.cancel_on_server(&tag);
+        }
+    }
+
+    /// Cancels the operations tagged `tag` on the server, in the background.
+    fn cancel_on_server(&self, tag: &str) {
+        if let Some(session) = self.slot.current() {
+            let tag = tag.to_string();
             tokio::spawn(async move {
                 if let Err(e) = session.interrupt_tag(&tag).await {
                     tracing::warn!("interrupt on the server failed: {e}");
@@ -271,6 +333,20 @@ impl Interpreter for Engine {
 fn cancelled() -> CellError {
     let e = SparkError::Cancelled;
     CellError::new(e.name(), e.to_string(), Vec::new())
+}
+
+fn export_error(e: &ExportError) -> CellError {
+    CellError::new(e.name(), e.to_string(), Vec::new())
+}
+
+/// Where `%export` writes, relative to the kernel's working directory.
+fn export_target(request: &magic::ExportRequest) -> Result<Target, CellError> {
+    let base = std::env::current_dir().map_err(|e| {
+        export_error(&ExportError::Path(format!(
+            "the kernel's working directory is unknown: {e}"
+        )))
+    })?;
+    Target::check(&request.path, request.overwrite, &base).map_err(|e| export_error(&e))
 }
 
 fn open_error(e: &OpenError) -> CellError {

@@ -1,11 +1,10 @@
 //! The progress display of a long statement: nothing for the first second, then a bar fed by
-//! Spark's progress reports, shown once and updated in place under one display id, and
-//! finally replaced by the statement's result. This decides what is shown when; render
-//! decides how it looks.
+//! Spark's progress reports, shown once and updated in place under one display id. When the
+//! statement ends the cell's outputs take it away (`outputs.rs`), so it is never stored.
+//! This decides what is shown when; render decides how it looks.
 
 use std::time::Duration;
 
-use serde_json::{Map, Value};
 use tokio::time::Instant;
 
 use super::Output;
@@ -45,34 +44,9 @@ impl ProgressDisplay {
         })
     }
 
-    /// The display's last state, once the statement has ended: a short grey line.
-    fn ended(&self, how: &str) -> Output {
-        Output::InPlace {
-            display_id: self.display_id.clone(),
-            data: render::progress::ended(how, self.started.elapsed()),
-            update: true,
-        }
-    }
-
-    /// When the statement failed (the error follows as the cell's error).
-    pub(crate) fn stopped(&self) -> Option<Output> {
-        self.shown.then(|| self.ended("stopped"))
-    }
-
-    /// The outputs of the statement's result. An earlier statement's result takes the place of
-    /// its progress display; the last statement's result stays the cell's `execute_result`
-    /// (as the contract has it), below the display's final line.
-    pub(crate) fn result(&self, data: Map<String, Value>, last: bool) -> Vec<Output> {
-        match (self.shown, last) {
-            (false, true) => vec![Output::Result(data)],
-            (false, false) => vec![Output::Display(data)],
-            (true, true) => vec![self.ended("finished"), Output::Result(data)],
-            (true, false) => vec![Output::InPlace {
-                display_id: self.display_id.clone(),
-                data,
-                update: true,
-            }],
-        }
+    /// Whether the display was shown (and must now be taken away).
+    pub(crate) fn shown(&self) -> bool {
+        self.shown
     }
 }
 
@@ -88,6 +62,7 @@ mod tests {
             tasks_done: 50,
             running_tasks: 8,
             bytes_read: 1_234_000_000,
+            written: None,
         }
     }
 
@@ -95,12 +70,11 @@ mod tests {
     fn nothing_is_shown_in_the_first_second() {
         let mut d = ProgressDisplay::start();
         assert!(d.report(&progress()).is_none());
-        assert!(matches!(d.result(Map::new(), true)[..], [Output::Result(_)]));
-        assert!(d.stopped().is_none());
+        assert!(!d.shown());
     }
 
     #[test]
-    fn a_long_statement_shows_then_updates_then_ends() {
+    fn a_long_statement_shows_then_updates() {
         let mut d = ProgressDisplay {
             started: Instant::now() - Duration::from_secs(5),
             ..ProgressDisplay::start()
@@ -120,26 +94,15 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(matches!(
-            d.report(&progress()),
-            Some(Output::InPlace { update: true, .. })
-        ));
-        let [
-            Output::InPlace {
-                display_id: replaced, ..
-            },
-        ] = &d.result(Map::new(), false)[..]
+        let Some(Output::InPlace {
+            update: true,
+            display_id: updated,
+            ..
+        }) = d.report(&progress())
         else {
             panic!()
         };
-        assert_eq!(replaced, &display_id);
-        let [Output::InPlace { data, .. }, Output::Result(_)] = &d.result(Map::new(), true)[..] else {
-            panic!()
-        };
-        assert!(data["text/plain"].as_str().unwrap().starts_with("finished after"));
-        let Some(Output::InPlace { data, .. }) = d.stopped() else {
-            panic!()
-        };
-        assert!(data["text/plain"].as_str().unwrap().starts_with("stopped after"));
+        assert_eq!(updated, display_id);
+        assert!(d.shown());
     }
 }

@@ -9,7 +9,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use crate::config::{Config, ConfigError, DEFAULT_MAX_ROWS};
-use crate::data::QueryResult;
+use crate::data::{BatchSink, QueryResult};
 use crate::spark::{OnProgress, OpenError, SparkError, SparkSession, open_session};
 
 pub(crate) trait Session: Send + Sync {
@@ -20,6 +20,17 @@ pub(crate) trait Session: Send + Sync {
         max_rows: usize,
         tag: &'a str,
         on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<QueryResult, SparkError>>;
+
+    /// Runs `query` and streams its whole result to `whole`, batch by batch; the answer
+    /// keeps the first `max_rows` rows.
+    fn sql_whole<'a>(
+        &'a self,
+        query: &'a str,
+        max_rows: usize,
+        tag: &'a str,
+        on_progress: OnProgress<'a>,
+        whole: &'a mut dyn BatchSink,
     ) -> BoxFuture<'a, Result<QueryResult, SparkError>>;
 
     /// Cancels the operations that carry `tag` (those of one cell).
@@ -55,6 +66,17 @@ impl Session for SparkSession {
         on_progress: OnProgress<'a>,
     ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
         SparkSession::sql(self, query, max_rows, tag, on_progress).boxed()
+    }
+
+    fn sql_whole<'a>(
+        &'a self,
+        query: &'a str,
+        max_rows: usize,
+        tag: &'a str,
+        on_progress: OnProgress<'a>,
+        whole: &'a mut dyn BatchSink,
+    ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
+        SparkSession::sql_whole(self, query, max_rows, tag, on_progress, whole).boxed()
     }
 
     fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>> {

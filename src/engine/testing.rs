@@ -15,7 +15,7 @@ use futures::future::BoxFuture;
 use tokio::sync::Notify;
 
 use super::session::{Connector, Opened, Session};
-use crate::data::{Progress, QueryResult};
+use crate::data::{BatchSink, Progress, QueryResult};
 use crate::spark::{OnProgress, OpenError, SparkError};
 
 /// What one statement does.
@@ -24,6 +24,9 @@ pub(crate) enum Step {
     Rows { after: Duration, rows: i32 },
     /// Answers after `after` with no columns, as DDL does.
     Done { after: Duration },
+    /// Answers at once with `rows` rows of no columns, as `SELECT * EXCEPT (id)` of a
+    /// one-column table does: a query, not a command.
+    NoColumns { rows: usize },
     /// Fails after `after`.
     Fail { after: Duration, error: fn() -> SparkError },
     /// Reports progress at the given times (from the start), then takes the next step.
@@ -31,6 +34,9 @@ pub(crate) enum Step {
         reports: Vec<(Duration, Progress)>,
         then: Box<Step>,
     },
+    /// Streams `batches` batches of `rows` rows each (column `x`), one every `every`: a
+    /// long result for a whole-result receiver.
+    Stream { batches: usize, rows: i32, every: Duration },
     /// Runs until the cell's tag is interrupted, then ends as cancelled.
     UntilCancelled,
     /// Never ends, whatever is asked of the server.
@@ -97,6 +103,8 @@ pub(crate) struct FakeSession {
     script: Mutex<VecDeque<Step>>,
     /// The statements run, in order.
     pub(crate) queries: Mutex<Vec<String>>,
+    /// The rows each statement was asked to keep.
+    pub(crate) max_rows: Mutex<Vec<usize>>,
     /// The tags interrupted.
     pub(crate) interrupted: Mutex<Vec<String>>,
     pub(crate) interrupted_all: AtomicUsize,
@@ -150,9 +158,31 @@ impl FakeSession {
                     tokio::time::sleep(after).await;
                     Ok(rows(n))
                 }
+                Step::Stream {
+                    batches,
+                    rows: n,
+                    every,
+                } => {
+                    let one = rows(n);
+                    let mut all = Vec::new();
+                    for _ in 0..batches {
+                        tokio::time::sleep(every).await;
+                        all.extend(one.batches.iter().cloned());
+                    }
+                    Ok(QueryResult::new(one.schema, all, false))
+                }
                 Step::Done { after } => {
                     tokio::time::sleep(after).await;
-                    Ok(QueryResult::new(Arc::new(Schema::empty()), Vec::new(), false))
+                    Ok(QueryResult {
+                        command: true,
+                        ..QueryResult::new(Arc::new(Schema::empty()), Vec::new(), false)
+                    })
+                }
+                Step::NoColumns { rows } => {
+                    let schema = Arc::new(Schema::empty());
+                    let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
+                    let batch = RecordBatch::try_new_with_options(schema.clone(), Vec::new(), &options);
+                    Ok(QueryResult::new(schema, batch.into_iter().collect(), false))
                 }
                 Step::Fail { after, error } => {
                     tokio::time::sleep(after).await;
@@ -181,12 +211,15 @@ impl Session for FakeSession {
     fn sql<'a>(
         &'a self,
         query: &'a str,
-        _max_rows: usize,
+        max_rows: usize,
         _tag: &'a str,
         on_progress: OnProgress<'a>,
     ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
         if let Ok(mut q) = self.queries.lock() {
             q.push(query.to_string());
+        }
+        if let Ok(mut m) = self.max_rows.lock() {
+            m.push(max_rows);
         }
         let answer = self.catalog.lock().ok().and_then(|c| {
             c.iter()
@@ -202,6 +235,50 @@ impl Session for FakeSession {
         }
         let step = self.next_step();
         self.play(step, on_progress)
+    }
+
+    fn sql_whole<'a>(
+        &'a self,
+        query: &'a str,
+        max_rows: usize,
+        tag: &'a str,
+        on_progress: OnProgress<'a>,
+        whole: &'a mut dyn BatchSink,
+    ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
+        if let Ok(mut q) = self.queries.lock() {
+            q.push(query.to_string());
+        }
+        let _ = tag;
+        let step = self.next_step();
+        async move {
+            // A stream hands its batches over as they come; other steps all at the end.
+            if let Step::Stream {
+                batches,
+                rows: n,
+                every,
+            } = step
+            {
+                let one = rows(n);
+                for _ in 0..batches {
+                    tokio::time::sleep(every).await;
+                    for b in &one.batches {
+                        if whole.batch(&one.types, b).is_break() {
+                            return Err(SparkError::Stopped);
+                        }
+                    }
+                }
+                let kept = one.batches.into_iter().take(1).collect();
+                return Ok(QueryResult::new(one.schema, kept, batches > 1 || max_rows < n as usize));
+            }
+            let result = self.play(step, on_progress).await?;
+            for b in &result.batches {
+                if whole.batch(&result.types, b).is_break() {
+                    return Err(SparkError::Stopped);
+                }
+            }
+            Ok(result)
+        }
+        .boxed()
     }
 
     fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>> {

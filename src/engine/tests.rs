@@ -72,11 +72,11 @@ async fn statements_run_in_order_and_the_last_is_the_cells_result() {
         panic!("{outputs:?}")
     };
     assert!(
-        first.contains_key(ARROW_MIME) && html(first).contains("2 rows · "),
+        first.contains_key(ARROW_MIME) && html(first).contains(">2 rows<"),
         "{first:?}"
     );
     assert_eq!(text(done), "OK");
-    assert!(html(last).contains("1 row · "), "{last:?}");
+    assert!(html(last).contains(">1 row<"), "{last:?}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -155,7 +155,7 @@ async fn a_lost_session_is_renewed_once_and_the_user_told() {
         panic!("{outputs:?}")
     };
     assert!(notice.starts_with("The Spark Connect server restarted"), "{notice}");
-    assert!(html(data).contains("3 rows · "));
+    assert!(html(data).contains(">3 rows<"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -282,20 +282,43 @@ async fn a_cell_after_an_interrupt_runs_normally() {
     assert!(matches!(&outputs[..], [Output::Result(_)]));
 }
 
+/// The outputs a notebook stores from what a cell published, as nbclient and JupyterLab
+/// keep them: a `clear_output` (with `wait`) empties the list, in-place updates replace the
+/// content under their display id.
+fn stored(outputs: &[Output]) -> Vec<(String, String)> {
+    let mut kept: Vec<(Option<String>, String, String)> = Vec::new();
+    for o in outputs {
+        match o {
+            Output::Clear => kept.clear(),
+            Output::Display(d) => kept.push((None, "display".into(), text(d).into())),
+            Output::Result(d) => kept.push((None, "result".into(), text(d).into())),
+            Output::Notice(n) => kept.push((None, "notice".into(), n.clone())),
+            Output::InPlace {
+                display_id,
+                data,
+                update: false,
+            } => kept.push((Some(display_id.clone()), "display".into(), text(data).into())),
+            Output::InPlace { display_id, data, .. } => {
+                for k in kept.iter_mut().filter(|k| k.0.as_ref() == Some(display_id)) {
+                    k.2 = text(data).into();
+                }
+            }
+        }
+    }
+    kept.into_iter().map(|(_, kind, text)| (kind, text)).collect()
+}
+
 #[tokio::test(start_paused = true)]
-async fn progress_shows_after_a_second_and_an_earlier_result_takes_its_place() {
-    let session = FakeSession::new(vec![
-        Step::Progress {
-            reports: vec![(ms(500), report(1)), (ms(1500), report(4)), (ms(2500), report(9))],
-            then: Box::new(Step::Rows {
-                after: ms(500),
-                rows: 2,
-            }),
-        },
-        Step::Rows { after: ms(10), rows: 1 },
-    ]);
+async fn progress_shows_after_a_second_and_updates_in_place() {
+    let session = FakeSession::new(vec![Step::Progress {
+        reports: vec![(ms(500), report(1)), (ms(1500), report(4)), (ms(2500), report(9))],
+        then: Box::new(Step::Rows {
+            after: ms(500),
+            rows: 2,
+        }),
+    }]);
     let engine = engine(vec![session]);
-    let (outputs, result) = run(&engine, "SELECT 1; SELECT 2").await;
+    let (outputs, result) = run(&engine, "SELECT 1").await;
     assert_eq!(result, Ok(()));
     let [
         Output::InPlace {
@@ -308,50 +331,49 @@ async fn progress_shows_after_a_second_and_an_earlier_result_takes_its_place() {
             data: later,
             update: true,
         },
-        Output::InPlace {
-            display_id: replaced,
-            data: first_result,
-            update: true,
-        },
-        Output::Result(_),
+        Output::Clear,
+        Output::Result(last),
     ] = &outputs[..]
     else {
         panic!("{outputs:?}")
     };
-    assert_eq!((shown, shown), (updated, replaced));
-    assert!(text(bar).contains("tasks 4/10"), "{}", text(bar));
-    assert!(text(later).contains("tasks 9/10"), "{}", text(later));
-    assert!(first_result.contains_key(ARROW_MIME) && html(first_result).contains("2 rows · "));
+    assert_eq!(shown, updated);
+    assert!(text(bar).contains("tasks 4/10"), "{bar:?}");
+    assert!(text(later).contains("tasks 9/10"), "{later:?}");
+    assert!(last.contains_key(ARROW_MIME) && html(last).contains(">2 rows<"));
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_last_statement_keeps_its_result_below_the_finished_line() {
-    let session = FakeSession::new(vec![Step::Progress {
-        reports: vec![(ms(1500), report(5))],
-        then: Box::new(Step::Rows {
-            after: ms(500),
-            rows: 1,
-        }),
-    }]);
-    let engine = engine(vec![session]);
-    let (outputs, _) = run(&engine, "SELECT 1").await;
-    let [
-        Output::InPlace { update: false, .. },
-        Output::InPlace {
-            data: line,
-            update: true,
-            ..
-        },
-        Output::Result(_),
-    ] = &outputs[..]
-    else {
-        panic!("{outputs:?}")
+async fn a_slow_cell_stores_the_same_outputs_as_a_fast_one() {
+    let fast = FakeSession::new(vec![
+        Step::Rows { after: ms(10), rows: 2 },
+        Step::Rows { after: ms(10), rows: 3 },
+        Step::Rows { after: ms(10), rows: 1 },
+    ]);
+    let slow_step = |rows| Step::Progress {
+        reports: vec![(ms(1200), report(3)), (ms(4000), report(8))],
+        then: Box::new(Step::Rows { after: ms(9000), rows }),
     };
-    assert_eq!(text(line), "finished after 2.0 s");
+    let slow = FakeSession::new(vec![slow_step(2), slow_step(3), Step::Rows { after: ms(10), rows: 1 }]);
+    let connector = FakeConnector::new(vec![fast.clone()]).with_warnings(&["Your token expires soon."]);
+    let fast_engine = Engine::start(Box::new(connector));
+    let connector = FakeConnector::new(vec![slow.clone()]).with_warnings(&["Your token expires soon."]);
+    let slow_engine = Engine::start(Box::new(connector));
+    let cell = "SELECT 1;\nSELECT 2;\nSELECT 3";
+    let (fast_outputs, r1) = run(&fast_engine, cell).await;
+    let (slow_outputs, r2) = run(&slow_engine, cell).await;
+    assert_eq!((r1, r2), (Ok(()), Ok(())));
+    assert!(slow_outputs.iter().any(|o| matches!(o, Output::InPlace { .. })));
+    let stored_fast = stored(&fast_outputs);
+    assert_eq!(stored_fast.len(), 4, "{stored_fast:?}");
+    assert_eq!(stored_fast[0], ("notice".into(), "Your token expires soon.".into()));
+    assert_eq!(stored_fast, stored(&slow_outputs));
+    // Published once more after each clear, never twice in a row in what stays.
+    assert_eq!(slow_outputs.iter().filter(|o| matches!(o, Output::Clear)).count(), 2);
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_failed_statement_stops_the_cell_and_its_progress_says_so() {
+async fn a_failed_statement_takes_its_progress_away_and_keeps_earlier_results() {
     let session = FakeSession::new(vec![
         Step::Rows { after: ms(10), rows: 1 },
         Step::Progress {
@@ -365,14 +387,15 @@ async fn a_failed_statement_stops_the_cell_and_its_progress_says_so() {
     let engine = engine(vec![session.clone()]);
     let (outputs, result) = run(&engine, "SELECT 1;\nSELECT * FROM nope;\nSELECT 3").await;
     let [
-        Output::Display(_),
+        Output::Display(first),
         Output::InPlace { update: false, .. },
-        Output::InPlace { data: line, .. },
+        Output::Clear,
+        Output::Display(again),
     ] = &outputs[..]
     else {
         panic!("{outputs:?}")
     };
-    assert_eq!(text(line), "stopped after 1.5 s");
+    assert_eq!(first, again);
     let error = result.unwrap_err();
     assert_eq!(error.ename, "TABLE_OR_VIEW_NOT_FOUND");
     assert_eq!(
@@ -390,4 +413,194 @@ async fn shutdown_cancels_everything_and_releases_the_session() {
     engine.shutdown().await;
     assert_eq!(session.interrupted_all.load(Ordering::SeqCst), 1);
     assert_eq!(session.released.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn magics_are_read_above_the_sql_and_limit_the_rows_of_the_cell() {
+    let session = FakeSession::new(vec![
+        Step::Rows { after: ms(10), rows: 2 },
+        Step::Fail {
+            after: ms(10),
+            error: table_not_found,
+        },
+    ]);
+    let engine = engine(vec![session.clone()]);
+    let (outputs, result) = run(&engine, "%%sql\n%limit 2\nSELECT 1;\nSELECT * FROM nope").await;
+    assert_eq!(session.queries(), ["SELECT 1", "SELECT * FROM nope"]);
+    assert_eq!(*session.max_rows.lock().unwrap(), [2, 2]);
+    assert!(matches!(&outputs[..], [Output::Display(_)]));
+    // Lines still count from the top of the cell, magic lines included.
+    assert_eq!(
+        result.unwrap_err().traceback.last().map(String::as_str),
+        Some("(in statement 2 of 2, starting on line 4 of the cell)")
+    );
+    // Without %limit, the kernel's setting applies again.
+    run(&engine, "SELECT 1").await.1.unwrap();
+    assert_eq!(session.max_rows.lock().unwrap().last(), Some(&1000));
+}
+
+#[tokio::test(start_paused = true)]
+async fn help_alone_is_the_cells_result_and_needs_no_query() {
+    let session = FakeSession::new(Vec::new());
+    let engine = engine(vec![session.clone()]);
+    let (outputs, result) = run(&engine, "%help").await;
+    assert_eq!(result, Ok(()));
+    let [Output::Result(help)] = &outputs[..] else {
+        panic!("{outputs:?}")
+    };
+    for name in [
+        "%limit N",
+        "%export PATH [--overwrite]",
+        "%%sql",
+        "KBASE_SPARK_MAX_ROWS",
+        "e.g. %limit 5000",
+    ] {
+        assert!(text(help).contains(name), "{name}: {}", text(help));
+    }
+    assert!(session.queries().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unknown_magic_fails_the_cell_before_any_sql_runs() {
+    let session = FakeSession::new(Vec::new());
+    let engine = engine(vec![session.clone()]);
+    let (outputs, result) = run(&engine, "%lmit 5\nSELECT 1").await;
+    assert!(outputs.is_empty());
+    assert_eq!(ename(&result), "UnknownMagic");
+    assert!(session.queries().is_empty());
+}
+
+/// A directory of its own for one test, removed when the test ends.
+struct Scratch(std::path::PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch() -> Scratch {
+    let dir = std::env::temp_dir().join(format!("kbase-engine-export-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    Scratch(dir)
+}
+
+fn files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(start_paused = true)]
+async fn export_writes_the_whole_result_of_the_last_query_and_shows_its_first_rows() {
+    let dir = scratch();
+    let session = FakeSession::new(vec![
+        Step::Done { after: ms(10) },
+        Step::Stream {
+            batches: 30,
+            rows: 100,
+            every: ms(100),
+        },
+    ]);
+    let engine = engine(vec![session.clone()]);
+    let code = format!(
+        "%export {}/out.csv\n%limit 5\nCREATE VIEW v AS SELECT 1;\nSELECT x FROM v",
+        dir.display()
+    );
+    let (outputs, result) = run(&engine, &code).await;
+    assert_eq!(result, Ok(()));
+    let text_of_file = std::fs::read_to_string(dir.join("out.csv")).unwrap();
+    assert_eq!(text_of_file.lines().count(), 1 + 3000);
+    assert!(text_of_file.starts_with("x\r\n0\r\n1\r\n"));
+    assert_eq!(files(&dir), ["out.csv"]);
+    let [Output::Display(ok), Output::Display(written), Output::Result(table)] = &outputs[..] else {
+        panic!("{outputs:?}")
+    };
+    assert_eq!(text(ok), "OK");
+    assert_eq!(
+        text(written),
+        format!("exported 3000 rows (11.7 kB) to {}/out.csv", dir.display())
+    );
+    assert!(text(table).contains("more available"), "{}", text(table));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interrupted_export_stops_on_the_server_and_leaves_no_file() {
+    let dir = scratch();
+    let session = FakeSession::new(vec![Step::Stream {
+        batches: 1000,
+        rows: 100,
+        every: ms(100),
+    }]);
+    let engine = engine(vec![session.clone()]);
+    let code: &'static str =
+        Box::leak(format!("%export {}/big.parquet\nSELECT x FROM big", dir.display()).into_boxed_str());
+    let cell = spawn_cell(&engine, code);
+    tokio::time::sleep(ms(2000)).await;
+    // Part of it is being written, under a temporary name.
+    assert_eq!(files(&dir).len(), 1);
+    assert!(files(&dir)[0].starts_with(".big.parquet."), "{:?}", files(&dir));
+    engine.interrupt();
+    let (_, result) = cell.await.unwrap();
+    assert_eq!(ename(&result), "QueryCancelled");
+    assert_eq!(session.interrupted().len(), 1);
+    assert!(files(&dir).is_empty(), "{:?}", files(&dir));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_export_that_cannot_be_written_fails_before_any_query() {
+    let dir = scratch();
+    std::fs::write(dir.join("there.csv"), "keep").unwrap();
+    let session = FakeSession::new(Vec::new());
+    let engine = engine(vec![session.clone()]);
+    for (code, ename_, message) in [
+        (
+            format!("%export {}/there.csv\nSELECT 1", dir.display()),
+            "ExportPathError",
+            "already exists; add --overwrite to replace it",
+        ),
+        (
+            format!("%export {}/missing/x.csv\nSELECT 1", dir.display()),
+            "ExportPathError",
+            "does not exist; create it first",
+        ),
+        ("%export x.csv".to_string(), "MagicUsage", "the cell has no query"),
+    ] {
+        let (outputs, result) = run(&engine, &code).await;
+        assert!(outputs.is_empty());
+        let error = result.unwrap_err();
+        assert_eq!(error.ename, ename_);
+        assert!(error.evalue.contains(message), "{}", error.evalue);
+    }
+    assert!(session.queries().is_empty());
+    assert_eq!(std::fs::read_to_string(dir.join("there.csv")).unwrap(), "keep");
+    assert_eq!(files(&dir), ["there.csv"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_query_with_rows_and_no_columns_is_a_result_not_ok() {
+    let session = FakeSession::new(vec![Step::NoColumns { rows: 3 }, Step::Done { after: ms(1) }]);
+    let engine = engine(vec![session]);
+    let (outputs, result) = run(
+        &engine,
+        "SELECT * EXCEPT (id) FROM range(3);\nCREATE VIEW v AS SELECT 1",
+    )
+    .await;
+    assert_eq!(result, Ok(()));
+    let [Output::Display(rows), Output::Result(done)] = &outputs[..] else {
+        panic!("{outputs:?}")
+    };
+    assert_eq!(text(rows), "++\n||\n++\n||\n||\n||\n++");
+    assert!(rows.contains_key(ARROW_MIME) && html(rows).contains(">3 rows<"));
+    assert_eq!(text(done), "OK");
 }

@@ -63,7 +63,7 @@ impl Kernel {
     /// Answers an execute request that arrived after a failed cell without running it.
     pub(crate) fn abort(&self, request: &Message, send: impl FnOnce(Message)) {
         self.status(Some(request), ExecutionState::Busy);
-        let content = replies::execute_aborted(self.execution_count());
+        let content = replies::execute_aborted();
         send(Message::new(&self.session, "execute_reply", content, Some(request)));
         self.status(Some(request), ExecutionState::Idle);
     }

@@ -104,8 +104,10 @@ pub(crate) fn execute_error(n: u64, e: &CellError) -> Value {
 }
 
 /// JSON: the typed `ExecuteReply` always adds `payload` and `user_expressions`.
-pub(crate) fn execute_aborted(n: u64) -> Value {
-    json!({"status": "aborted", "execution_count": n})
+/// A skipped cell carries no execution count of its own (front ends then show it as not
+/// run), as ipykernel does.
+pub(crate) fn execute_aborted() -> Value {
+    json!({"status": "aborted"})
 }
 
 pub(crate) fn execute_input(code: &str, n: u64) -> Value {
@@ -154,6 +156,7 @@ pub(crate) fn output(output: Output, n: u64) -> (&'static str, Value) {
                 },
             }),
         ),
+        Output::Clear => ("clear_output", json!({"wait": true})),
         Output::Notice(text) => ("stream", content(&StreamContent::stderr(&format!("{text}\n")))),
         // JSON: the typed `ExecuteResult` sends `"transient": null`.
         Output::Result(data) => (

@@ -6,12 +6,12 @@
 pub mod arrow;
 pub(crate) mod describe;
 pub(crate) mod error;
+pub(crate) mod help;
 pub mod html;
 pub(crate) mod progress;
 pub mod text;
 pub(crate) mod value;
-
-use std::time::Duration;
+pub(crate) mod written;
 
 use arrow_array::RecordBatch;
 use serde_json::{Map, Value, json};
@@ -87,8 +87,12 @@ impl Table {
         } else {
             ""
         };
-        self.more
-            .then(|| format!("first {} shown{why} — more available", self.row_count()))
+        self.more.then(|| {
+            format!(
+                "first {} shown{why} — more available: %limit N shows more, %export PATH writes them all",
+                self.row_count()
+            )
+        })
     }
 }
 
@@ -97,9 +101,9 @@ impl Table {
 pub(crate) const MAX_OUTPUT_BYTES: usize = 5 << 20;
 
 /// The MIME bundle of one result set, within [`MAX_OUTPUT_BYTES`].
-pub fn result_bundle(result: &QueryResult, elapsed: Duration) -> Map<String, Value> {
+pub fn result_bundle(result: &QueryResult) -> Map<String, Value> {
     let rows = result.num_rows();
-    let bundle = bundle_of(result, false, elapsed);
+    let bundle = bundle_of(result, false);
     let size: usize = bundle.values().filter_map(Value::as_str).map(str::len).sum();
     if size <= MAX_OUTPUT_BYTES || rows <= 1 {
         return bundle;
@@ -113,16 +117,17 @@ pub fn result_bundle(result: &QueryResult, elapsed: Duration) -> Map<String, Val
         types: result.types.clone(),
         batches: first_rows(&result.batches, keep),
         more: true,
+        command: result.command,
     };
-    bundle_of(&cut, true, elapsed)
+    bundle_of(&cut, true)
 }
 
-fn bundle_of(result: &QueryResult, size_cut: bool, elapsed: Duration) -> Map<String, Value> {
+fn bundle_of(result: &QueryResult, size_cut: bool) -> Map<String, Value> {
     let mut table = Table::new(result);
     table.size_cut = size_cut;
     let mut bundle = Map::new();
     bundle.insert("text/plain".into(), json!(text::render(&table)));
-    bundle.insert("text/html".into(), json!(html::render(&table, elapsed)));
+    bundle.insert("text/html".into(), json!(html::render(&table)));
     match arrow::render(&result.schema, &result.batches) {
         Ok(data) => {
             bundle.insert(ARROW_MIME.into(), json!(data));
@@ -146,15 +151,12 @@ fn first_rows(batches: &[RecordBatch], mut n: usize) -> Vec<RecordBatch> {
 }
 
 /// The bundle of a statement that returns no columns (DDL, most commands).
-pub(crate) fn done_bundle(elapsed: Duration) -> Map<String, Value> {
+pub(crate) fn done_bundle() -> Map<String, Value> {
     let mut bundle = Map::new();
     bundle.insert("text/plain".into(), json!("OK"));
     bundle.insert(
         "text/html".into(),
-        json!(format!(
-            "<div style=\"color:var(--jp-ui-font-color2);font-size:var(--jp-ui-font-size1)\">OK · {:.2} s</div>",
-            elapsed.as_secs_f64()
-        )),
+        json!("<div style=\"color:var(--jp-ui-font-color2);font-size:var(--jp-ui-font-size1)\">OK</div>"),
     );
     bundle
 }
@@ -167,12 +169,71 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
+    fn the_html_of_a_mixed_result_stays_within_three_times_its_text() {
+        use arrow_array::{ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int64Array};
+        let n = 1000;
+        let columns: Vec<(&str, ArrayRef)> = vec![
+            ("id", Arc::new(Int64Array::from_iter_values(0..n))),
+            (
+                "ratio",
+                Arc::new(Float64Array::from_iter_values((0..n).map(|i| i as f64 / 7.0))),
+            ),
+            (
+                "amount",
+                Arc::new(
+                    Decimal128Array::from_iter_values((0..n).map(i128::from))
+                        .with_precision_and_scale(12, 2)
+                        .unwrap(),
+                ),
+            ),
+            (
+                "name",
+                Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("name-{i}")))),
+            ),
+            (
+                "maybe",
+                Arc::new(Int64Array::from_iter((0..n).map(|i| (i % 3 != 0).then_some(i % 7)))),
+            ),
+            (
+                "day",
+                Arc::new(Date32Array::from_iter_values((0..n).map(|i| 19_000 + i as i32))),
+            ),
+            (
+                "even",
+                Arc::new(BooleanArray::from_iter((0..n).map(|i| Some(i % 2 == 0)))),
+            ),
+            (
+                "code",
+                Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("{:x}", i * 7919)))),
+            ),
+            (
+                "pad",
+                Arc::new(StringArray::from_iter_values(
+                    (0..n).map(|i| "x".repeat(i as usize % 20)),
+                )),
+            ),
+            ("small", Arc::new(Int64Array::from_iter_values((0..n).map(|i| i % 10)))),
+        ];
+        let schema = Arc::new(Schema::new(
+            columns
+                .iter()
+                .map(|(name, a)| Field::new(*name, a.data_type().clone(), true))
+                .collect::<Vec<_>>(),
+        ));
+        let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|(_, a)| a).collect()).unwrap();
+        let bundle = result_bundle(&QueryResult::new(schema, vec![batch], false));
+        let html = bundle["text/html"].as_str().unwrap().len();
+        let text = bundle["text/plain"].as_str().unwrap().len();
+        assert!(html <= 3 * text, "html {html} bytes, text {text} bytes");
+    }
+
+    #[test]
     fn a_result_too_large_for_a_notebook_is_cut_with_a_notice() {
         let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8, false)]));
         let big = "x".repeat(100_000);
         let column = StringArray::from(vec![big.as_str(); 100]);
         let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(column)]).unwrap();
-        let bundle = result_bundle(&QueryResult::new(schema, vec![batch], false), Duration::ZERO);
+        let bundle = result_bundle(&QueryResult::new(schema, vec![batch], false));
         let size: usize = bundle.values().filter_map(Value::as_str).map(str::len).sum();
         assert!(size <= MAX_OUTPUT_BYTES, "{size}");
         let text = bundle["text/plain"].as_str().unwrap();

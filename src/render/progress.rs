@@ -1,6 +1,5 @@
-//! The look of a long statement's progress: a bar with stages, tasks, bytes read and time,
-//! and the short grey line it becomes when the statement ends. Styling is inline, with
-//! JupyterLab's theme variables, as in the tables.
+//! The look of a long statement's progress: a bar with stages, tasks, bytes read and time.
+//! Styling is inline, with JupyterLab's theme variables, as in the tables.
 
 use std::time::Duration;
 
@@ -10,7 +9,7 @@ use crate::data::Progress;
 
 const BAR_WIDTH: usize = 30;
 
-fn bytes(n: i64) -> String {
+pub(crate) fn bytes(n: i64) -> String {
     let n = n.max(0) as f64;
     match n {
         n if n >= 1e9 => format!("{:.1} GB", n / 1e9),
@@ -30,6 +29,12 @@ fn summary(p: &Progress, elapsed: Duration) -> String {
     }
     if p.bytes_read > 0 {
         parts.push(format!("{} read", bytes(p.bytes_read)));
+    }
+    if let Some((rows, written)) = p.written {
+        parts.push(format!(
+            "{rows} rows, {} written",
+            bytes(i64::try_from(written).unwrap_or(i64::MAX))
+        ));
     }
     parts.push(format!("{:.0} s", elapsed.as_secs_f64()));
     parts.join(" · ")
@@ -66,21 +71,6 @@ pub(crate) fn bar(p: &Progress, elapsed: Duration) -> Map<String, Value> {
     data
 }
 
-/// The display's last state once its statement ended, `how` (`finished`, `stopped`) after
-/// `elapsed`.
-pub(crate) fn ended(how: &str, elapsed: Duration) -> Map<String, Value> {
-    let text = format!("{how} after {:.1} s", elapsed.as_secs_f64());
-    let mut data = Map::new();
-    data.insert(
-        "text/html".into(),
-        json!(format!(
-            "<div style=\"font-size:var(--jp-ui-font-size1);color:var(--jp-ui-font-color2)\">{text}</div>"
-        )),
-    );
-    data.insert("text/plain".into(), json!(text));
-    data
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +84,7 @@ mod tests {
             tasks_done: 50,
             running_tasks: 8,
             bytes_read: 1_234_000_000,
+            written: None,
         };
         let data = bar(&p, Duration::from_secs(5));
         assert_eq!(
@@ -101,9 +92,5 @@ mod tests {
             "[########                      ]  25% · stages 1/3 · tasks 50/200 · 8 running · 1.2 GB read · 5 s"
         );
         assert!(data["text/html"].as_str().unwrap().contains("width:25.0%"));
-        assert_eq!(
-            ended("stopped", Duration::from_millis(2500))["text/plain"],
-            "stopped after 2.5 s"
-        );
     }
 }

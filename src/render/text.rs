@@ -9,18 +9,38 @@ use super::Table;
 /// the Arrow data keep the full value.
 const MAX_CELL_WIDTH: usize = 80;
 
+/// Multi-line values show at most this many lines in a table of several values.
+const MAX_CELL_LINES: usize = 20;
+
+/// The lines of one value as shown: each line shortened, and not too many of them, unless
+/// the value is the whole result (an EXPLAIN, a SHOW CREATE TABLE), which shows in full.
+fn cell_lines(s: &str, whole: bool) -> Vec<String> {
+    if whole {
+        return s.split('\n').map(str::to_string).collect();
+    }
+    let mut lines: Vec<String> = s.split('\n').take(MAX_CELL_LINES + 1).map(shorten).collect();
+    if lines.len() > MAX_CELL_LINES {
+        lines.truncate(MAX_CELL_LINES);
+        lines.push("...".into());
+    }
+    lines
+}
+
 pub fn render(table: &Table) -> String {
-    let headers: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
-    let rows: Vec<Vec<String>> = table
+    let whole = table.rows.len() == 1 && table.columns.len() == 1;
+    let headers: Vec<Vec<String>> = table.columns.iter().map(|c| vec![c.name.clone()]).collect();
+    let rows: Vec<Vec<Vec<String>>> = table
         .rows
         .iter()
-        .map(|r| r.iter().map(|c| shorten(c.text())).collect())
+        .map(|r| r.iter().map(|c| cell_lines(c.text(), whole)).collect())
         .collect();
     // Spark pads every column to at least three characters.
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.width().max(3)).collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h[0].width().max(3)).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.width());
+            for line in cell {
+                *w = (*w).max(line.width());
+            }
         }
     }
     let border: String = widths.iter().fold(String::from("+"), |mut s, w| {
@@ -28,20 +48,39 @@ pub fn render(table: &Table) -> String {
         s.push('+');
         s
     });
-    let line = |cells: &[String]| {
-        let mut s = String::from("|");
-        for (cell, w) in cells.iter().zip(&widths) {
-            s.push_str(&" ".repeat(w - cell.width()));
-            s.push_str(cell);
-            s.push('|');
-        }
-        s
-    };
+    // Without columns, Spark's `show()` still draws the frame: `++` and `||`.
+    let border = if widths.is_empty() { "++".to_string() } else { border };
     let mut out = Vec::with_capacity(rows.len() + 5);
+    // One row of cells, over as many lines as its tallest value. Single lines line up on the
+    // right, as in Spark's `show()`; the lines of a multi-line value on the left.
+    let push_row = |cells: &[Vec<String>], out: &mut Vec<String>| {
+        let height = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        for i in 0..height {
+            let mut s = String::from("|");
+            if widths.is_empty() {
+                s.push('|');
+            }
+            for (cell, w) in cells.iter().zip(&widths) {
+                let line = cell.get(i).map_or("", String::as_str);
+                let pad = " ".repeat(w.saturating_sub(line.width()));
+                if cell.len() > 1 {
+                    s.push_str(line);
+                    s.push_str(&pad);
+                } else {
+                    s.push_str(&pad);
+                    s.push_str(line);
+                }
+                s.push('|');
+            }
+            out.push(s);
+        }
+    };
     out.push(border.clone());
-    out.push(line(&headers));
+    push_row(&headers, &mut out);
     out.push(border.clone());
-    out.extend(rows.iter().map(|r| line(r)));
+    for r in &rows {
+        push_row(r, &mut out);
+    }
     out.push(border);
     if let Some(notice) = table.notice() {
         out.push(notice);
@@ -112,7 +151,49 @@ mod tests {
         let t = table(vec![vec![Cell::Text("1".into()), Cell::Text("世界".into())]], true);
         let text = render(&t);
         assert!(text.contains("|  1|世界|"), "{text}");
-        assert!(text.ends_with("first 1 row shown — more available"), "{text}");
+        assert!(
+            text.ends_with("first 1 row shown — more available: %limit N shows more, %export PATH writes them all"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_plan_reads_line_by_line_and_in_full() {
+        let plan = format!("== Physical Plan ==\n* Project [{}]\n+- Range (1)", "x".repeat(120));
+        let t = Table {
+            columns: vec![Column {
+                name: "plan".into(),
+                type_name: "string".into(),
+                numeric: false,
+            }],
+            rows: vec![vec![Cell::Text(plan.clone())]],
+            more: false,
+            size_cut: false,
+        };
+        let text = render(&t);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[3], format!("|{:<132}|", "== Physical Plan =="));
+        assert_eq!(lines[4], format!("|* Project [{}]|", "x".repeat(120)));
+        assert_eq!(lines[5], format!("|{:<132}|", "+- Range (1)"));
+        assert_eq!(lines.len(), 7);
+    }
+
+    #[test]
+    fn multi_line_values_among_others_are_kept_short() {
+        let many = (0..30).map(|i| i.to_string()).collect::<Vec<_>>().join("\n");
+        let t = table(
+            vec![
+                vec![Cell::Text("1".into()), Cell::Text(many)],
+                vec![Cell::Text("2".into()), Cell::Text("b".into())],
+            ],
+            false,
+        );
+        let text = render(&t);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[3], "|  1|0   |");
+        assert_eq!(lines[4], "|   |1   |");
+        assert_eq!(lines[23], "|   |... |");
+        assert_eq!(lines[24], "|  2|   b|");
     }
 
     #[test]

@@ -215,13 +215,16 @@ fn write_float32(out: &mut String, v: f32) {
     }
 }
 
-/// Control characters would break a table's layout or hide in it: show them as escapes.
+/// Control characters would break a table's layout or hide in it: show them as escapes. A
+/// line break in a top-level value is kept (both tables show the value's lines, as a query
+/// plan needs); inside arrays, maps and structs it is an escape too.
 fn write_str(out: &mut String, s: &str, nested: bool) {
     if nested {
         out.push('"');
     }
     for c in s.chars() {
         match c {
+            '\n' if !nested => out.push('\n'),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
@@ -384,8 +387,13 @@ mod tests {
 
     #[test]
     fn strings_show_control_characters() {
-        assert_eq!(one(StringArray::from(vec!["a\tb\nc\u{7}"])), "a\\tb\\nc\\u{0007}");
+        assert_eq!(one(StringArray::from(vec!["a\tb\nc\u{7}"])), "a\\tb\nc\\u{0007}");
         assert_eq!(one(StringArray::from(vec!["héllo 世界"])), "héllo 世界");
+        // Inside an array a line break is an escape, like any control character.
+        let mut b = ListBuilder::new(StringBuilder::new());
+        b.values().append_value("a\nb");
+        b.append(true);
+        assert_eq!(one(b.finish()), r#"["a\nb"]"#);
     }
 
     #[test]

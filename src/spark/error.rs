@@ -28,6 +28,9 @@ pub(crate) enum SparkError {
     /// The statement was cancelled on request.
     #[error("Query cancelled.")]
     Cancelled,
+    /// The receiver of a whole result stopped the stream (it failed to keep a batch).
+    #[error("The result stream was stopped by its receiver.")]
+    Stopped,
     /// No server answered at the address.
     #[error(
         "Cannot reach the Spark Connect server at {target}: {detail}. \
@@ -118,6 +121,7 @@ impl SparkError {
             SparkError::Server { class: Some(c), .. } => c.clone(),
             SparkError::Server { .. } => "SparkError".into(),
             SparkError::Cancelled => "QueryCancelled".into(),
+            SparkError::Stopped => "ResultStreamStopped".into(),
             SparkError::Unavailable { .. } => "SparkConnectUnavailable".into(),
             SparkError::Tls { .. } => "SparkConnectTlsError".into(),
             SparkError::Unauthenticated { .. } => "SparkConnectUnauthenticated".into(),

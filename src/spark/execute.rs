@@ -14,7 +14,7 @@ use super::error::SparkError;
 use super::proto::{self, execute_plan_response::ResponseType, plan::OpType, relation::RelType};
 use super::session::SparkSession;
 use super::types;
-use crate::data::{Progress, QueryResult};
+use crate::data::{BatchSink, Progress, QueryResult};
 
 /// Sums Spark's `execution_progress` report over its stages.
 fn progress_of(report: &proto::execute_plan_response::ExecutionProgress) -> Progress {
@@ -25,6 +25,7 @@ fn progress_of(report: &proto::execute_plan_response::ExecutionProgress) -> Prog
         tasks_done: report.stages.iter().map(|s| s.num_completed_tasks).sum(),
         running_tasks: report.num_inflight_tasks,
         bytes_read: report.stages.iter().map(|s| s.input_bytes_read).sum(),
+        written: None,
     }
 }
 
@@ -43,16 +44,37 @@ impl SparkSession {
         on_progress: OnProgress<'_>,
     ) -> Result<QueryResult, SparkError> {
         self.check_identity().await?;
-        let mut result = self.run_sql(query, max_rows, tag, on_progress).await;
+        let mut result = self.run_sql(query, max_rows, tag, on_progress, None).await;
+        self.with_span(&mut result).await;
+        result
+    }
+
+    /// Runs `query` like [`SparkSession::sql`], but streams its whole result, every batch
+    /// to `whole` as it arrives; only the first `max_rows` rows are kept in the answer.
+    pub(crate) async fn sql_whole(
+        &self,
+        query: &str,
+        max_rows: usize,
+        tag: &str,
+        on_progress: OnProgress<'_>,
+        whole: &mut dyn BatchSink,
+    ) -> Result<QueryResult, SparkError> {
+        self.check_identity().await?;
+        let mut result = self.run_sql(query, max_rows, tag, on_progress, Some(whole)).await;
+        self.with_span(&mut result).await;
+        result
+    }
+
+    /// Adds the failing part of the query to a server error, when Spark knows it.
+    async fn with_span(&self, result: &mut Result<QueryResult, SparkError>) {
         if let Err(SparkError::Server {
             error_id: Some(id),
             span,
             ..
-        }) = &mut result
+        }) = result
         {
             *span = self.error_span(id).await;
         }
-        result
     }
 
     async fn run_sql(
@@ -61,6 +83,7 @@ impl SparkSession {
         max_rows: usize,
         tag: &str,
         on_progress: OnProgress<'_>,
+        mut whole: Option<&mut dyn BatchSink>,
     ) -> Result<QueryResult, SparkError> {
         let sql = proto::Relation {
             common: None,
@@ -84,49 +107,70 @@ impl SparkSession {
         })
         .await?;
         let relation = relation.ok_or_else(|| SparkError::Protocol("the SQL command returned no result".into()))?;
+        // The server runs a command at once and hands back its rows as data; a query comes
+        // back as a relation still to run. That, not the column count, tells them apart (a
+        // query may have rows and no columns).
+        let command = !matches!(relation.rel_type, Some(RelType::Sql(_) | RelType::WithRelations(_)));
 
-        let limit = i32::try_from(max_rows.saturating_add(1)).unwrap_or(i32::MAX);
-        let limited = proto::Relation {
-            common: None,
-            rel_type: Some(RelType::Limit(Box::new(proto::Limit {
-                input: Some(Box::new(relation)),
-                limit,
-            }))),
+        // A display needs the first rows only; a whole result (an export) needs every row,
+        // streamed through and not kept.
+        let root = if whole.is_some() {
+            relation
+        } else {
+            let limit = i32::try_from(max_rows.saturating_add(1)).unwrap_or(i32::MAX);
+            proto::Relation {
+                common: None,
+                rel_type: Some(RelType::Limit(Box::new(proto::Limit {
+                    input: Some(Box::new(relation)),
+                    limit,
+                }))),
+            }
         };
-        let mut schema: Option<SchemaRef> = None;
+        let mut shape: Option<(SchemaRef, Vec<crate::data::SqlType>)> = None;
         let mut spark_schema = None;
-        let mut batches = Vec::new();
-        self.execute(OpType::Root(limited), tag, on_progress, |response, spark| {
+        let mut first = FirstRows::new(max_rows);
+        let mut stopped = false;
+        self.execute(OpType::Root(root), tag, on_progress, |response, spark| {
             if spark.is_some() {
                 spark_schema = spark;
             }
             if let Some(ResponseType::ArrowBatch(batch)) = response {
                 let reader = StreamReader::try_new(Cursor::new(batch.data), None)
                     .map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?;
-                schema.get_or_insert_with(|| reader.schema());
+                let (schema, types) =
+                    shape.get_or_insert_with(|| types::annotate(&reader.schema(), spark_schema.as_ref()));
                 for b in reader {
-                    batches.push(b.map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?);
+                    let b = b
+                        .map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?
+                        .with_schema(schema.clone())
+                        .map_err(|e| SparkError::Protocol(format!("Arrow batches do not match their schema: {e}")))?;
+                    if let Some(sink) = whole.as_mut()
+                        && sink.batch(types, &b).is_break()
+                    {
+                        stopped = true;
+                        return Err(SparkError::Stopped);
+                    }
+                    first.push(b);
                 }
             }
             Ok(())
         })
         .await?;
+        if stopped {
+            return Err(SparkError::Stopped);
+        }
 
-        let (schema, types) = types::annotate(
-            &schema.unwrap_or_else(|| Arc::new(Schema::empty())),
-            spark_schema.as_ref(),
-        );
-        let batches = batches
-            .into_iter()
-            .map(|b| b.with_schema(schema.clone()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| SparkError::Protocol(format!("Arrow batches do not match their schema: {e}")))?;
-        let (batches, more) = keep_first(batches, max_rows);
+        let (schema, types) =
+            shape.unwrap_or_else(|| types::annotate(&Arc::new(Schema::empty()), spark_schema.as_ref()));
+        let FirstRows {
+            kept: batches, more, ..
+        } = first;
         Ok(QueryResult {
             schema,
             types,
             batches,
             more,
+            command,
         })
     }
 
@@ -255,24 +299,34 @@ fn stream_broke(status: &tonic::Status) -> bool {
     }
 }
 
-/// Keeps the first `max_rows` rows; says whether any were left out.
-fn keep_first(batches: Vec<RecordBatch>, max_rows: usize) -> (Vec<RecordBatch>, bool) {
-    let mut kept = Vec::new();
-    let mut left = max_rows;
-    let mut more = false;
-    for b in batches {
-        if b.num_rows() <= left {
-            left -= b.num_rows();
-            kept.push(b);
+/// The first rows of a stream of batches, whatever its length; says whether any were left out.
+struct FirstRows {
+    left: usize,
+    kept: Vec<RecordBatch>,
+    more: bool,
+}
+
+impl FirstRows {
+    fn new(max_rows: usize) -> FirstRows {
+        FirstRows {
+            left: max_rows,
+            kept: Vec::new(),
+            more: false,
+        }
+    }
+
+    fn push(&mut self, b: RecordBatch) {
+        if b.num_rows() <= self.left {
+            self.left -= b.num_rows();
+            self.kept.push(b);
         } else {
-            more = true;
-            if left > 0 {
-                kept.push(b.slice(0, left));
-                left = 0;
+            self.more = true;
+            if self.left > 0 {
+                self.kept.push(b.slice(0, self.left));
+                self.left = 0;
             }
         }
     }
-    (kept, more)
 }
 
 #[cfg(test)]
@@ -288,10 +342,15 @@ mod tests {
 
     #[test]
     fn keeps_exactly_the_first_rows() {
-        let (kept, more) = keep_first(vec![batch(3), batch(3)], 4);
+        let keep = |batches: Vec<RecordBatch>, n| {
+            let mut first = FirstRows::new(n);
+            batches.into_iter().for_each(|b| first.push(b));
+            (first.kept, first.more)
+        };
+        let (kept, more) = keep(vec![batch(3), batch(3), batch(3)], 4);
         assert_eq!(kept.iter().map(RecordBatch::num_rows).collect::<Vec<_>>(), vec![3, 1]);
         assert!(more);
-        let (kept, more) = keep_first(vec![batch(2), batch(2)], 4);
+        let (kept, more) = keep(vec![batch(2), batch(2)], 4);
         assert_eq!(kept.len(), 2);
         assert!(!more);
     }

@@ -55,7 +55,9 @@ pub(crate) fn sql_type(t: &proto::DataType) -> SqlType {
             precision: d.precision.unwrap_or(10),
             scale: d.scale.unwrap_or(0),
         },
-        Kind::String(_) => SqlType::String,
+        // The default collation goes unnamed, as Spark names the type.
+        Kind::String(s) if s.collation.is_empty() || s.collation.eq_ignore_ascii_case("UTF8_BINARY") => SqlType::String,
+        Kind::String(s) => SqlType::CollatedString(s.collation.clone()),
         Kind::Char(c) => SqlType::Char(c.length),
         Kind::VarChar(v) => SqlType::VarChar(v.length),
         Kind::Date(_) => SqlType::Date,
@@ -167,6 +169,15 @@ mod tests {
             }))),
             "varchar(10)"
         );
+        let string = |collation: &str| {
+            t(Kind::String(proto::data_type::String {
+                collation: collation.into(),
+                ..Default::default()
+            }))
+        };
+        assert_eq!(name(&string("")), "string");
+        assert_eq!(name(&string("UTF8_BINARY")), "string");
+        assert_eq!(name(&string("UTF8_LCASE")), "string collate UTF8_LCASE");
         assert_eq!(
             name(&t(Kind::Char(Char {
                 length: 3,

@@ -22,26 +22,32 @@ TZ = "America/Los_Angeles"
 
 
 class Cells(HTMLParser):
-    """Header names and types, and the body cells, of the kernel's HTML table."""
+    """Header names and types, and the body cells, of the kernel's HTML table. Cells and rows
+    may leave out their end tags, as HTML allows; a NULL is in italics."""
 
     def __init__(self):
         super().__init__()
         self.headers, self.types, self.rows = [], [], []
         self.footer = ""
-        self._in, self._cell, self._null, self._title, self._span = None, "", False, None, 0
+        self._in, self._cell, self._null, self._title, self._open = None, "", False, None, False
         self.tags = set()
+
+    def _close_cell(self):
+        if self._open and self._in == "tbody":
+            self.rows[-1].append(NULL if self._null else (self._title if self._title is not None else self._cell))
+        self._open = False
 
     def handle_starttag(self, tag, attrs):
         self.tags.add(tag)
         attrs = dict(attrs)
         if tag == "tr" and self._in == "tbody":
+            self._close_cell()
             self.rows.append([])
         elif tag in ("th", "td"):
-            self._cell, self._null, self._title, self._span = "", False, attrs.get("title"), 0
-        elif tag == "span":
-            self._span += 1
-            if "italic" in (attrs.get("style") or ""):
-                self._null = True
+            self._close_cell()
+            self._cell, self._null, self._title, self._open = "", False, attrs.get("title"), tag == "td"
+        elif tag == "i" and self._open:
+            self._null = True
         elif tag in ("thead", "tbody"):
             self._in = tag
         elif tag == "div" and self._in == "done":
@@ -54,15 +60,16 @@ class Cells(HTMLParser):
             name, _, kind = self._cell.partition("\0")
             self.headers.append(name)
             self.types.append(kind)
-        elif tag == "td":
-            self.rows[-1].append(NULL if self._null else (self._title if self._title is not None else self._cell))
+        elif tag in ("td", "tr"):
+            self._close_cell()
         elif tag == "tbody":
+            self._close_cell()
             self._in = "done"
 
     def handle_data(self, data):
         if self._in == "footer":
             self.footer += data
-        else:
+        elif self._in in ("thead", "tbody"):
             self._cell += data
 
 
@@ -128,9 +135,9 @@ CASES = [
      "1e300D AS big, 1e-300D AS tiny, 0.1D + 0.2D AS sum, 1.5F AS f, CAST(0.1 AS FLOAT) AS f01, -0.0D AS negzero",
      [["NaN", "Infinity", "-Infinity", "1e300", "1e-300", "0.30000000000000004", "1.5", "0.1", "-0.0"]]),
     ("booleans", "SELECT true AS t, false AS f, CAST(NULL AS BOOLEAN) AS n", [["true", "false", NULL]]),
-    ("strings", "SELECT 'héllo 世界' AS u, '<script>alert(1)</script>' AS tag, 'tab\\there\\nline' AS ctl, "
+    ("strings", "SELECT 'héllo 世界' AS u, '<script>alert(1)</script>' AS tag, 'tab\\there\\u0007' AS ctl, "
      "'NULL' AS s_null, CAST(NULL AS STRING) AS n, '' AS empty, '🧬' AS emoji",
-     [["héllo 世界", "<script>alert(1)</script>", "tab\\there\\nline", "NULL", NULL, "", "🧬"]]),
+     [["héllo 世界", "<script>alert(1)</script>", "tab\\there\\u{0007}", "NULL", NULL, "", "🧬"]]),
     ("binary", "SELECT X'01FF' AS b, X'' AS empty", [["X'01FF'", "X''"]]),
     ("dates", "SELECT DATE'1899-12-31' AS old, DATE'0001-01-01' AS first, DATE'9999-12-31' AS last, DATE'1582-10-04' AS julian",
      [["1899-12-31", "0001-01-01", "9999-12-31", "1582-10-04"]]),
@@ -165,7 +172,7 @@ def test_values_match_spark(kernel, spark, name, sql, expected):
     assert cells.headers == truth.schema.names
     assert cells.types == [f.dataType.simpleString() for f in spark.sql(sql).schema.fields]
     assert cells.rows == expected
-    assert "script" not in cells.tags and "style" not in cells.tags
+    assert "script" not in cells.tags
     text = data["text/plain"]
     for row in expected:
         for value in row:
@@ -207,12 +214,18 @@ def test_hundreds_of_columns(kernel, spark):
 
 
 def test_very_long_values_are_shortened_in_view_with_the_full_value_kept(kernel):
-    data = show(kernel, "SELECT repeat('ab', 5000) AS long")
+    data = show(kernel, "SELECT 1 AS n, repeat('ab', 5000) AS long")
     cells = parse(data)
-    assert cells.rows == [["ab" * 5000]]  # the full value is the cell's title
+    assert cells.rows == [["1", "ab" * 5000]]  # the full value is the cell's title
     assert "ab" * 5000 not in html.unescape(re.sub(r'title="[^"]*"', "", data["text/html"]))
     assert "ab" * 5000 not in data["text/plain"] and "..." in data["text/plain"]
-    assert arrow_of(data).to_pylist() == [{"long": "ab" * 5000}]
+    assert arrow_of(data).to_pylist() == [{"n": 1, "long": "ab" * 5000}]
+
+
+def test_a_value_that_is_the_whole_result_is_shown_in_full(kernel):
+    data = show(kernel, "SELECT repeat('ab', 5000) AS long")
+    assert "ab" * 5000 in data["text/html"] and "title=" not in data["text/html"]
+    assert "|" + "ab" * 5000 + "|" in data["text/plain"]
 
 
 def test_wide_characters_line_up_in_the_text_table(kernel):
@@ -232,3 +245,20 @@ def test_an_oversized_result_is_cut_to_fit_a_notebook(kernel):
     assert table.column("id").to_pylist() == list(range(table.num_rows))
     assert "output size limit" in data["text/plain"] and "output size limit" in data["text/html"]
     assert f"first {table.num_rows} rows shown" in data["text/plain"]
+
+
+def test_a_query_with_rows_and_no_columns_is_a_result(kernel, spark):
+    sql = "SELECT * EXCEPT (id) FROM range(3)"
+    data = show(kernel, sql)
+    assert data["text/plain"] == "++\n||\n++\n||\n||\n||\n++"
+    assert "3 rows" in parse(data).footer
+    assert arrow_of(data).num_rows == len(spark.sql(sql).collect()) == 3
+
+
+def test_collated_strings_keep_their_collation(kernel, spark):
+    sql = "SELECT 'a' COLLATE UTF8_LCASE AS c, array('x' COLLATE UTF8_LCASE) AS arr, 'b' AS plain"
+    data = show(kernel, sql)
+    expected = [f.dataType.simpleString() for f in spark.sql(sql).schema.fields]
+    assert expected[0] == "string collate UTF8_LCASE"
+    assert parse(data).types == expected
+    assert [f.metadata[b"spark_type"].decode() for f in arrow_of(data).schema] == expected

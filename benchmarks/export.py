@@ -1,0 +1,101 @@
+"""%export of a large result beside pyspark's usual way out, on the same Spark Connect server:
+20 million rows x 5 columns to Parquet by the kernel (streamed batch by batch) and by
+`spark.sql(q).toPandas().to_parquet(path)` in a fresh Python process.
+
+Prints, for each: wall time, rows per second, the file's size and the peak resident memory
+of the process doing the writing (the kernel's VmHWM; the Python process's ru_maxrss).
+Needs SPARK_REMOTE and the kernelspec installed (as scripts/bench and scripts/test set up);
+BENCH_EXPORT_ROWS changes the row count. Run:
+    .venv/bin/python benchmarks/export.py
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import jupyter_client
+
+ROWS = int(os.environ.get("BENCH_EXPORT_ROWS", "20000000"))
+QUERY = (
+    "SELECT id, id * 2.5D AS d, concat('label-', id) AS s, id % 1000 AS k, "
+    f"CAST(id AS DOUBLE) / 7 AS f FROM range({ROWS})"
+)
+
+PYSPARK = """
+import os, resource, sys, time
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).getOrCreate()
+spark.sql("SELECT 1").collect()
+start = time.perf_counter()
+df = spark.sql(sys.argv[1]).toPandas()
+df.attrs = {}  # pyspark leaves its plan metrics there, which pandas cannot store
+df.to_parquet(sys.argv[2])
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def peak_rss(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def run(kc, code, timeout=3600):
+    msg_id = kc.execute(code)
+    while True:
+        msg = kc.get_iopub_msg(timeout=timeout)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "error":
+            raise RuntimeError(msg["content"]["evalue"])
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return
+
+
+def kernel(path):
+    km = jupyter_client.KernelManager(kernel_name="kbase-spark-sql")
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    try:
+        run(kc, "SELECT 1")
+        before = peak_rss(km.provisioner.process.pid)
+        start = time.perf_counter()
+        run(kc, f"%export {path}\n{QUERY}")
+        seconds = time.perf_counter() - start
+        return seconds, before, peak_rss(km.provisioner.process.pid)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def report(name, seconds, size, peak, extra=""):
+    print(
+        f"{name:<34} {seconds:7.1f} s  {ROWS / seconds:>12,.0f} rows/s  "
+        f"{size / 2**20:8.1f} MiB file  peak RSS {peak / 2**20:8.1f} MiB{extra}"
+    )
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"{ROWS:,} rows x 5 columns to Parquet")
+        path = os.path.join(tmp, "kernel.parquet")
+        seconds, before, peak = kernel(path)
+        report("KBase Spark SQL %export", seconds, os.path.getsize(path), peak, f" (before: {before / 2**20:.1f} MiB)")
+        path = os.path.join(tmp, "pyspark.parquet")
+        out = subprocess.run(
+            [sys.executable, "-c", PYSPARK, QUERY, path], capture_output=True, text=True
+        )
+        if out.returncode != 0:
+            sys.exit(f"pyspark failed:\n{out.stderr[-2000:]}")
+        out = out.stdout.split()
+        report("pyspark toPandas().to_parquet()", float(out[-2]), os.path.getsize(path), int(out[-1]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+//! A buffered file that counts the bytes written through it, so an export's progress can
+//! say how much it has written while it runs.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::Counters;
+
+pub(crate) struct CountingFile {
+    inner: BufWriter<File>,
+    counters: Option<Arc<Counters>>,
+}
+
+impl CountingFile {
+    /// Creates `path`, failing if something is already there (a temporary name is new).
+    pub(crate) fn create(path: &Path) -> io::Result<CountingFile> {
+        let file = File::options().write(true).create_new(true).open(path)?;
+        Ok(CountingFile {
+            inner: BufWriter::with_capacity(1 << 20, file),
+            counters: None,
+        })
+    }
+
+    pub(crate) fn counting(mut self, counters: Arc<Counters>) -> CountingFile {
+        self.counters = Some(counters);
+        self
+    }
+
+    /// Flushes and syncs the file to disk.
+    pub(crate) fn close(mut self) -> io::Result<()> {
+        self.inner.flush()?;
+        self.inner.get_ref().sync_all()
+    }
+}
+
+impl Write for CountingFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if let Some(c) = &self.counters {
+            c.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}

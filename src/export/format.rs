@@ -1,0 +1,127 @@
+//! The file formats, chosen by extension, and the two that keep Spark's types as Arrow
+//! holds them: Parquet (Snappy-compressed) and the Arrow IPC file format.
+
+use arrow_array::RecordBatch;
+use arrow_ipc::writer::FileWriter;
+use arrow_schema::{DataType, IntervalUnit, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+
+use super::ExportError;
+use super::counting::CountingFile;
+use super::delimited::CsvWriter;
+use super::jsonl::JsonLinesWriter;
+use crate::data::SqlType;
+
+/// Rows per Parquet row group: small enough that the group being built stays a few MB.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Parquet,
+    Csv,
+    Arrow,
+    JsonLines,
+}
+
+impl Format {
+    /// The format a file name asks for, by its extension.
+    pub(crate) fn of(path: &str) -> Option<Format> {
+        let extension = path.rsplit_once('.')?.1.to_ascii_lowercase();
+        match extension.as_str() {
+            "parquet" => Some(Format::Parquet),
+            "csv" => Some(Format::Csv),
+            "arrow" => Some(Format::Arrow),
+            "jsonl" => Some(Format::JsonLines),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Format::Parquet => "Parquet",
+            Format::Csv => "CSV",
+            Format::Arrow => "Arrow",
+            Format::JsonLines => "JSON lines",
+        }
+    }
+}
+
+/// Writes batches in one format; errors are said in words for the user.
+pub(crate) trait FormatWriter: Send {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), String>;
+    fn finish(self: Box<Self>) -> Result<(), String>;
+}
+
+pub(crate) fn writer(
+    format: Format,
+    file: CountingFile,
+    schema: SchemaRef,
+    types: &[SqlType],
+) -> Result<Box<dyn FormatWriter>, ExportError> {
+    let unsupported = |detail: String| {
+        let column = schema
+            .fields()
+            .iter()
+            .zip(types)
+            .find(|(f, _)| matches!(f.data_type(), DataType::Interval(IntervalUnit::MonthDayNano)));
+        ExportError::Unsupported {
+            format: format.name(),
+            column: column.map_or_else(|| "?".into(), |(f, _)| f.name().clone()),
+            sql_type: column.map_or_else(|| "?".into(), |(_, t)| t.to_string()),
+            detail,
+        }
+    };
+    Ok(match format {
+        Format::Parquet => {
+            if schema
+                .fields()
+                .iter()
+                .any(|f| matches!(f.data_type(), DataType::Interval(IntervalUnit::MonthDayNano)))
+            {
+                return Err(unsupported("Parquet has no such interval".into()));
+            }
+            let properties = WriterProperties::builder()
+                .set_compression(Compression::SNAPPY)
+                .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+                .build();
+            let w =
+                ArrowWriter::try_new(file, schema.clone(), Some(properties)).map_err(|e| unsupported(e.to_string()))?;
+            Box::new(ParquetWriter(w))
+        }
+        Format::Arrow => {
+            let w = FileWriter::try_new(file, &schema).map_err(|e| unsupported(e.to_string()))?;
+            Box::new(ArrowFileWriter(w))
+        }
+        Format::Csv => Box::new(CsvWriter::new(file, &schema, types)),
+        Format::JsonLines => Box::new(JsonLinesWriter::new(file, &schema, types)),
+    })
+}
+
+struct ParquetWriter(ArrowWriter<CountingFile>);
+
+impl FormatWriter for ParquetWriter {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        self.0.write(batch).map_err(|e| e.to_string())
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), String> {
+        let file = self.0.into_inner().map_err(|e| e.to_string())?;
+        file.close().map_err(|e| e.to_string())
+    }
+}
+
+struct ArrowFileWriter(FileWriter<CountingFile>);
+
+impl FormatWriter for ArrowFileWriter {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        self.0.write(batch).map_err(|e| e.to_string())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<(), String> {
+        self.0.finish().map_err(|e| e.to_string())?;
+        let file = self.0.into_inner().map_err(|e| e.to_string())?;
+        file.close().map_err(|e| e.to_string())
+    }
+}

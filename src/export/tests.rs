@@ -1,0 +1,142 @@
+//! Exports written to a scratch directory: each format read back, quoting, the checks made
+//! before any work, and no file left behind when an export does not complete.
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+
+use super::*;
+use crate::data::BatchSink;
+
+/// A directory of its own for one test, removed when the test ends.
+struct Scratch(std::path::PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch() -> Scratch {
+    let dir = std::env::temp_dir().join(format!("kbase-export-test-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    Scratch(dir)
+}
+
+fn batch() -> (RecordBatch, Vec<SqlType>) {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, true),
+        Field::new("name, quoted \"", DataType::Utf8, true),
+        Field::new("x", DataType::Float64, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from(vec![Some(1), Some(2), None, Some(4)])),
+        Arc::new(StringArray::from(vec![
+            Some("plain"),
+            Some("a, \"b\"\nc"),
+            None,
+            Some(""),
+        ])),
+        Arc::new(Float64Array::from(vec![Some(0.1), Some(f64::NAN), None, Some(1e300)])),
+    ];
+    let types = vec![SqlType::BigInt, SqlType::String, SqlType::Double];
+    (RecordBatch::try_new(schema, columns).unwrap(), types)
+}
+
+fn export(dir: &std::path::Path, name: &str) -> Written {
+    let (b, types) = batch();
+    let mut e = Export::start(Target::check(name, false, dir).unwrap()).unwrap();
+    assert!(e.batch(&types, &b).is_continue());
+    assert!(e.batch(&types, &b.slice(0, 1)).is_continue());
+    e.finish(b.schema(), &types).unwrap()
+}
+
+fn files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn csv_quotes_as_rfc_4180_and_keeps_null_apart_from_empty() {
+    let dir = scratch();
+    let written = export(&dir, "out.csv");
+    let text = std::fs::read_to_string(dir.join("out.csv")).unwrap();
+    assert_eq!(
+        text,
+        "id,\"name, quoted \"\"\",x\r\n1,plain,0.1\r\n2,\"a, \"\"b\"\"\nc\",NaN\r\n,,\r\n4,\"\",1e300\r\n1,plain,0.1\r\n"
+    );
+    assert_eq!(written.rows, 5);
+    assert_eq!(written.bytes, text.len() as u64);
+    assert_eq!(files(&dir), ["out.csv"]);
+}
+
+#[test]
+fn json_lines_have_numbers_strings_and_nulls() {
+    let dir = scratch();
+    export(&dir, "out.jsonl");
+    let text = std::fs::read_to_string(dir.join("out.jsonl")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], r#"{"id":1,"name, quoted \"":"plain","x":0.1}"#);
+    assert_eq!(lines[1], r#"{"id":2,"name, quoted \"":"a, \"b\"\nc","x":"NaN"}"#);
+    assert_eq!(lines[2], r#"{"id":null,"name, quoted \"":null,"x":null}"#);
+    assert_eq!(lines.len(), 5);
+}
+
+#[test]
+fn arrow_and_parquet_files_read_back_equal() {
+    let dir = scratch();
+    let (b, _) = batch();
+    export(&dir, "out.arrow");
+    let reader =
+        arrow_ipc::reader::FileReader::try_new(std::fs::File::open(dir.join("out.arrow")).unwrap(), None).unwrap();
+    let back: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+    assert_eq!(back[0].num_rows(), 4);
+    assert_eq!(format!("{:?}", back[0].columns()), format!("{:?}", b.columns()));
+    let written = export(&dir, "out.parquet");
+    assert_eq!(written.rows, 5);
+    let bytes = std::fs::read(dir.join("out.parquet")).unwrap();
+    assert_eq!(&bytes[..4], b"PAR1");
+    assert_eq!(written.bytes, bytes.len() as u64);
+}
+
+#[test]
+fn problems_with_the_path_are_found_before_any_work() {
+    let dir = scratch();
+    std::fs::write(dir.join("there.csv"), "keep me").unwrap();
+    let message = |path: &str, overwrite| Target::check(path, overwrite, &dir).unwrap_err().to_string();
+    assert!(message("there.csv", false).ends_with("there.csv already exists; add --overwrite to replace it"));
+    assert!(message("no/such/dir/x.csv", false).contains("does not exist; create it first"));
+    assert!(message("out.xlsx", false).contains("end it in .parquet, .csv, .arrow or .jsonl (not out.xlsx)"));
+    assert!(Target::check("there.csv", true, &dir).is_ok());
+}
+
+#[test]
+fn an_export_that_does_not_complete_leaves_no_file() {
+    let dir = scratch();
+    let (b, types) = batch();
+    {
+        let mut e = Export::start(Target::check("gone.parquet", false, &dir).unwrap()).unwrap();
+        assert!(matches!(e.batch(&types, &b), ControlFlow::Continue(())));
+        assert_eq!(files(&dir).len(), 1);
+        // Dropped without finishing, as an interrupted cell drops it.
+    }
+    assert!(files(&dir).is_empty(), "{:?}", files(&dir));
+    // Replacing keeps the old file until the new one is complete.
+    std::fs::write(dir.join("old.csv"), "old").unwrap();
+    drop(Export::start(Target::check("old.csv", true, &dir).unwrap()).unwrap());
+    assert_eq!(std::fs::read_to_string(dir.join("old.csv")).unwrap(), "old");
+    assert_eq!(files(&dir), ["old.csv"]);
+}
