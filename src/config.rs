@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 use crate::token::{TOKEN_FILE_VAR, TokenSource};
 
@@ -33,6 +34,8 @@ pub(crate) const DEFAULT_HOST_TEMPLATE: &str = "spark-connect-{username}";
 pub(crate) const DEFAULT_PORT: u16 = 15002;
 pub(crate) const DEFAULT_APP_NAME: &str = "KBase Spark SQL";
 pub(crate) const DEFAULT_MAX_ROWS: usize = 1000;
+/// How long Tab waits for the catalog before answering with what it has.
+pub(crate) const DEFAULT_CATALOG_WAIT: Duration = Duration::from_secs(1);
 pub(crate) const TOKEN_VAR: &str = "KBASE_AUTH_TOKEN";
 
 /// A setting that could not be used, with the variable's name and what to do about it.
@@ -44,6 +47,8 @@ pub enum ConfigError {
     BadBool { var: &'static str, value: String },
     #[error("{var} must be a whole number of at least 1, not {value:?}.")]
     BadCount { var: &'static str, value: String },
+    #[error("{var} must be a number of seconds greater than 0, not {value:?}.")]
+    BadSeconds { var: &'static str, value: String },
     #[error(
         "KBASE_SPARK_CONF must be a JSON object whose values are strings, \
          like {{\"spark.sql.shuffle.partitions\": \"8\"}}: {reason}."
@@ -69,6 +74,7 @@ pub struct Config {
     pub(crate) app_name: String,
     pub(crate) spark_conf: BTreeMap<String, String>,
     pub(crate) max_rows: usize,
+    pub(crate) catalog_wait: Duration,
     pub(crate) spark_remote: Option<String>,
 }
 
@@ -107,6 +113,18 @@ impl Config {
                     value: v,
                 })?,
         };
+        let catalog_wait = match var("KBASE_SPARK_CATALOG_WAIT") {
+            None => DEFAULT_CATALOG_WAIT,
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                .filter(|d| !d.is_zero())
+                .ok_or(ConfigError::BadSeconds {
+                    var: "KBASE_SPARK_CATALOG_WAIT",
+                    value: v,
+                })?,
+        };
         let spark_conf = match var("KBASE_SPARK_CONF") {
             None => BTreeMap::new(),
             Some(v) => parse_spark_conf(&v)?,
@@ -133,6 +151,7 @@ impl Config {
             app_name: var("KBASE_SPARK_APP_NAME").unwrap_or_else(|| DEFAULT_APP_NAME.to_string()),
             spark_conf,
             max_rows,
+            catalog_wait,
             spark_remote: var("SPARK_REMOTE"),
         })
     }
@@ -203,6 +222,16 @@ mod tests {
             config(&[("KBASE_SPARK_MAX_ROWS", "-1")]),
             Err(ConfigError::BadCount { .. })
         ));
+        for wait in ["0", "-1", "soon", "NaN"] {
+            assert!(matches!(
+                config(&[("KBASE_SPARK_CATALOG_WAIT", wait)]),
+                Err(ConfigError::BadSeconds { .. })
+            ));
+        }
+        assert_eq!(
+            config(&[("KBASE_SPARK_CATALOG_WAIT", "2.5")]).unwrap().catalog_wait,
+            Duration::from_millis(2500)
+        );
         assert!(matches!(
             config(&[("KBASE_SPARK_CONF", "[1]")]),
             Err(ConfigError::BadSparkConf { .. })

@@ -2,9 +2,7 @@
 //! views and databases where a table goes, databases after USE, the columns of the
 //! statement's tables (and struct fields after `col.`) where an expression goes, then
 //! functions with their arguments, keywords last — each with its kind. It never waits for
-//! the session to open, and never longer than [`BUDGET`] for the catalog.
-
-use std::time::Duration;
+//! the session to open, and never longer than `KBASE_SPARK_CATALOG_WAIT` (1 s) for the catalog.
 
 use tokio::time::Instant;
 
@@ -13,8 +11,6 @@ use super::context::{self, Context, Place};
 use super::keywords::KEYWORDS;
 use super::names::{Names, arguments, quote};
 
-/// The longest a completion waits for the catalog; what comes later is cached for next time.
-pub(crate) const BUDGET: Duration = Duration::from_millis(1000);
 /// Functions whose arguments are looked up for one completion, at most.
 const HINTED_FUNCTIONS: usize = 12;
 
@@ -173,7 +169,7 @@ impl Engine {
             let names = Names {
                 catalog: &self.catalog,
                 session: &session,
-                deadline: Instant::now() + BUDGET,
+                deadline: Instant::now() + self.slot.catalog_wait(),
             };
             catalog_matches(&names, &cx, &mut offer).await;
         }

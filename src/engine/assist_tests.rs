@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::assist::BUDGET;
 use super::catalog::TTL;
 use super::testing::{FakeConnector, FakeSession};
 use super::{Engine, Interpreter};
+use crate::config::DEFAULT_CATALOG_WAIT;
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -234,7 +234,7 @@ async fn a_slow_catalog_delays_completion_by_the_budget_at_most() {
     let engine = open(&session).await;
     let start = Instant::now();
     let found = complete(&engine, "SELECT * FROM s|").await;
-    assert_eq!(start.elapsed(), BUDGET);
+    assert_eq!(start.elapsed(), DEFAULT_CATALOG_WAIT);
     assert_eq!(found, []);
     // The look-up went on in the background: once it is in, Tab answers at once.
     tokio::time::sleep(Duration::from_secs(5)).await;

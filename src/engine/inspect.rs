@@ -27,7 +27,7 @@ impl Engine {
         let names = Names {
             catalog: &self.catalog,
             session: &session,
-            deadline: Instant::now() + BUDGET,
+            deadline: Instant::now() + BUDGET.max(self.slot.catalog_wait()),
         };
         let mut parts = cx.name.qualifier.clone();
         parts.push(cx.name.last.clone());

@@ -4,11 +4,12 @@
 //! their place, so the engine's retry, renew and interrupt logic runs without a server.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use crate::config::{Config, ConfigError, DEFAULT_MAX_ROWS};
+use crate::config::{Config, ConfigError, DEFAULT_CATALOG_WAIT, DEFAULT_MAX_ROWS};
 use crate::data::{BatchSink, QueryResult};
 use crate::spark::{OnProgress, OpenError, SparkError, SparkSession, open_session};
 
@@ -55,6 +56,11 @@ pub(crate) trait Connector: Send + Sync {
 
     /// Rows shown per result.
     fn max_rows(&self) -> usize;
+
+    /// How long completion waits for the catalog.
+    fn catalog_wait(&self) -> Duration {
+        DEFAULT_CATALOG_WAIT
+    }
 }
 
 impl Session for SparkSession {
@@ -125,5 +131,9 @@ impl Connector for SparkConnector {
 
     fn max_rows(&self) -> usize {
         self.config.as_ref().map_or(DEFAULT_MAX_ROWS, |c| c.max_rows)
+    }
+
+    fn catalog_wait(&self) -> Duration {
+        self.config.as_ref().map_or(DEFAULT_CATALOG_WAIT, |c| c.catalog_wait)
     }
 }

@@ -30,6 +30,10 @@ impl SessionSlot {
         self.connector.max_rows()
     }
 
+    pub(crate) fn catalog_wait(&self) -> std::time::Duration {
+        self.connector.catalog_wait()
+    }
+
     /// The open session, without waiting.
     pub(crate) fn current(&self) -> Option<Arc<dyn Session>> {
         self.current.lock().ok().and_then(|s| s.clone())
