@@ -28,7 +28,7 @@ MIXED = (
 
 @pytest.fixture(scope="module")
 def spark():
-    session = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).getOrCreate()
+    session = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).create()
     yield session
     session.stop()
 

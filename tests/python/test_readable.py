@@ -17,7 +17,7 @@ ARROW = "application/vnd.apache.arrow.stream"
 
 @pytest.fixture(scope="module")
 def spark():
-    session = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).getOrCreate()
+    session = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).create()
     yield session
     session.stop()
 
