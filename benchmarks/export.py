@@ -20,7 +20,9 @@ import jupyter_client
 ROWS = int(os.environ.get("BENCH_EXPORT_ROWS", "20000000"))
 QUERY = (
     "SELECT id, id * 2.5D AS d, concat('label-', id) AS s, id % 1000 AS k, "
-    f"CAST(id AS DOUBLE) / 7 AS f FROM range({ROWS})"
+    # Many partitions: the server sends partitions in order and holds those that finish
+    # early, so a few huge ones can exhaust a small driver's heap (for either client).
+    f"CAST(id AS DOUBLE) / 7 AS f FROM range(0, {ROWS}, 1, {max(2, ROWS // 250_000)})"
 )
 
 PYSPARK = """

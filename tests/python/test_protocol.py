@@ -265,35 +265,39 @@ SLOW = "SELECT reflect('java.lang.Thread', 'sleep', CAST(4500 AS BIGINT)) AS sle
 
 
 def progress_displays(outputs):
-    displays = [o for o in outputs if o["msg_type"] in ("display_data", "update_display_data")]
+    """The progress display's messages, up to the clear_output that takes it away."""
+    end = next(i for i, o in enumerate(outputs) if o["msg_type"] == "clear_output")
+    assert outputs[end]["content"] == {"wait": True}
+    displays = [o for o in outputs[:end] if o["msg_type"] in ("display_data", "update_display_data")]
     assert displays and displays[0]["msg_type"] == "display_data"
     assert all(o["msg_type"] == "update_display_data" for o in displays[1:])
     assert len({o["content"]["transient"]["display_id"] for o in displays}) == 1
     first = displays[0]["content"]["data"]
     assert "tasks 0/1" in first["text/plain"] and "%" in first["text/html"]
-    return displays
+    return displays, outputs[end + 1 :]
 
 
-def test_a_slow_last_statement_shows_progress_then_its_result(kernel):
+def test_a_slow_last_statement_shows_progress_then_only_its_result(kernel):
     _, kc = kernel
     reply, outputs = execute(kc, SLOW)
     assert reply["status"] == "ok", reply
-    displays = progress_displays(outputs)
+    displays, after = progress_displays(outputs)
     assert len(displays) >= 2
-    assert displays[-1]["content"]["data"]["text/plain"].startswith("finished after")
-    # The cell's result is still its execute_result, after the progress display.
-    assert outputs[-1]["msg_type"] == "execute_result"
-    assert "slept" in outputs[-1]["content"]["data"]["text/plain"]
+    # Once the statement ends, the display goes: only the result stays, as on a fast run.
+    assert [o["msg_type"] for o in after] == ["execute_result"]
+    assert "slept" in after[0]["content"]["data"]["text/plain"]
 
 
-def test_a_slow_earlier_statement_is_replaced_by_its_result(kernel):
+def test_a_slow_earlier_statement_leaves_only_its_result(kernel):
     _, kc = kernel
     reply, outputs = execute(kc, SLOW + "; SELECT 2 AS after")
     assert reply["status"] == "ok", reply
-    displays = progress_displays(outputs)
-    final = displays[-1]["content"]["data"]
-    assert "slept" in final["text/plain"] and "application/vnd.apache.arrow.stream" in final
-    assert outputs[-1]["msg_type"] == "execute_result" and "after" in outputs[-1]["content"]["data"]["text/plain"]
+    _, after = progress_displays(outputs)
+    assert [o["msg_type"] for o in after] == ["display_data", "execute_result"]
+    first = after[0]["content"]
+    assert "slept" in first["data"]["text/plain"] and "application/vnd.apache.arrow.stream" in first["data"]
+    assert not first.get("transient", {}).get("display_id")
+    assert "after" in after[1]["content"]["data"]["text/plain"]
 
 
 def test_a_fast_query_shows_no_progress(kernel):
