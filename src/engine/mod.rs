@@ -7,6 +7,7 @@ pub(crate) mod assist;
 pub(crate) mod caret;
 pub(crate) mod interpreter;
 pub(crate) mod progress;
+pub(crate) mod recovery;
 pub(crate) mod scan;
 pub(crate) mod session;
 pub(crate) mod slot;
@@ -27,7 +28,7 @@ use tokio::time::Instant;
 
 use crate::data::Progress;
 use crate::render;
-use crate::spark::{OpenError, SparkError};
+use crate::spark::{OpenError, SparkError, StatementRun};
 use assist::Completion;
 pub(crate) use interpreter::{CellError, Interpreter, Output, OutputSink};
 use progress::ProgressDisplay;
@@ -101,6 +102,9 @@ impl Engine {
             let mut waited = Duration::ZERO;
             let mut delay = FIRST_PAUSE;
             let mut renewed = false;
+            // Kept across tries: a retry resumes the statement where the last try stopped.
+            let mut run = StatementRun::new();
+            let repeatable = recovery::repeatable(statement.text);
             let result = loop {
                 let attempt = {
                     let mut on_progress = |p: &Progress| {
@@ -108,11 +112,16 @@ impl Engine {
                             emit(output);
                         }
                     };
-                    self.until_interrupted(epoch, session.sql(statement.text, max_rows, &tag, &mut on_progress))
-                        .await
-                        // The server did not end the statement in time after the interrupt.
-                        .unwrap_or(Err(SparkError::Cancelled))
+                    self.until_interrupted(
+                        epoch,
+                        session.sql_resuming(statement.text, max_rows, &tag, &mut run, &mut on_progress),
+                    )
+                    .await
+                    // The server did not end the statement in time after the interrupt.
+                    .unwrap_or(Err(SparkError::Cancelled))
                 };
+                // A change that reached the server, whose outcome was then lost with it.
+                let in_doubt = run.may_have_run() && !run.command_done() && !repeatable;
                 match attempt {
                     // The server is down or restarting: wait a little longer each time, within a bound.
                     Err(e) if e.is_unavailable() && waited < RECONNECT_WAIT => {
@@ -122,14 +131,23 @@ impl Engine {
                         waited += delay;
                         delay = (delay * 2).min(MAX_PAUSE);
                     }
-                    // The server restarted and lost the session: run the statement in a new one.
+                    // The server restarted and lost the session: go on in a new one. A command
+                    // that completed only has its result fetched again; one that never reached
+                    // the old server, or only reads, runs again; any other is in doubt.
                     Err(e) if e.is_session_lost() && !renewed => {
                         renewed = true;
                         session = self.slot.renew(&session).await.map_err(|e| open_error(&e))?;
                         for notice in self.slot.take_notices() {
                             emit(Output::Notice(notice));
                         }
+                        if in_doubt {
+                            break Err(e.outcome_unknown());
+                        }
+                        if !run.command_done() {
+                            run = StatementRun::new();
+                        }
                     }
+                    Err(e) if in_doubt && e.leaves_outcome_open() => break Err(e.outcome_unknown()),
                     other => break other,
                 }
             };

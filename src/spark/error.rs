@@ -57,6 +57,14 @@ pub(crate) enum SparkError {
          ({detail}). The statement may have run: check before running the cell again."
     )]
     StreamLost { detail: String },
+    /// A statement that may change data reached the server, and then the connection or the
+    /// server was lost before its outcome was known. It is not sent again on its own.
+    #[error(
+        "The statement was sent to Spark Connect, but then {detail}, so the kernel cannot tell whether it was applied: \
+         it may or may not have changed your data. It was not run again. Check first (for example, query the table \
+         it writes to), then run it again only if it is missing."
+    )]
+    OutcomeUnknown { detail: String },
     /// The connection could not be configured (TLS, a header value, the address).
     #[error("Cannot set up the Spark Connect connection: {0}")]
     Setup(String),
@@ -124,6 +132,7 @@ impl SparkError {
             SparkError::PermissionDenied { .. } => "SparkConnectPermissionDenied".into(),
             SparkError::Token(_) => "KBaseTokenUnavailable".into(),
             SparkError::StreamLost { .. } => "SparkConnectStreamLost".into(),
+            SparkError::OutcomeUnknown { .. } => "SparkConnectOutcomeUnknown".into(),
             SparkError::Setup(_) => "SparkConnectSetupError".into(),
             SparkError::Protocol(_) => "SparkConnectProtocolError".into(),
             SparkError::Rpc { .. } => "SparkConnectError".into(),
@@ -140,6 +149,32 @@ impl SparkError {
     pub(crate) fn is_session_lost(&self) -> bool {
         matches!(self, SparkError::Server { class: Some(c), .. }
             if c.starts_with("INVALID_HANDLE.SESSION_CHANGED") || c.starts_with("INVALID_HANDLE.SESSION_NOT_FOUND"))
+    }
+}
+
+impl SparkError {
+    /// True when this failure of a statement that had been sent leaves open whether it ran:
+    /// the connection, the stream or the server (with its record of the operation) was
+    /// lost. Spark's own verdict on the statement, or a cancellation, is an outcome.
+    pub(crate) fn leaves_outcome_open(&self) -> bool {
+        match self {
+            SparkError::Server { class: Some(c), .. } => {
+                c.starts_with("INVALID_HANDLE") || c.starts_with("INVALID_CURSOR")
+            }
+            SparkError::Cancelled | SparkError::OutcomeUnknown { .. } => false,
+            _ => true,
+        }
+    }
+
+    /// This failure, told as an unknown outcome of a statement that had been sent.
+    pub(crate) fn outcome_unknown(&self) -> SparkError {
+        let detail = match self {
+            SparkError::Unavailable { target, .. } => format!("the server at {target} could not be reached again"),
+            e if e.is_session_lost() => "the server restarted and lost the session".to_string(),
+            SparkError::StreamLost { .. } => "its result stream broke and could not be resumed".to_string(),
+            e => format!("this went wrong: {}", first_line(&e.to_string())),
+        };
+        SparkError::OutcomeUnknown { detail }
     }
 }
 
