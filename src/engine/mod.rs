@@ -147,7 +147,15 @@ impl Engine {
                             run = StatementRun::new();
                         }
                     }
-                    Err(e) if in_doubt && e.leaves_outcome_open() => break Err(e.outcome_unknown()),
+                    // A cancellation nobody asked for (the server went down mid-statement) is no outcome either.
+                    Err(e)
+                        if in_doubt
+                            && (e.leaves_outcome_open()
+                                || (matches!(e, SparkError::Cancelled)
+                                    && self.interrupts.load(Ordering::SeqCst) == epoch)) =>
+                    {
+                        break Err(e.outcome_unknown());
+                    }
                     other => break other,
                 }
             };

@@ -519,3 +519,14 @@ async fn a_change_sent_to_a_server_that_never_came_back_is_told_unknown() {
     let (_, result) = run(&super::tests::engine(vec![reader]), "SELECT 1").await;
     assert_eq!(ename(&result), "SparkConnectUnavailable");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_change_cancelled_by_nobody_is_told_unknown() {
+    let session = FakeSession::new(vec![Step::CutAfterSend {
+        error: || crate::spark::SparkError::Cancelled,
+    }]);
+    let engine = engine(vec![session.clone()]);
+    let (_, result) = run(&engine, INSERT).await;
+    assert_eq!(ename(&result), "SparkConnectOutcomeUnknown");
+    assert_eq!(session.executed(), [INSERT]);
+}

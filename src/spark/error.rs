@@ -84,6 +84,12 @@ impl SparkError {
             return SparkError::Token(status.message().to_string());
         }
         match status.code() {
+            // The connection broke under the call (reset, closed, cut by a proxy): as good as
+            // unreachable, and worth the same retries.
+            Code::Unknown | Code::Internal | Code::Cancelled if transport_broke(status) => SparkError::Unavailable {
+                target: target.to_string(),
+                detail: transport_detail(status),
+            },
             Code::Cancelled => SparkError::Cancelled,
             Code::Unavailable if tls_failure(status).is_some() => SparkError::Tls {
                 target: target.to_string(),
@@ -219,6 +225,20 @@ fn tls_failure(status: &tonic::Status) -> Option<String> {
     None
 }
 
+/// A status the client's transport made up because the connection failed, not one the
+/// server sent: it carries no Spark error details and says what broke.
+fn transport_broke(status: &tonic::Status) -> bool {
+    if status.get_details_error_info().is_some() {
+        return false;
+    }
+    let m = status.message().to_lowercase();
+    m.starts_with("transport error")
+        || m.contains("h2 protocol error")
+        || m.contains("connection reset")
+        || m.contains("broken pipe")
+        || m.contains("connection closed")
+}
+
 fn transport_detail(status: &tonic::Status) -> String {
     let m = first_line(status.message());
     if m.is_empty() { "no answer".into() } else { m }
@@ -277,6 +297,10 @@ mod tests {
         );
         // A stream that could not be resumed is never retried: its statement may have run.
         assert!(!SparkError::StreamLost { detail: "x".into() }.is_unavailable());
+        // A connection that broke under a call is retried as an unreachable server is.
+        assert!(SparkError::from_status(&tonic::Status::unknown("transport error"), "t").is_unavailable());
+        let cut = tonic::Status::cancelled("h2 protocol error: stream no longer needed");
+        assert!(SparkError::from_status(&cut, "t").is_unavailable());
         let e = SparkError::from_status(&tonic::Status::internal("[X] boom"), "t");
         assert_eq!(
             (e.name(), e.to_string()),

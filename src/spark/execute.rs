@@ -271,9 +271,13 @@ impl SparkSession {
                 }
                 // The server is away: the caller waits for it and tries again under the same
                 // operation id, which leads back here if the server still has the execution.
-                Err(status) if status.code() == tonic::Code::Unavailable => return Err(self.error(&status)),
-                Err(status) if stream_broke(&status) => {}
-                Err(status) => return Err(self.error(&status)),
+                Err(status) => {
+                    let error = self.error(&status);
+                    if !error.is_unavailable() && stream_broke(&status) {
+                        continue;
+                    }
+                    return Err(error);
+                }
             }
         }
         self.release_execute(&operation_id);
