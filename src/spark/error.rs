@@ -178,7 +178,10 @@ impl SparkError {
             SparkError::Unavailable { target, .. } => format!("the server at {target} could not be reached again"),
             e if e.is_session_lost() => "the server restarted and lost the session".to_string(),
             SparkError::StreamLost { .. } => "its result stream broke and could not be resumed".to_string(),
-            e => format!("this went wrong: {}", first_line(&e.to_string())),
+            SparkError::Cancelled => {
+                "it was cancelled without anyone interrupting it (the server or the connection went away)".to_string()
+            }
+            e => format!("the call failed ({})", first_line(&e.to_string()).trim_end_matches('.')),
         };
         SparkError::OutcomeUnknown { detail }
     }

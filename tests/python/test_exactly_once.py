@@ -179,7 +179,7 @@ def test_no_insert_is_repeated_or_silently_lost_under_cuts_stalls_and_restarts()
             restarter = None
             if i in restart_at:
                 # Killed at a random moment after the cell is sent, started again at once.
-                delay = rng.uniform(0, 1.5)
+                delay = rng.uniform(0, 0.6)
 
                 def restart(delay=delay):
                     time.sleep(delay)
