@@ -16,6 +16,7 @@ pub(crate) mod magic;
 pub(crate) mod names;
 pub(crate) mod outputs;
 pub(crate) mod progress;
+pub(crate) mod recovery;
 pub(crate) mod scan;
 pub(crate) mod session;
 pub(crate) mod slot;
@@ -36,7 +37,7 @@ use tokio::sync::Notify;
 use crate::data::Progress;
 use crate::export::{Export, ExportError, Target};
 use crate::render;
-use crate::spark::{OpenError, SparkError};
+use crate::spark::{OpenError, SparkError, StatementRun};
 use assist::Completion;
 pub(crate) use interpreter::{CellError, Interpreter, Output, OutputSink};
 use outputs::CellOutputs;
@@ -138,6 +139,9 @@ impl Engine {
             let mut delay = FIRST_PAUSE;
             let mut renewed = false;
             let mut export;
+            // Kept across tries: a retry resumes the statement where the last try stopped.
+            let mut run = StatementRun::new();
+            let repeatable = recovery::repeatable(statement.text);
             let result = loop {
                 // Each attempt writes a fresh file; one that failed is dropped, and with it its file.
                 export = match (&target, i == last) {
@@ -155,15 +159,17 @@ impl Engine {
                             outputs.emit(output);
                         }
                     };
-                    let run = match export.as_mut() {
+                    let call = match export.as_mut() {
                         Some(whole) => session.sql_whole(statement.text, max_rows, &tag, &mut on_progress, whole),
-                        None => session.sql(statement.text, max_rows, &tag, &mut on_progress),
+                        None => session.sql_resuming(statement.text, max_rows, &tag, &mut run, &mut on_progress),
                     };
-                    self.until_interrupted(epoch, run)
+                    self.until_interrupted(epoch, call)
                         .await
                         // The server did not end the statement in time after the interrupt.
                         .unwrap_or(Err(SparkError::Cancelled))
                 };
+                // A change that reached the server, whose outcome was then lost with it.
+                let in_doubt = run.may_have_run() && !run.command_done() && !repeatable;
                 match attempt {
                     // The server is down or restarting: wait a little longer each time, within a bound.
                     Err(e) if e.is_unavailable() && waited < RECONNECT_WAIT => {
@@ -173,13 +179,30 @@ impl Engine {
                         waited += delay;
                         delay = (delay * 2).min(MAX_PAUSE);
                     }
-                    // The server restarted and lost the session: run the statement in a new one.
+                    // The server restarted and lost the session: go on in a new one. A command
+                    // that completed only has its result fetched again; one that never reached
+                    // the old server, or only reads, runs again; any other is in doubt.
                     Err(e) if e.is_session_lost() && !renewed => {
                         renewed = true;
                         session = self.slot.renew(&session).await.map_err(|e| open_error(&e))?;
                         for notice in self.slot.take_notices() {
                             outputs.emit(Output::Notice(notice));
                         }
+                        if in_doubt {
+                            break Err(e.outcome_unknown());
+                        }
+                        if !run.command_done() {
+                            run = StatementRun::new();
+                        }
+                    }
+                    // A cancellation nobody asked for (the server went down mid-statement) is no outcome either.
+                    Err(e)
+                        if in_doubt
+                            && (e.leaves_outcome_open()
+                                || (matches!(e, SparkError::Cancelled)
+                                    && self.interrupts.load(Ordering::SeqCst) == epoch)) =>
+                    {
+                        break Err(e.outcome_unknown());
                     }
                     other => break other,
                 }

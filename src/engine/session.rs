@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 
 use crate::config::{Config, ConfigError, DEFAULT_CATALOG_WAIT, DEFAULT_MAX_ROWS};
 use crate::data::{BatchSink, QueryResult};
-use crate::spark::{OnProgress, OpenError, SparkError, SparkSession, open_session};
+use crate::spark::{OnProgress, OpenError, SparkError, SparkSession, StatementRun, open_session};
 
 pub(crate) trait Session: Send + Sync {
     /// Runs `query` and keeps its first `max_rows` rows; `tag` marks its operations.
@@ -20,6 +20,24 @@ pub(crate) trait Session: Send + Sync {
         query: &'a str,
         max_rows: usize,
         tag: &'a str,
+        on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
+        async move {
+            let mut run = StatementRun::new();
+            self.sql_resuming(query, max_rows, tag, &mut run, on_progress).await
+        }
+        .boxed()
+    }
+
+    /// One try of a statement: as [`Session::sql`], where `run` carries what earlier tries
+    /// of the same statement got done, so a retry resumes where they stopped instead of
+    /// running the statement again.
+    fn sql_resuming<'a>(
+        &'a self,
+        query: &'a str,
+        max_rows: usize,
+        tag: &'a str,
+        run: &'a mut StatementRun,
         on_progress: OnProgress<'a>,
     ) -> BoxFuture<'a, Result<QueryResult, SparkError>>;
 
@@ -64,14 +82,15 @@ pub(crate) trait Connector: Send + Sync {
 }
 
 impl Session for SparkSession {
-    fn sql<'a>(
+    fn sql_resuming<'a>(
         &'a self,
         query: &'a str,
         max_rows: usize,
         tag: &'a str,
+        run: &'a mut StatementRun,
         on_progress: OnProgress<'a>,
     ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
-        SparkSession::sql(self, query, max_rows, tag, on_progress).boxed()
+        SparkSession::sql_resuming(self, query, max_rows, tag, run, on_progress).boxed()
     }
 
     fn sql_whole<'a>(

@@ -1,6 +1,7 @@
 //! A scripted Spark session for tests: each statement takes the next step of a script
 //! (answer after a delay, report progress, fail as Spark would, or run until cancelled),
-//! and everything asked of the session is recorded. With tokio's paused clock the delays
+//! and everything asked of the session is recorded. Like a server, it runs a command once
+//! per operation id: a try that resends one it has seen follows that execution instead. With tokio's paused clock the delays
 //! cost no real time, so the engine's and the kernel's timing logic is tested exactly.
 
 use std::collections::VecDeque;
@@ -16,7 +17,7 @@ use tokio::sync::Notify;
 
 use super::session::{Connector, Opened, Session};
 use crate::data::{BatchSink, Progress, QueryResult};
-use crate::spark::{OnProgress, OpenError, SparkError};
+use crate::spark::{OnProgress, OpenError, SparkError, StatementRun};
 
 /// What one statement does.
 pub(crate) enum Step {
@@ -27,8 +28,13 @@ pub(crate) enum Step {
     /// Answers at once with `rows` rows of no columns, as `SELECT * EXCEPT (id)` of a
     /// one-column table does: a query, not a command.
     NoColumns { rows: usize },
-    /// Fails after `after`.
+    /// Fails after `after`, the command not having reached the server (refused, rejected).
     Fail { after: Duration, error: fn() -> SparkError },
+    /// The command reaches the server and runs, then the try fails with `error` before its
+    /// stream completes (cut, server gone, session lost).
+    CutAfterSend { error: fn() -> SparkError },
+    /// The command runs to completion; then fetching its result fails with `error`.
+    FetchFails { error: fn() -> SparkError },
     /// Reports progress at the given times (from the start), then takes the next step.
     Progress {
         reports: Vec<(Duration, Progress)>,
@@ -101,10 +107,16 @@ fn table(columns: &[&str], rows: &[Vec<&str>]) -> QueryResult {
 #[derive(Default)]
 pub(crate) struct FakeSession {
     script: Mutex<VecDeque<Step>>,
-    /// The statements run, in order.
+    /// The statements tried, in order (each try, whatever it did).
     pub(crate) queries: Mutex<Vec<String>>,
     /// The rows each statement was asked to keep.
     pub(crate) max_rows: Mutex<Vec<usize>>,
+    /// The commands this server ran: once per operation id, however often it was sent.
+    pub(crate) executed: Mutex<Vec<String>>,
+    /// The operation ids this server has seen.
+    seen: Mutex<Vec<String>>,
+    /// Tries that only fetched the result of a command already done.
+    pub(crate) fetches: AtomicUsize,
     /// The tags interrupted.
     pub(crate) interrupted: Mutex<Vec<String>>,
     pub(crate) interrupted_all: AtomicUsize,
@@ -137,6 +149,23 @@ impl FakeSession {
 
     pub(crate) fn queries(&self) -> Vec<String> {
         self.queries.lock().map(|q| q.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn executed(&self) -> Vec<String> {
+        self.executed.lock().map(|q| q.clone()).unwrap_or_default()
+    }
+
+    /// The command of `run` reaches this server: it runs unless its id was seen before.
+    fn receive(&self, query: &str, run: &mut StatementRun) {
+        run.mark_sent(true);
+        let Ok(mut seen) = self.seen.lock() else { return };
+        if seen.iter().any(|id| id == run.command_id()) {
+            return;
+        }
+        seen.push(run.command_id().to_string());
+        if let Ok(mut executed) = self.executed.lock() {
+            executed.push(query.to_string());
+        }
     }
 
     pub(crate) fn interrupted(&self) -> Vec<String> {
@@ -201,6 +230,7 @@ impl FakeSession {
                     Err(SparkError::Cancelled)
                 }
                 Step::Forever => std::future::pending().await,
+                Step::CutAfterSend { error } | Step::FetchFails { error } => Err(error()),
             }
         }
         .boxed()
@@ -208,11 +238,12 @@ impl FakeSession {
 }
 
 impl Session for FakeSession {
-    fn sql<'a>(
+    fn sql_resuming<'a>(
         &'a self,
         query: &'a str,
         max_rows: usize,
         _tag: &'a str,
+        run: &'a mut StatementRun,
         on_progress: OnProgress<'a>,
     ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
         if let Ok(mut q) = self.queries.lock() {
@@ -234,7 +265,35 @@ impl Session for FakeSession {
             .boxed();
         }
         let step = self.next_step();
-        self.play(step, on_progress)
+        async move {
+            if run.command_done() {
+                self.fetches.fetch_add(1, Ordering::SeqCst);
+            }
+            match step {
+                Step::Fail { .. } => {}
+                Step::CutAfterSend { error } => {
+                    if !run.command_done() {
+                        self.receive(query, run);
+                    }
+                    return Err(error());
+                }
+                Step::FetchFails { error } => {
+                    if !run.command_done() {
+                        self.receive(query, run);
+                        run.mark_done();
+                    }
+                    return Err(error());
+                }
+                _ if !run.command_done() => self.receive(query, run),
+                _ => {}
+            }
+            let result = self.play(step, on_progress).await;
+            if result.is_ok() {
+                run.mark_done();
+            }
+            result
+        }
+        .boxed()
     }
 
     fn sql_whole<'a>(

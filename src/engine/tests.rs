@@ -604,3 +604,142 @@ async fn a_query_with_rows_and_no_columns_is_a_result_not_ok() {
     assert!(rows.contains_key(ARROW_MIME) && html(rows).contains(">3 rows<"));
     assert_eq!(text(done), "OK");
 }
+
+const INSERT: &str = "INSERT INTO t VALUES (1)";
+
+fn notices(outputs: &[Output]) -> usize {
+    outputs.iter().filter(|o| matches!(o, Output::Notice(_))).count()
+}
+
+fn evalue(result: &Result<(), CellError>) -> &str {
+    result.as_ref().err().map_or("", |e| e.evalue.as_str())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fetch_that_fails_after_the_command_ran_is_all_that_is_repeated() {
+    let session = FakeSession::new(vec![
+        Step::FetchFails { error: unavailable },
+        Step::Done { after: ms(10) },
+    ]);
+    let engine = engine(vec![session.clone()]);
+    let (_, result) = run(&engine, INSERT).await;
+    assert_eq!(result, Ok(()));
+    assert_eq!(session.executed(), [INSERT]);
+    assert_eq!(session.fetches.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_command_whose_stream_was_cut_is_followed_not_run_again() {
+    let session = FakeSession::new(vec![
+        Step::CutAfterSend { error: unavailable },
+        Step::CutAfterSend { error: unavailable },
+        Step::Done { after: ms(10) },
+    ]);
+    let engine = engine(vec![session.clone()]);
+    let (_, result) = run(&engine, INSERT).await;
+    assert_eq!(result, Ok(()));
+    // Sent three times under one operation id; the server ran it once.
+    assert_eq!(session.queries().len(), 3);
+    assert_eq!(session.executed(), [INSERT]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_session_lost_after_the_command_ran_only_fetches_in_the_new_one() {
+    let lost = FakeSession::new(vec![Step::FetchFails { error: session_lost }]);
+    let fresh = FakeSession::new(vec![Step::Done { after: ms(10) }]);
+    let engine = engine(vec![lost.clone(), fresh.clone()]);
+    let (outputs, result) = run(&engine, INSERT).await;
+    assert_eq!(result, Ok(()));
+    assert_eq!(lost.executed(), [INSERT]);
+    assert!(fresh.executed().is_empty());
+    assert_eq!(fresh.fetches.load(Ordering::SeqCst), 1);
+    assert_eq!(notices(&outputs), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_change_in_flight_when_the_server_restarted_is_told_unknown_not_rerun() {
+    let lost = FakeSession::new(vec![
+        Step::CutAfterSend { error: unavailable },
+        Step::Fail {
+            after: Duration::ZERO,
+            error: session_lost,
+        },
+    ]);
+    let fresh = FakeSession::new(Vec::new());
+    let engine = engine(vec![lost.clone(), fresh.clone()]);
+    let (outputs, result) = run(&engine, INSERT).await;
+    assert_eq!(ename(&result), "SparkConnectOutcomeUnknown");
+    assert!(
+        evalue(&result).contains("may or may not have changed your data"),
+        "{result:?}"
+    );
+    assert!(evalue(&result).contains("query the table"), "{result:?}");
+    assert_eq!(lost.executed(), [INSERT]);
+    assert!(fresh.queries().is_empty());
+    // The restart is still told, and the next cell runs in the new session.
+    assert_eq!(notices(&outputs), 1);
+    let (_, result) = run(&engine, "INSERT INTO t VALUES (2)").await;
+    assert_eq!(result, Ok(()));
+    assert_eq!(fresh.executed(), ["INSERT INTO t VALUES (2)"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_read_in_flight_when_the_server_restarted_runs_again() {
+    let lost = FakeSession::new(vec![Step::CutAfterSend { error: session_lost }]);
+    let fresh = FakeSession::new(vec![Step::Rows { after: ms(10), rows: 2 }]);
+    let engine = engine(vec![lost.clone(), fresh.clone()]);
+    let (_, result) = run(&engine, "-- count\nSELECT * FROM t").await;
+    assert_eq!(result, Ok(()));
+    assert_eq!(lost.executed().len(), 1);
+    assert_eq!(fresh.executed().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_change_refused_before_sending_runs_in_the_new_session() {
+    let lost = FakeSession::new(vec![
+        Step::Fail {
+            after: Duration::ZERO,
+            error: unavailable,
+        },
+        Step::Fail {
+            after: Duration::ZERO,
+            error: session_lost,
+        },
+    ]);
+    let fresh = FakeSession::new(Vec::new());
+    let engine = engine(vec![lost.clone(), fresh.clone()]);
+    let (_, result) = run(&engine, INSERT).await;
+    assert_eq!(result, Ok(()));
+    assert!(lost.executed().is_empty());
+    assert_eq!(fresh.executed(), [INSERT]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_change_sent_to_a_server_that_never_came_back_is_told_unknown() {
+    let mut steps = vec![Step::CutAfterSend { error: unavailable }];
+    steps.extend((0..20).map(|_| Step::Fail {
+        after: Duration::ZERO,
+        error: unavailable,
+    }));
+    let session = FakeSession::new(steps);
+    let engine = engine(vec![session.clone()]);
+    let (_, result) = run(&engine, INSERT).await;
+    assert_eq!(ename(&result), "SparkConnectOutcomeUnknown");
+    assert_eq!(session.executed(), [INSERT]);
+    // A read that cannot reach the server says so, as before.
+    let steps = (0..20).map(|_| Step::CutAfterSend { error: unavailable }).collect();
+    let reader = FakeSession::new(steps);
+    let (_, result) = run(&super::tests::engine(vec![reader]), "SELECT 1").await;
+    assert_eq!(ename(&result), "SparkConnectUnavailable");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_change_cancelled_by_nobody_is_told_unknown() {
+    let session = FakeSession::new(vec![Step::CutAfterSend {
+        error: || crate::spark::SparkError::Cancelled,
+    }]);
+    let engine = engine(vec![session.clone()]);
+    let (_, result) = run(&engine, INSERT).await;
+    assert_eq!(ename(&result), "SparkConnectOutcomeUnknown");
+    assert_eq!(session.executed(), [INSERT]);
+}

@@ -60,6 +60,14 @@ pub(crate) enum SparkError {
          ({detail}). The statement may have run: check before running the cell again."
     )]
     StreamLost { detail: String },
+    /// A statement that may change data reached the server, and then the connection or the
+    /// server was lost before its outcome was known. It is not sent again on its own.
+    #[error(
+        "The statement was sent to Spark Connect, but then {detail}, so the kernel cannot tell whether it was applied: \
+         it may or may not have changed your data. It was not run again. Check first (for example, query the table \
+         it writes to), then run it again only if it is missing."
+    )]
+    OutcomeUnknown { detail: String },
     /// The connection could not be configured (TLS, a header value, the address).
     #[error("Cannot set up the Spark Connect connection: {0}")]
     Setup(String),
@@ -79,6 +87,12 @@ impl SparkError {
             return SparkError::Token(status.message().to_string());
         }
         match status.code() {
+            // The connection broke under the call (reset, closed, cut by a proxy): as good as
+            // unreachable, and worth the same retries.
+            Code::Unknown | Code::Internal | Code::Cancelled if transport_broke(status) => SparkError::Unavailable {
+                target: target.to_string(),
+                detail: transport_detail(status),
+            },
             Code::Cancelled => SparkError::Cancelled,
             Code::Unavailable if tls_failure(status).is_some() => SparkError::Tls {
                 target: target.to_string(),
@@ -128,6 +142,7 @@ impl SparkError {
             SparkError::PermissionDenied { .. } => "SparkConnectPermissionDenied".into(),
             SparkError::Token(_) => "KBaseTokenUnavailable".into(),
             SparkError::StreamLost { .. } => "SparkConnectStreamLost".into(),
+            SparkError::OutcomeUnknown { .. } => "SparkConnectOutcomeUnknown".into(),
             SparkError::Setup(_) => "SparkConnectSetupError".into(),
             SparkError::Protocol(_) => "SparkConnectProtocolError".into(),
             SparkError::Rpc { .. } => "SparkConnectError".into(),
@@ -144,6 +159,35 @@ impl SparkError {
     pub(crate) fn is_session_lost(&self) -> bool {
         matches!(self, SparkError::Server { class: Some(c), .. }
             if c.starts_with("INVALID_HANDLE.SESSION_CHANGED") || c.starts_with("INVALID_HANDLE.SESSION_NOT_FOUND"))
+    }
+}
+
+impl SparkError {
+    /// True when this failure of a statement that had been sent leaves open whether it ran:
+    /// the connection, the stream or the server (with its record of the operation) was
+    /// lost. Spark's own verdict on the statement, or a cancellation, is an outcome.
+    pub(crate) fn leaves_outcome_open(&self) -> bool {
+        match self {
+            SparkError::Server { class: Some(c), .. } => {
+                c.starts_with("INVALID_HANDLE") || c.starts_with("INVALID_CURSOR")
+            }
+            SparkError::Cancelled | SparkError::OutcomeUnknown { .. } => false,
+            _ => true,
+        }
+    }
+
+    /// This failure, told as an unknown outcome of a statement that had been sent.
+    pub(crate) fn outcome_unknown(&self) -> SparkError {
+        let detail = match self {
+            SparkError::Unavailable { target, .. } => format!("the server at {target} could not be reached again"),
+            e if e.is_session_lost() => "the server restarted and lost the session".to_string(),
+            SparkError::StreamLost { .. } => "its result stream broke and could not be resumed".to_string(),
+            SparkError::Cancelled => {
+                "it was cancelled without anyone interrupting it (the server or the connection went away)".to_string()
+            }
+            e => format!("the call failed ({})", first_line(&e.to_string()).trim_end_matches('.')),
+        };
+        SparkError::OutcomeUnknown { detail }
     }
 }
 
@@ -186,6 +230,20 @@ fn tls_failure(status: &tonic::Status) -> Option<String> {
         source = e.source();
     }
     None
+}
+
+/// A status the client's transport made up because the connection failed, not one the
+/// server sent: it carries no Spark error details and says what broke.
+fn transport_broke(status: &tonic::Status) -> bool {
+    if status.get_details_error_info().is_some() {
+        return false;
+    }
+    let m = status.message().to_lowercase();
+    m.starts_with("transport error")
+        || m.contains("h2 protocol error")
+        || m.contains("connection reset")
+        || m.contains("broken pipe")
+        || m.contains("connection closed")
 }
 
 fn transport_detail(status: &tonic::Status) -> String {
@@ -246,6 +304,10 @@ mod tests {
         );
         // A stream that could not be resumed is never retried: its statement may have run.
         assert!(!SparkError::StreamLost { detail: "x".into() }.is_unavailable());
+        // A connection that broke under a call is retried as an unreachable server is.
+        assert!(SparkError::from_status(&tonic::Status::unknown("transport error"), "t").is_unavailable());
+        let cut = tonic::Status::cancelled("h2 protocol error: stream no longer needed");
+        assert!(SparkError::from_status(&cut, "t").is_unavailable());
         let e = SparkError::from_status(&tonic::Status::internal("[X] boom"), "t");
         assert_eq!(
             (e.name(), e.to_string()),

@@ -12,6 +12,7 @@ use arrow_schema::{Schema, SchemaRef};
 
 use super::error::SparkError;
 use super::proto::{self, execute_plan_response::ResponseType, plan::OpType, relation::RelType};
+use super::run::StatementRun;
 use super::session::SparkSession;
 use super::types;
 use crate::data::{BatchSink, Progress, QueryResult};
@@ -43,8 +44,24 @@ impl SparkSession {
         tag: &str,
         on_progress: OnProgress<'_>,
     ) -> Result<QueryResult, SparkError> {
+        self.sql_resuming(query, max_rows, tag, &mut StatementRun::new(), on_progress)
+            .await
+    }
+
+    /// [`SparkSession::sql`], as one try of a statement: `run` is what earlier tries of the same statement got done: a command
+    /// that completed is not sent again (only its result is fetched again), and one that may
+    /// have reached the server is sent again under the same operation id, which the server
+    /// recognises (it is reattached to, not run again).
+    pub(crate) async fn sql_resuming(
+        &self,
+        query: &str,
+        max_rows: usize,
+        tag: &str,
+        run: &mut StatementRun,
+        on_progress: OnProgress<'_>,
+    ) -> Result<QueryResult, SparkError> {
         self.check_identity().await?;
-        let mut result = self.run_sql(query, max_rows, tag, on_progress, None).await;
+        let mut result = self.run_sql(query, max_rows, tag, run, on_progress, None).await;
         self.with_span(&mut result).await;
         result
     }
@@ -60,7 +77,10 @@ impl SparkSession {
         whole: &mut dyn BatchSink,
     ) -> Result<QueryResult, SparkError> {
         self.check_identity().await?;
-        let mut result = self.run_sql(query, max_rows, tag, on_progress, Some(whole)).await;
+        let mut run = StatementRun::new();
+        let mut result = self
+            .run_sql(query, max_rows, tag, &mut run, on_progress, Some(whole))
+            .await;
         self.with_span(&mut result).await;
         result
     }
@@ -82,31 +102,43 @@ impl SparkSession {
         query: &str,
         max_rows: usize,
         tag: &str,
+        run: &mut StatementRun,
         on_progress: OnProgress<'_>,
         mut whole: Option<&mut dyn BatchSink>,
     ) -> Result<QueryResult, SparkError> {
-        let sql = proto::Relation {
-            common: None,
-            rel_type: Some(RelType::Sql(proto::Sql {
-                query: query.to_string(),
-                ..Default::default()
-            })),
-        };
-        let command = proto::Command {
-            command_type: Some(proto::command::CommandType::SqlCommand(proto::SqlCommand {
-                input: Some(sql),
-                ..Default::default()
-            })),
-        };
-        let mut relation = None;
-        self.execute(OpType::Command(command), tag, &mut *on_progress, |response, _| {
-            if let Some(ResponseType::SqlCommandResult(result)) = response {
-                relation = result.relation;
-            }
-            Ok(())
-        })
-        .await?;
-        let relation = relation.ok_or_else(|| SparkError::Protocol("the SQL command returned no result".into()))?;
+        if !run.command_done() {
+            let sql = proto::Relation {
+                common: None,
+                rel_type: Some(RelType::Sql(proto::Sql {
+                    query: query.to_string(),
+                    ..Default::default()
+                })),
+            };
+            let command = proto::Command {
+                command_type: Some(proto::command::CommandType::SqlCommand(proto::SqlCommand {
+                    input: Some(sql),
+                    ..Default::default()
+                })),
+            };
+            self.execute(
+                OpType::Command(command),
+                tag,
+                run,
+                &mut *on_progress,
+                |run, response, _| {
+                    if let Some(ResponseType::SqlCommandResult(result)) = response {
+                        run.set_relation(result.relation);
+                    }
+                    Ok(())
+                },
+            )
+            .await?;
+        }
+        let relation = run
+            .relation()
+            .cloned()
+            .ok_or_else(|| SparkError::Protocol("the SQL command returned no result".into()))?;
+
         // The server runs a command at once and hands back its rows as data; a query comes
         // back as a relation still to run. That, not the column count, tells them apart (a
         // query may have rows and no columns).
@@ -130,31 +162,41 @@ impl SparkSession {
         let mut spark_schema = None;
         let mut first = FirstRows::new(max_rows);
         let mut stopped = false;
-        self.execute(OpType::Root(root), tag, on_progress, |response, spark| {
-            if spark.is_some() {
-                spark_schema = spark;
-            }
-            if let Some(ResponseType::ArrowBatch(batch)) = response {
-                let reader = StreamReader::try_new(Cursor::new(batch.data), None)
-                    .map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?;
-                let (schema, types) =
-                    shape.get_or_insert_with(|| types::annotate(&reader.schema(), spark_schema.as_ref()));
-                for b in reader {
-                    let b = b
-                        .map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?
-                        .with_schema(schema.clone())
-                        .map_err(|e| SparkError::Protocol(format!("Arrow batches do not match their schema: {e}")))?;
-                    if let Some(sink) = whole.as_mut()
-                        && sink.batch(types, &b).is_break()
-                    {
-                        stopped = true;
-                        return Err(SparkError::Stopped);
-                    }
-                    first.push(b);
+        // Fetching only reads: a fetch cut short is simply made again, under a new id.
+        let mut fetch = StatementRun::new();
+        self.execute(
+            OpType::Root(root),
+            tag,
+            &mut fetch,
+            on_progress,
+            |_, response, spark| {
+                if spark.is_some() {
+                    spark_schema = spark;
                 }
-            }
-            Ok(())
-        })
+                if let Some(ResponseType::ArrowBatch(batch)) = response {
+                    let reader = StreamReader::try_new(Cursor::new(batch.data), None)
+                        .map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?;
+                    let (schema, types) =
+                        shape.get_or_insert_with(|| types::annotate(&reader.schema(), spark_schema.as_ref()));
+                    for b in reader {
+                        let b = b
+                            .map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?
+                            .with_schema(schema.clone())
+                            .map_err(|e| {
+                                SparkError::Protocol(format!("Arrow batches do not match their schema: {e}"))
+                            })?;
+                        if let Some(sink) = whole.as_mut()
+                            && sink.batch(types, &b).is_break()
+                        {
+                            stopped = true;
+                            return Err(SparkError::Stopped);
+                        }
+                        first.push(b);
+                    }
+                }
+                Ok(())
+            },
+        )
         .await?;
         if stopped {
             return Err(SparkError::Stopped);
@@ -174,20 +216,27 @@ impl SparkSession {
         })
     }
 
-    /// Sends one plan; progress reports go to `on_progress`, every other response of the
-    /// stream, with the Spark schema when it carries one, to `on_response`. The execution is reattachable: when the stream
-    /// ends before `result_complete` (a proxy cut it, the server rotated it) or breaks in
-    /// transport, it is resumed after the last response received, so no response is lost or
-    /// seen twice; at the end the server is told to release what was consumed.
+    /// Sends one plan under `run`'s operation id; progress reports go to `on_progress`,
+    /// every other response of the stream, with the Spark schema when it carries one, to
+    /// `on_response`. The execution is reattachable: when the stream ends before
+    /// `result_complete` (a proxy cut it, the server rotated it) or breaks in transport, it is
+    /// resumed after the last response received, so no response is lost or seen twice; a
+    /// plan the server already has (sent before, by an earlier try) is reattached to, not
+    /// run again. At the end the server is told to release what was consumed.
     async fn execute(
         &self,
         op: OpType,
         tag: &str,
+        run: &mut StatementRun,
         on_progress: OnProgress<'_>,
-        mut on_response: impl FnMut(Option<ResponseType>, Option<proto::DataType>) -> Result<(), SparkError>,
+        mut on_response: impl FnMut(
+            &mut StatementRun,
+            Option<ResponseType>,
+            Option<proto::DataType>,
+        ) -> Result<(), SparkError>,
     ) -> Result<(), SparkError> {
         use proto::execute_plan_request::{RequestOption, request_option};
-        let operation_id = uuid::Uuid::new_v4().to_string();
+        let operation_id = run.command_id().to_string();
         let request = proto::ExecutePlanRequest {
             session_id: self.session_id().to_string(),
             client_observed_server_side_session_id: self.observed_server_session(),
@@ -202,35 +251,49 @@ impl SparkSession {
             }],
             tags: vec![tag.to_string()],
         };
-        let mut stream = self
-            .client()
-            .execute_plan(request)
-            .await
-            .map_err(|s| self.error(&s))?
-            .into_inner();
-        let mut last_response_id: Option<String> = None;
+        let sent_before = run.may_have_run();
+        run.mark_sent(true);
+        let mut stream = match self.client().execute_plan(request).await {
+            Ok(s) => Some(s.into_inner()),
+            // An earlier try reached the server: follow that execution instead.
+            Err(status) if already_exists(&status) => None,
+            Err(status) => {
+                let error = self.error(&status);
+                if !sent_before && (never_reached(&status) || error.is_session_lost()) {
+                    run.mark_sent(false);
+                }
+                return Err(error);
+            }
+        };
+        let mut received = false;
         let mut reattached = 0;
         loop {
-            let broken = match stream.message().await {
-                Ok(Some(response)) => {
-                    self.observe_server_session(&response.server_side_session_id);
-                    if !response.response_id.is_empty() {
-                        last_response_id = Some(response.response_id.clone());
+            let mut broken = None;
+            if let Some(current) = stream.as_mut() {
+                match current.message().await {
+                    Ok(Some(response)) => {
+                        received = true;
+                        self.observe_server_session(&response.server_side_session_id);
+                        if !response.response_id.is_empty() {
+                            run.set_last_response_id(response.response_id.clone());
+                        }
+                        let complete = matches!(response.response_type, Some(ResponseType::ResultComplete(_)));
+                        match response.response_type {
+                            Some(ResponseType::ExecutionProgress(report)) => on_progress(&progress_of(&report)),
+                            other => on_response(run, other, response.schema)?,
+                        }
+                        if complete {
+                            run.mark_done();
+                            break;
+                        }
+                        continue;
                     }
-                    let complete = matches!(response.response_type, Some(ResponseType::ResultComplete(_)));
-                    match response.response_type {
-                        Some(ResponseType::ExecutionProgress(report)) => on_progress(&progress_of(&report)),
-                        other => on_response(other, response.schema)?,
-                    }
-                    if complete {
-                        break;
-                    }
-                    continue;
+                    Ok(None) => {}
+                    Err(status) if stream_broke(&status) => broken = Some(status),
+                    Err(status) if !received && already_exists(&status) => {}
+                    Err(status) => return Err(self.error(&status)),
                 }
-                Ok(None) => None,
-                Err(status) if stream_broke(&status) => Some(status),
-                Err(status) => return Err(self.error(&status)),
-            };
+            }
             if reattached >= MAX_REATTACH {
                 // Not Unavailable: the statement may have run, so it must not be sent again.
                 let detail = broken.map_or_else(|| "it kept ending early".to_string(), |s| self.error(&s).to_string());
@@ -249,12 +312,22 @@ impl SparkSession {
                 user_context: self.user_context(),
                 operation_id: operation_id.clone(),
                 client_type: self.client_type(),
-                last_response_id: last_response_id.clone(),
+                last_response_id: run.last_response_id(),
             };
             match self.client().reattach_execute(request).await {
-                Ok(s) => stream = s.into_inner(),
-                Err(status) if stream_broke(&status) => continue,
-                Err(status) => return Err(self.error(&status)),
+                Ok(s) => {
+                    stream = Some(s.into_inner());
+                    received = false;
+                }
+                // The server is away: the caller waits for it and tries again under the same
+                // operation id, which leads back here if the server still has the execution.
+                Err(status) => {
+                    let error = self.error(&status);
+                    if !error.is_unavailable() && stream_broke(&status) {
+                        continue;
+                    }
+                    return Err(error);
+                }
             }
         }
         self.release_execute(&operation_id);
@@ -297,6 +370,34 @@ fn stream_broke(status: &tonic::Status) -> bool {
         }
         _ => false,
     }
+}
+
+/// The server already has an operation under this id: an earlier try of it reached it.
+fn already_exists(status: &tonic::Status) -> bool {
+    error_class(status).is_some_and(|c| c.starts_with("INVALID_HANDLE.OPERATION_ALREADY_EXISTS"))
+        || status.message().contains("INVALID_HANDLE.OPERATION_ALREADY_EXISTS")
+}
+
+fn error_class(status: &tonic::Status) -> Option<String> {
+    use tonic_types::StatusExt;
+    status.get_details_error_info()?.metadata.get("errorClass").cloned()
+}
+
+/// A call that failed before anything was sent: no connection could be made.
+fn never_reached(status: &tonic::Status) -> bool {
+    if status.code() != tonic::Code::Unavailable {
+        return false;
+    }
+    let mut text = status.message().to_lowercase();
+    let mut source = std::error::Error::source(status);
+    while let Some(e) = source {
+        text.push('\n');
+        text.push_str(&e.to_string().to_lowercase());
+        source = e.source();
+    }
+    ["tcp connect error", "connection refused", "dns error"]
+        .iter()
+        .any(|m| text.contains(m))
 }
 
 /// The first rows of a stream of batches, whatever its length; says whether any were left out.
