@@ -55,8 +55,15 @@ impl CellError {
 }
 
 pub(crate) trait Interpreter: Send + Sync {
-    /// Runs a cell, handing each output to `sink` as it comes.
-    fn run_cell<'a>(&'a self, code: &'a str, sink: OutputSink<'a>) -> BoxFuture<'a, Result<(), CellError>>;
+    /// Runs a cell, handing each output to `sink` as it comes. A `silent` run's outputs are
+    /// shown to nobody, so what the user must be told once (token warnings, a new session)
+    /// waits for the next run that is not silent.
+    fn run_cell<'a>(
+        &'a self,
+        code: &'a str,
+        silent: bool,
+        sink: OutputSink<'a>,
+    ) -> BoxFuture<'a, Result<(), CellError>>;
 
     /// Completions for the code at `cursor` (code points).
     fn complete<'a>(&'a self, code: &'a str, cursor: usize) -> BoxFuture<'a, Completion>;

@@ -86,7 +86,7 @@ impl Engine {
     }
 
     /// Runs every statement of `code` in order and stops at the first error.
-    pub(crate) async fn run_cell(&self, code: &str, mut sink: OutputSink<'_>) -> Result<(), CellError> {
+    pub(crate) async fn run_cell(&self, code: &str, silent: bool, mut sink: OutputSink<'_>) -> Result<(), CellError> {
         let mut outputs = CellOutputs::new(&mut sink);
         let cell = magic::parse(code).map_err(|e| CellError::new(e.name(), e.to_string(), Vec::new()))?;
         // From here on the cell is its SQL, magic lines blanked (same offsets and lines).
@@ -121,8 +121,10 @@ impl Engine {
             Some(Err(e)) => return Err(open_error(&e)),
             Some(Ok(s)) => s,
         };
-        for notice in self.slot.take_notices() {
-            outputs.emit(Output::Notice(notice));
+        if !silent {
+            for notice in self.slot.take_notices() {
+                outputs.emit(Output::Notice(notice));
+            }
         }
         let max_rows = cell.magics.limit.unwrap_or_else(|| self.slot.max_rows());
         let tag = format!("kbase-spark-sql-cell-{}", uuid::Uuid::new_v4());
@@ -185,8 +187,10 @@ impl Engine {
                     Err(e) if e.is_session_lost() && !renewed => {
                         renewed = true;
                         session = self.slot.renew(&session).await.map_err(|e| open_error(&e))?;
-                        for notice in self.slot.take_notices() {
-                            outputs.emit(Output::Notice(notice));
+                        if !silent {
+                            for notice in self.slot.take_notices() {
+                                outputs.emit(Output::Notice(notice));
+                            }
                         }
                         if in_doubt {
                             break Err(e.outcome_unknown());
@@ -316,9 +320,14 @@ impl Engine {
 }
 
 impl Interpreter for Engine {
-    fn run_cell<'a>(&'a self, code: &'a str, sink: OutputSink<'a>) -> BoxFuture<'a, Result<(), CellError>> {
+    fn run_cell<'a>(
+        &'a self,
+        code: &'a str,
+        silent: bool,
+        sink: OutputSink<'a>,
+    ) -> BoxFuture<'a, Result<(), CellError>> {
         async move {
-            let outcome = Engine::run_cell(self, code, sink).await;
+            let outcome = Engine::run_cell(self, code, silent, sink).await;
             // Whether it ran to the end or not, the cell may have changed the catalog.
             if split_statements(code).iter().any(|s| catalog::changes_catalog(s.text)) {
                 self.catalog.invalidate();

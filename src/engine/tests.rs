@@ -27,7 +27,7 @@ fn engine(sessions: Vec<Arc<FakeSession>>) -> Arc<Engine> {
 
 async fn run(engine: &Engine, code: &str) -> Ran {
     let mut outputs = Vec::new();
-    let result = engine.run_cell(code, &mut |o| outputs.push(o)).await;
+    let result = engine.run_cell(code, false, &mut |o| outputs.push(o)).await;
     (outputs, result)
 }
 
@@ -189,6 +189,21 @@ async fn token_warnings_are_shown_once() {
     assert!(matches!(&outputs[..], [Output::Notice(n), Output::Result(_)] if n == "Your token expires soon."));
     let (outputs, _) = run(&engine, "SET x = 2").await;
     assert!(matches!(&outputs[..], [Output::Result(_)]), "{outputs:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn token_warnings_wait_for_the_first_cell_someone_sees() {
+    let connector = FakeConnector::new(vec![FakeSession::new(Vec::new())]).with_warnings(&["Your token expires soon."]);
+    let engine = Engine::start(Box::new(connector));
+    // A front end's silent setup cell comes first: its outputs are shown to nobody.
+    let mut silent = Vec::new();
+    engine
+        .run_cell("SET x = 1", true, &mut |o| silent.push(o))
+        .await
+        .unwrap();
+    assert!(!silent.iter().any(|o| matches!(o, Output::Notice(_))), "{silent:?}");
+    let (outputs, _) = run(&engine, "SET x = 2").await;
+    assert!(matches!(&outputs[..], [Output::Notice(n), Output::Result(_)] if n == "Your token expires soon."));
 }
 
 #[tokio::test(start_paused = true)]

@@ -145,7 +145,7 @@ impl Kernel {
             let (msg_type, content) = replies::output(output, count);
             self.publish(Some(request), msg_type, content);
         };
-        let outcome = self.interpreter.run_cell(&code, &mut sink).await;
+        let outcome = self.interpreter.run_cell(&code, silent, &mut sink).await;
         if let (Some(text), true) = (result_text, store_history) {
             self.record_output(count, text);
         }
