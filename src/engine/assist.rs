@@ -152,7 +152,7 @@ impl Engine {
             return found;
         }
         let at = byte_offset(code, cursor);
-        let Some(cx) = context::at(code, at, false) else {
+        let Some(cx) = context::at(&super::magic::blanked(code), at, false) else {
             return Completion {
                 matches: Vec::new(),
                 start: cursor,

@@ -199,6 +199,12 @@ async fn each_place_offers_what_fits_there_first_with_its_kind() {
     // Nothing is offered inside a string or a comment; keywords at a statement's start.
     assert_eq!(complete(&engine, "SELECT 'FROM |'").await, []);
     assert_eq!(complete(&engine, "sel|").await, [("select".into(), "keyword".into())]);
+    // Magic lines above the SQL are not read as SQL (here a quote in a file name would open
+    // a string), even with non-ASCII text in them.
+    assert_eq!(
+        complete(&engine, "%%sql\n%export größe_o'brien.csv\nSELECT * FROM enig|").await,
+        complete(&engine, "SELECT * FROM enig|").await
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -19,7 +19,7 @@ const BUDGET: Duration = Duration::from_secs(3);
 
 impl Engine {
     pub(crate) async fn inspect(&self, code: &str, cursor: usize) -> Option<Map<String, Value>> {
-        let cx = context::at(code, byte_offset(code, cursor), true)?;
+        let cx = context::at(&super::magic::blanked(code), byte_offset(code, cursor), true)?;
         if cx.name.last.is_empty() {
             return None;
         }

@@ -153,22 +153,35 @@ fn arguments(s: &str) -> Result<Vec<String>, String> {
 }
 
 /// Reads the magics at the top of `code`.
-pub(crate) fn parse(code: &str) -> Result<MagicCell, MagicError> {
-    let mut magics = Magics::default();
+/// The cell with its magic lines blanked (same bytes, same lines), valid magics or not: what
+/// typing help reads, so that `%…` lines are not taken for SQL.
+pub(crate) fn blanked(code: &str) -> String {
     let mut sql = String::with_capacity(code.len());
-    let mut first = true;
     let mut in_magics = true;
     for line in code.split_inclusive('\n') {
         let body = line.trim_end_matches(['\n', '\r']);
         let trimmed = body.trim();
-        if !in_magics || !(trimmed.is_empty() || trimmed.starts_with('%')) {
-            in_magics = false;
+        in_magics = in_magics && (trimmed.is_empty() || trimmed.starts_with('%'));
+        if in_magics {
+            sql.extend(body.bytes().map(|_| ' '));
+            sql.push_str(&line[body.len()..]);
+        } else {
             sql.push_str(line);
-            continue;
         }
-        // Blank the line: same length, so offsets and line numbers stay put.
-        sql.extend(body.bytes().map(|_| ' '));
-        sql.push_str(&line[body.len()..]);
+    }
+    sql
+}
+
+pub(crate) fn parse(code: &str) -> Result<MagicCell, MagicError> {
+    let mut magics = Magics::default();
+    // Magic lines are blanked, not removed: same length, so offsets and line numbers stay put.
+    let sql = blanked(code);
+    let mut first = true;
+    for line in code.lines() {
+        let trimmed = line.trim();
+        if !(trimmed.is_empty() || trimmed.starts_with('%')) {
+            break;
+        }
         if trimmed.is_empty() {
             continue;
         }
