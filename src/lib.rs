@@ -17,6 +17,8 @@ mod export;
 mod fuzz;
 pub mod kernel;
 pub mod render;
+#[cfg(test)]
+mod scratch;
 mod spark;
 mod token;
 

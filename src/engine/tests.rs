@@ -13,6 +13,7 @@ use super::testing::{FakeConnector, FakeSession, Step, session_lost, table_not_f
 use super::{CellError, Engine, Output};
 use crate::data::Progress;
 use crate::render::ARROW_MIME;
+use crate::scratch::Scratch;
 use crate::spark::OpenError;
 
 type Ran = (Vec<Output>, Result<(), CellError>);
@@ -485,26 +486,8 @@ async fn an_unknown_magic_fails_the_cell_before_any_sql_runs() {
     assert!(session.queries().is_empty());
 }
 
-/// A directory of its own for one test, removed when the test ends.
-struct Scratch(std::path::PathBuf);
-
-impl std::ops::Deref for Scratch {
-    type Target = std::path::Path;
-    fn deref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn scratch() -> Scratch {
-    let dir = std::env::temp_dir().join(format!("kbase-engine-export-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
+    crate::scratch::scratch("engine-export")
 }
 
 fn files(dir: &std::path::Path) -> Vec<String> {

@@ -9,27 +9,10 @@ use arrow_schema::{DataType, Field, Schema};
 
 use super::*;
 use crate::data::BatchSink;
-
-/// A directory of its own for one test, removed when the test ends.
-struct Scratch(std::path::PathBuf);
-
-impl std::ops::Deref for Scratch {
-    type Target = std::path::Path;
-    fn deref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use crate::scratch::Scratch;
 
 fn scratch() -> Scratch {
-    let dir = std::env::temp_dir().join(format!("kbase-export-test-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
+    crate::scratch::scratch("export-test")
 }
 
 fn batch() -> (RecordBatch, Vec<SqlType>) {

@@ -1,0 +1,26 @@
+//! A directory of its own for one test, removed when the test ends: tests that write files
+//! (exports, token files) neither meet each other's files nor leave any behind.
+
+use std::path::{Path, PathBuf};
+
+pub(crate) struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A new empty directory under the system's temporary one, named after `what`.
+pub(crate) fn scratch(what: &str) -> Scratch {
+    let dir = std::env::temp_dir().join(format!("kbase-{what}-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    Scratch(dir)
+}
