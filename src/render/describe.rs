@@ -2,7 +2,7 @@
 //! comment (a table's columns, a column) or a text shown whole (a function's usage,
 //! arguments and examples), as text and as HTML with every value escaped.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use unicode_width::UnicodeWidthStr;
 
 fn escape(text: &str) -> String {
@@ -51,7 +51,7 @@ pub(crate) fn rows(heading: &str, rows: &[[String; 3]]) -> Map<String, Value> {
         ));
     }
     html.push_str("</table></div>");
-    bundle(text.trim_end().to_string(), html)
+    super::text_and_html(text.trim_end().to_string(), html)
 }
 
 /// `heading`, then `body` whole, line breaks and indentation kept.
@@ -62,14 +62,7 @@ pub(crate) fn text(heading: &str, body: &str) -> Map<String, Value> {
         escape(heading),
         escape(body)
     );
-    bundle(text, html)
-}
-
-fn bundle(text: String, html: String) -> Map<String, Value> {
-    let mut data = Map::new();
-    data.insert("text/plain".into(), json!(text));
-    data.insert("text/html".into(), json!(html));
-    data
+    super::text_and_html(text, html)
 }
 
 #[cfg(test)]

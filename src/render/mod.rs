@@ -150,15 +150,20 @@ fn first_rows(batches: &[RecordBatch], mut n: usize) -> Vec<RecordBatch> {
     out
 }
 
+/// A bundle of the same content as text and as HTML.
+pub(crate) fn text_and_html(text: String, html: String) -> Map<String, Value> {
+    let mut data = Map::new();
+    data.insert("text/plain".into(), json!(text));
+    data.insert("text/html".into(), json!(html));
+    data
+}
+
 /// The bundle of a statement that returns no columns (DDL, most commands).
 pub(crate) fn done_bundle() -> Map<String, Value> {
-    let mut bundle = Map::new();
-    bundle.insert("text/plain".into(), json!("OK"));
-    bundle.insert(
-        "text/html".into(),
-        json!("<div style=\"color:var(--jp-ui-font-color2);font-size:var(--jp-ui-font-size1)\">OK</div>"),
-    );
-    bundle
+    text_and_html(
+        "OK".into(),
+        "<div style=\"color:var(--jp-ui-font-color2);font-size:var(--jp-ui-font-size1)\">OK</div>".into(),
+    )
 }
 
 #[cfg(test)]

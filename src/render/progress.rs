@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::data::Progress;
 
@@ -65,10 +65,7 @@ pub(crate) fn bar(p: &Progress, elapsed: Duration) -> Map<String, Value> {
         fraction * 100.0,
         html_escape::encode_text(&summary(p, elapsed))
     );
-    let mut data = Map::new();
-    data.insert("text/plain".into(), json!(text));
-    data.insert("text/html".into(), json!(html));
-    data
+    super::text_and_html(text, html)
 }
 
 #[cfg(test)]

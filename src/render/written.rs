@@ -1,7 +1,7 @@
 //! The look of a finished export: where the file is, its size and its row count, shown
 //! above the first rows of the result.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::progress::bytes;
 
@@ -12,16 +12,11 @@ pub(crate) fn bundle(path: &str, rows: u64, size: u64) -> Map<String, Value> {
     };
     let size = bytes(i64::try_from(size).unwrap_or(i64::MAX));
     let text = format!("exported {rows} ({size}) to {path}");
-    let mut data = Map::new();
-    data.insert(
-        "text/html".into(),
-        json!(format!(
-            "<div style=\"font-size:var(--jp-ui-font-size1)\">exported {} ({}) to <code>{}</code></div>",
-            html_escape::encode_text(&rows),
-            html_escape::encode_text(&size),
-            html_escape::encode_text(path)
-        )),
+    let html = format!(
+        "<div style=\"font-size:var(--jp-ui-font-size1)\">exported {} ({}) to <code>{}</code></div>",
+        html_escape::encode_text(&rows),
+        html_escape::encode_text(&size),
+        html_escape::encode_text(path)
     );
-    data.insert("text/plain".into(), json!(text));
-    data
+    super::text_and_html(text, html)
 }
