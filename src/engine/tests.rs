@@ -13,7 +13,7 @@ use super::testing::{FakeConnector, FakeSession, Step, session_lost, table_not_f
 use super::{CellError, Engine, Output};
 use crate::data::Progress;
 use crate::render::ARROW_MIME;
-use crate::scratch::Scratch;
+use crate::scratch::{Scratch, files};
 use crate::spark::OpenError;
 
 type Ran = (Vec<Output>, Result<(), CellError>);
@@ -488,15 +488,6 @@ async fn an_unknown_magic_fails_the_cell_before_any_sql_runs() {
 
 fn scratch() -> Scratch {
     crate::scratch::scratch("engine-export")
-}
-
-fn files(dir: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[tokio::test(start_paused = true)]

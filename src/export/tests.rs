@@ -9,7 +9,7 @@ use arrow_schema::{DataType, Field, Schema};
 
 use super::*;
 use crate::data::BatchSink;
-use crate::scratch::Scratch;
+use crate::scratch::{Scratch, files};
 
 fn scratch() -> Scratch {
     crate::scratch::scratch("export-test")
@@ -41,15 +41,6 @@ fn export(dir: &std::path::Path, name: &str) -> Written {
     assert!(e.batch(&types, &b).is_continue());
     assert!(e.batch(&types, &b.slice(0, 1)).is_continue());
     e.finish(b.schema(), &types).unwrap()
-}
-
-fn files(dir: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]
