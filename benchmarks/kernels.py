@@ -322,15 +322,21 @@ def main():
         ]
     table(f"Cells, launch and memory (medians; same server {REMOTE}):", names, rows)
 
+    results = [r for r in results if any(r[2].values())] or results
     for label, _, traces in results:
         parts = sorted({p for t in traces.values() for p in t})
         rows = {w: [t.get(p) for p in parts] for w, t in traces.items()}
         table(f"Where a statement's time goes in '{label}' (medians, ms, from the kernel's trace):", parts, rows)
     for label, figures, traces in results:
-        print(f"\nThe kernel's own time in '{label}' (cell time minus its Spark calls), ms:")
+        print(f"\nWhere the rest of a cell's time goes in '{label}' (medians, ms):")
+        print(f"  {'':40} {'kernel':>8} {'Jupyter':>8}")
         for w, t in traces.items():
             spark = t.get("command_ms", 0) + t.get("fetch_ms", 0)
-            print(f"  {w:40} {figures[f'{w} (ms)'] - spark:8.2f}")
+            if "cell_ms" in t:
+                own, messaging = t["cell_ms"] - spark, figures[f"{w} (ms)"] - t["cell_ms"]
+                print(f"  {w:40} {own:8.2f} {messaging:8.2f}")
+    print("\n(kernel: from the execute_request to its reply, less the Spark calls; Jupyter: the")
+    print(" rest of the client's time, the messages' transport and the client's own decoding)")
     return 0
 
 
