@@ -32,7 +32,7 @@ import psutil
 import zmq
 
 REMOTE = os.environ["SPARK_REMOTE"]
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
 CELLS_FOR_MEMORY = int(os.environ.get("BENCH_CELLS", "1000"))
 TRACE = "kbase_spark_sql_kernel=info,kbase_spark_sql_kernel::timing=debug,warn"
 
@@ -169,24 +169,17 @@ def breakdown(lines):
     return {k: statistics.median(v) for k, v in parts.items()}
 
 
-def floor(spark, sql, rows, rounds):
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        spark.sql(sql).limit(rows).toArrow()
-        times.append(time.perf_counter() - start)
-    return median_ms(times)
-
-
 def launches(name, first_code):
-    """Seconds from launch to the first kernel_info reply, and to the first result."""
-    k = Kernel(name)
-    info = k.launch
-    k.stop()
-    k = Kernel(name, first_code=first_code)
-    first = k.launch
-    k.stop()
-    return info, first
+    """Medians of seconds from launch to the first kernel_info reply, and to the first result."""
+    info, first = [], []
+    for _ in range(3):
+        k = Kernel(name)
+        info.append(k.launch)
+        k.stop()
+        k = Kernel(name, first_code=first_code)
+        first.append(k.launch)
+        k.stop()
+    return statistics.median(info), statistics.median(first)
 
 
 def before_kernelspec(binary):
@@ -224,57 +217,43 @@ def memory(name, cell, first_code=None):
     return figures
 
 
-def measure_ours(name):
-    """Launch, cells, breakdown and memory of one build of the kernel."""
-    figures = {}
-    figures["launch to kernel_info reply (ms)"], figures["launch to first result (ms)"] = (
-        x * 1000 for x in launches(name, "SELECT 1")
-    )
-    k = Kernel(name, trace=True)
-    traces = {}
-    try:
-        run(k.kc, "SELECT 1")
-        for label, sql, rows, rounds in WORKLOADS:
-            cell = ours_cell(sql, rows)
-            run(k.kc, cell)
+class InProcess:
+    """pyspark's client in this process: the floor, with no Jupyter at all."""
+
+    def __init__(self):
+        from pyspark.sql import SparkSession
+
+        self.spark = SparkSession.builder.remote(REMOTE).create()
+
+    def time(self, sql, rows):
+        start = time.perf_counter()
+        self.spark.sql(sql).limit(rows).toArrow()
+        return time.perf_counter() - start
+
+    def stop(self):
+        self.spark.stop()
+
+
+def cells(contenders, traced):
+    """Medians of each workload for each contender, and the trace of each kernel in
+    `traced` (by name). The contenders take turns within every round, so a busy moment of
+    the server or the machine falls on all of them alike."""
+    figures = {name: {} for name in contenders}
+    traces = {name: {} for name in traced}
+    for label, sql, rows, rounds in WORKLOADS:
+        times = {name: [] for name in contenders}
+        for timer in contenders.values():
+            timer(sql, rows)  # warm: the first run of a statement plans it
+        for k in traced.values():
             k.new_trace()
-            figures[f"{label} (ms)"] = median_ms([run(k.kc, cell) for _ in range(rounds)])
-            traces[label] = breakdown(k.new_trace())
-    finally:
-        k.stop()
-    figures.update(memory(name, ours_cell))
+        for _ in range(rounds):
+            for name, timer in contenders.items():
+                times[name].append(timer(sql, rows))
+        for name in contenders:
+            figures[name][f"{label} (ms)"] = median_ms(times[name])
+        for name, k in traced.items():
+            traces[name][label] = breakdown(k.new_trace())
     return figures, traces
-
-
-def measure_ipykernel():
-    figures = {}
-    figures["launch to kernel_info reply (ms)"], figures["launch to first result (ms)"] = (
-        x * 1000 for x in launches("python3", PYSPARK_SETUP + "\n" + pyspark_cell("SELECT 1", 1))
-    )
-    k = Kernel("python3", first_code=PYSPARK_SETUP)
-    try:
-        for label, sql, rows, rounds in WORKLOADS:
-            cell = pyspark_cell(sql, rows)
-            run(k.kc, cell)
-            figures[f"{label} (ms)"] = median_ms([run(k.kc, cell) for _ in range(rounds)])
-    finally:
-        k.stop()
-    figures.update(memory("python3", pyspark_cell, first_code=PYSPARK_SETUP))
-    return figures
-
-
-def measure_floor():
-    from pyspark.sql import SparkSession
-
-    spark = SparkSession.builder.remote(REMOTE).create()
-    figures = {}
-    try:
-        for label, sql, rows, rounds in WORKLOADS:
-            floor(spark, sql, rows, 1)
-            figures[f"{label} (ms)"] = floor(spark, sql, rows, rounds)
-    finally:
-        spark.stop()
-    return figures
 
 
 def table(title, columns_, rows):
@@ -303,38 +282,73 @@ def warm_up_server():
 
 def main():
     warm_up_server()
-    kernels = [("KBase Spark SQL", "kbase-spark-sql")]
+    ours = [("KBase Spark SQL", "kbase-spark-sql")]
     if os.environ.get("BENCH_BEFORE"):
-        kernels.insert(0, ("before", before_kernelspec(os.environ["BENCH_BEFORE"])))
-    results = [(label, *measure_ours(name)) for label, name in kernels]
-    ipykernel = measure_ipykernel()
-    floor_ = measure_floor()
+        ours.insert(0, ("before", before_kernelspec(os.environ["BENCH_BEFORE"])))
+    names = [label for label, _ in ours] + ["ipykernel+pyspark", "pyspark floor"]
 
-    ours = results[-1][1]
-    names = [label for label, _, _ in results] + ["ipykernel+pyspark", "pyspark floor", "/ ipykernel", "/ floor"]
+    figures = {name: {} for name in names}
+    for label, spec in ours:
+        info, first = launches(spec, "SELECT 1")
+        figures[label]["launch to kernel_info reply (ms)"] = info * 1000
+        figures[label]["launch to first result (ms)"] = first * 1000
+    info, first = launches("python3", PYSPARK_SETUP + "\n" + pyspark_cell("SELECT 1", 1))
+    figures["ipykernel+pyspark"]["launch to kernel_info reply (ms)"] = info * 1000
+    figures["ipykernel+pyspark"]["launch to first result (ms)"] = first * 1000
+
+    started = []
+    try:
+        contenders, traced = {}, {}
+        for label, spec in ours:
+            k = Kernel(spec, trace=True)
+            started.append(k)
+            traced[label] = k
+            run(k.kc, "SELECT 1")
+            contenders[label] = lambda sql, rows, k=k: run(k.kc, ours_cell(sql, rows))
+        ipy = Kernel("python3", first_code=PYSPARK_SETUP)
+        started.append(ipy)
+        contenders["ipykernel+pyspark"] = lambda sql, rows: run(ipy.kc, pyspark_cell(sql, rows))
+        floor = InProcess()
+        contenders["pyspark floor"] = floor.time
+        timed, traces = cells(contenders, traced)
+        floor.stop()
+    finally:
+        for k in started:
+            k.stop()
+    for name in names:
+        figures[name].update(timed[name])
+    for label, spec in ours:
+        figures[label].update(memory(spec, ours_cell))
+    figures["ipykernel+pyspark"].update(memory("python3", pyspark_cell, first_code=PYSPARK_SETUP))
+
+    mine = figures[ours[-1][0]]
     rows = {}
-    for key in ours:
-        values = [figures.get(key) for _, figures, _ in results] + [ipykernel.get(key), floor_.get(key)]
-        mine = ours[key]
-        rows[key] = values + [
-            mine / ipykernel[key] if ipykernel.get(key) else None,
-            mine / floor_[key] if floor_.get(key) else None,
+    for key in mine:
+        ipy, low = figures["ipykernel+pyspark"].get(key), figures["pyspark floor"].get(key)
+        rows[key] = [figures[n].get(key) for n in names] + [
+            mine[key] / ipy if ipy else None,
+            mine[key] / low if low else None,
         ]
-    table(f"Cells, launch and memory (medians; same server {REMOTE}):", names, rows)
-
-    results = [r for r in results if any(r[2].values())] or results
-    for label, _, traces in results:
-        parts = sorted({p for t in traces.values() for p in t})
-        rows = {w: [t.get(p) for p in parts] for w, t in traces.items()}
-        table(f"Where a statement's time goes in '{label}' (medians, ms, from the kernel's trace):", parts, rows)
-    for label, figures, traces in results:
-        print(f"\nWhere the rest of a cell's time goes in '{label}' (medians, ms):")
-        print(f"  {'':40} {'kernel':>8} {'Jupyter':>8}")
-        for w, t in traces.items():
-            spark = t.get("command_ms", 0) + t.get("fetch_ms", 0)
-            if "cell_ms" in t:
-                own, messaging = t["cell_ms"] - spark, figures[f"{w} (ms)"] - t["cell_ms"]
-                print(f"  {w:40} {own:8.2f} {messaging:8.2f}")
+    table(
+        f"Cells, launch and memory (medians; contenders take turns; same server {REMOTE}):",
+        names + ["/ ipykernel", "/ floor"],
+        rows,
+    )
+    for label, t in traces.items():
+        parts = sorted({p for w in t.values() for p in w})
+        if parts:
+            table(
+                f"Where a statement's time goes in '{label}' (medians, ms, from the kernel's trace):",
+                parts,
+                {w: [v.get(p) for p in parts] for w, v in t.items()},
+            )
+            print(f"\nWhere the rest of a cell's time goes in '{label}' (medians, ms):")
+            print(f"  {'':40} {'kernel':>8} {'Jupyter':>8}")
+            for w, v in t.items():
+                if "cell_ms" in v:
+                    spark = v.get("command_ms", 0) + v.get("fetch_ms", 0)
+                    own, messaging = v["cell_ms"] - spark, figures[label][f"{w} (ms)"] - v["cell_ms"]
+                    print(f"  {w:40} {own:8.2f} {messaging:8.2f}")
     print("\n(kernel: from the execute_request to its reply, less the Spark calls; Jupyter: the")
     print(" rest of the client's time, the messages' transport and the client's own decoding)")
     return 0

@@ -14,36 +14,76 @@ const MAX_CELL_WIDTH: usize = 80;
 /// Multi-line values show at most this many lines in a table of several values.
 const MAX_CELL_LINES: usize = 20;
 
+/// The lines of one value as shown; most values are one line, kept without a list.
+enum Lines<'a> {
+    One(Cow<'a, str>),
+    Many(Vec<Cow<'a, str>>),
+}
+
+impl Lines<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Lines::One(_) => 1,
+            Lines::Many(lines) => lines.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> &str {
+        match self {
+            Lines::One(line) if i == 0 => line,
+            Lines::One(_) => "",
+            Lines::Many(lines) => lines.get(i).map_or("", |l| l.as_ref()),
+        }
+    }
+}
+
 /// The lines of one value as shown: each line shortened, and not too many of them, unless
 /// the value is the whole result (an EXPLAIN, a SHOW CREATE TABLE), which shows in full.
-fn cell_lines(s: &str, whole: bool) -> Vec<Cow<'_, str>> {
+fn cell_lines(s: &str, whole: bool) -> Lines<'_> {
+    if !s.contains('\n') {
+        return Lines::One(if whole { Cow::Borrowed(s) } else { shorten(s) });
+    }
     if whole {
-        return s.split('\n').map(Cow::Borrowed).collect();
+        return Lines::Many(s.split('\n').map(Cow::Borrowed).collect());
     }
     let mut lines: Vec<Cow<'_, str>> = s.split('\n').take(MAX_CELL_LINES + 1).map(shorten).collect();
     if lines.len() > MAX_CELL_LINES {
         lines.truncate(MAX_CELL_LINES);
         lines.push(Cow::Borrowed("..."));
     }
-    lines
+    Lines::Many(lines)
+}
+
+/// The display width of `s`: its length when it is printable ASCII (most cells), else
+/// what unicode-width measures.
+fn width(s: &str) -> usize {
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        s.len()
+    } else {
+        s.width()
+    }
+}
+
+/// The widest line of one value as shown.
+fn cell_width(s: &str, whole: bool) -> usize {
+    let lines = cell_lines(s, whole);
+    (0..lines.len()).map(|i| width(lines.get(i))).max().unwrap_or(0)
 }
 
 /// The table as text. Cells are read twice (for the column widths, then to write them)
 /// rather than copied: a large result is not held a second time.
 pub fn render(table: &Table) -> String {
     let whole = table.rows.len() == 1 && table.columns.len() == 1;
-    let headers: Vec<Vec<Cow<'_, str>>> = table
+    let headers: Vec<Lines<'_>> = table
         .columns
         .iter()
-        .map(|c| vec![Cow::Borrowed(c.name.as_str())])
+        .map(|c| Lines::One(Cow::Borrowed(c.name.as_str())))
         .collect();
     // Spark pads every column to at least three characters.
-    let mut widths: Vec<usize> = headers.iter().map(|h| h[0].width().max(3)).collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| width(h.get(0)).max(3)).collect();
     for row in &table.rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            for line in cell_lines(cell.text(), whole) {
-                *w = (*w).max(line.width());
-            }
+            *w = (*w).max(cell_width(cell.text(), whole));
         }
     }
     let mut border: String = widths.iter().fold(String::from("+"), |mut s, w| {
@@ -59,16 +99,16 @@ pub fn render(table: &Table) -> String {
     let mut out = String::with_capacity(line_width * (table.rows.len() + 5));
     // One row of cells, over as many lines as its tallest value. Single lines line up on the
     // right, as in Spark's `show()`; the lines of a multi-line value on the left.
-    let push_row = |cells: &[Vec<Cow<'_, str>>], out: &mut String| {
-        let height = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
+    let push_row = |cells: &[Lines<'_>], out: &mut String| {
+        let height = cells.iter().map(Lines::len).max().unwrap_or(1).max(1);
         for i in 0..height {
             out.push('|');
             if widths.is_empty() {
                 out.push('|');
             }
             for (cell, w) in cells.iter().zip(&widths) {
-                let line = cell.get(i).map_or("", |l| l.as_ref());
-                let pad = w.saturating_sub(line.width());
+                let line = cell.get(i);
+                let pad = w.saturating_sub(width(line));
                 if cell.len() > 1 {
                     out.push_str(line);
                     out.extend(std::iter::repeat_n(' ', pad));
@@ -87,7 +127,7 @@ pub fn render(table: &Table) -> String {
     out.push_str(&border);
     out.push('\n');
     for row in &table.rows {
-        let cells: Vec<Vec<Cow<'_, str>>> = row.iter().map(|c| cell_lines(c.text(), whole)).collect();
+        let cells: Vec<Lines<'_>> = row.iter().map(|c| cell_lines(c.text(), whole)).collect();
         push_row(&cells, &mut out);
     }
     out.push_str(&border);
@@ -99,7 +139,7 @@ pub fn render(table: &Table) -> String {
 }
 
 fn shorten(s: &str) -> Cow<'_, str> {
-    if s.width() <= MAX_CELL_WIDTH {
+    if width(s) <= MAX_CELL_WIDTH {
         return Cow::Borrowed(s);
     }
     let mut out = String::new();
