@@ -346,7 +346,8 @@ impl Interpreter for Engine {
     }
 
     fn is_complete(&self, code: &str) -> Completeness {
-        completeness(code)
+        // Magic lines are no SQL: a cell of magics alone (`%help`) is complete as it is.
+        completeness(&magic::blanked(code))
     }
 
     fn is_exit(&self, code: &str) -> bool {

@@ -377,6 +377,11 @@ async fn consoles_learn_whether_code_is_complete() {
         ("SELECT 1;", json!({"status": "complete"})),
         ("SELECT (1,", json!({"status": "incomplete", "indent": "    "})),
         ("SELECT 1)", json!({"status": "invalid"})),
+        // Magics alone run at once; magics above SQL wait for the SQL's end like any SQL.
+        ("%help", json!({"status": "complete"})),
+        ("%%sql\n%limit 5", json!({"status": "complete"})),
+        ("%limit 5\nSELECT 1", json!({"status": "incomplete", "indent": ""})),
+        ("%limit 5\nSELECT 1;", json!({"status": "complete"})),
     ] {
         let (reply, _) = client.run(&request("is_complete_request", json!({"code": code}))).await;
         assert_eq!(
