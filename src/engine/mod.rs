@@ -211,7 +211,7 @@ impl Engine {
                     other => break other,
                 }
             };
-            outputs.statement_ended(progress.shown());
+            outputs.statement_ended();
             let result = match (result, export.as_mut().and_then(Export::take_error)) {
                 // The file could not be written: say so, and stop the query on the server.
                 (_, Some(e)) => {

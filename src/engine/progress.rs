@@ -51,11 +51,6 @@ impl ProgressDisplay {
             update,
         })
     }
-
-    /// Whether the display was shown (and must now be taken away).
-    pub(crate) fn shown(&self) -> bool {
-        self.shown
-    }
 }
 
 #[cfg(test)]
@@ -78,7 +73,6 @@ mod tests {
     fn nothing_is_shown_in_the_first_second() {
         let mut d = ProgressDisplay::start();
         assert!(d.report(&progress()).is_none());
-        assert!(!d.shown());
     }
 
     #[test]
@@ -118,6 +112,5 @@ mod tests {
             panic!()
         };
         assert_eq!(updated, display_id);
-        assert!(d.shown());
     }
 }

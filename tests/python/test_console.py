@@ -1,6 +1,6 @@
 """`jupyter console` under a pseudo-terminal, as a user types: magics alone run at once, and
 a slow statement's progress leaves nothing behind (the console cannot update or clear a
-display), its result printed once."""
+display); each result is printed once, also those of earlier statements of the cell."""
 
 import sys
 
@@ -34,6 +34,14 @@ def test_magics_run_at_once_and_a_slow_statement_prints_its_result_once():
         console.expect(prompt("In", 3))
         shown += console.before
         assert shown.count("|slept|") == 1, shown
+        assert "tasks" not in shown and "[#" not in shown, shown
+        # A slow statement after a quick one: the first result is not printed again.
+        console.send("SELECT 1 AS quick; " + SLOW + "\r")
+        console.expect(prompt("Out", 3))
+        shown = console.before
+        console.expect(prompt("In", 4))
+        shown += console.before
+        assert shown.count("|quick|") == 1 and shown.count("|slept|") == 1, shown
         assert "tasks" not in shown and "[#" not in shown, shown
         console.send("exit\r")
         console.expect(pexpect.EOF)
