@@ -28,6 +28,9 @@ ROWS = (
     "TIMESTAMP'2024-01-01 00:00:00' + make_interval(0,0,0,0,0,0,id) AS ts, id % 2 = 0 AS even, "
     "array(id, id+1) AS arr, repeat('x', CAST(id % 20 AS INT)) AS pad FROM range(1000)"
 )
+# A quick statement, then a slow one: the slow one's progress shows below the quick one's
+# result while it runs, and goes when it ends.
+SLOW = "SELECT 1 AS quick;\nSELECT reflect('java.lang.Thread', 'sleep', CAST(4000 AS BIGINT)) AS slept FROM range(1)"
 # The HTML of this result, as the notebook stored it before the tables were made light.
 OLD_HTML_BYTES = 1_606_499
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
@@ -92,7 +95,7 @@ def shown(request, tmp_path):
     root.mkdir()
     cells = [
         {"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [], "source": s}
-        for i, s in enumerate([PLAN, ROWS])
+        for i, s in enumerate([PLAN, ROWS, SLOW])
     ]
     notebook = {
         "nbformat": 4,
@@ -114,7 +117,7 @@ def shown(request, tmp_path):
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
                 page.set_default_timeout(TIMEOUT_MS)
                 try:
-                    run_and_save(page, root, url)
+                    run_and_save(page, root, url, theme)
                 except Exception:
                     page.screenshot(path=str(SHOTS / f"lab-results-failed-{theme}.png"))
                     raise
@@ -130,7 +133,7 @@ def shown(request, tmp_path):
         log.close()
 
 
-def run_and_save(page, root, url):
+def run_and_save(page, root, url, theme):
     page.goto(url)
     page.wait_for_selector(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status='idle']:visible")
     page.locator(".jp-NotebookPanel .jp-Cell").first.locator(".cm-line span").first.wait_for()
@@ -139,6 +142,14 @@ def run_and_save(page, root, url):
     cells = page.locator(".jp-NotebookPanel .jp-CodeCell")
     cells.nth(0).locator(".jp-OutputArea-output pre").first.wait_for(state="attached")
     cells.nth(1).locator(".jp-OutputArea-output table tbody tr").nth(999).wait_for(state="attached")
+    slow = cells.nth(2)
+    # While the slow statement runs, its progress shows with the quick one's result.
+    riding = slow.locator(".jp-OutputArea-output", has_text="tasks")
+    riding.first.wait_for()
+    riding.first.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"lab-results-progress-{theme}.png"))
+    assert "quick" in riding.first.inner_text()
+    slow.locator(".jp-OutputArea-output th", has_text="slept").first.wait_for()
     page.keyboard.press("Control+s")
     # Saved once the document is no longer marked dirty.
     page.wait_for_selector(".jp-NotebookPanel:not(.jp-mod-dirty)", state="attached")
@@ -191,3 +202,10 @@ def test_a_plan_reads_line_by_line_and_a_1000_row_result_shows_in_full(shown):
     assert html.count(b"<tr") == 1001, html.count(b"<tr")
     assert len(html) * 4 < OLD_HTML_BYTES, len(html)
     assert len(json.dumps(stored).encode()) < OLD_HTML_BYTES / 2, len(json.dumps(stored))
+
+    # The slow statement's progress has gone, on screen and in the saved notebook.
+    slow = cells.nth(2).locator(".jp-OutputArea-output")
+    assert slow.count() == 2 and "tasks" not in cells.nth(2).inner_text()
+    kept = json.loads(saved.read_text())["cells"][2]["outputs"]
+    assert [o["output_type"] for o in kept] == ["display_data", "execute_result"]
+    assert "tasks" not in json.dumps(kept)
