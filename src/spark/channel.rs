@@ -11,7 +11,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 
 /// The HTTP/2 flow-control window of one call: how much the server may send ahead.
-const STREAM_WINDOW: u32 = 16 * 1024 * 1024;
+const STREAM_WINDOW: u32 = 8 * 1024 * 1024;
 
 use super::error::SparkError;
 use super::proto::spark_connect_service_client::SparkConnectServiceClient;
@@ -84,7 +84,7 @@ pub(crate) fn connect(url: &ConnectUrl, kbase: TokenSource) -> Result<Client, Sp
         .map_err(|e| SparkError::Setup(format!("bad address {url}: {e}")))?
         .connect_timeout(Duration::from_secs(10))
         .tcp_nodelay(true)
-        // Room for a few of the server's 4 MiB result batches in flight, so the server keeps
+        // Room for two of the server's 4 MiB result batches in flight, so the server keeps
         // sending while the kernel writes (an export), within a fixed bound.
         .initial_stream_window_size(Some(STREAM_WINDOW))
         .initial_connection_window_size(Some(2 * STREAM_WINDOW))
