@@ -6,6 +6,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_server(false)
         .build_transport(false)
+        // Result batches stay slices of the received frames (no copy of every batch).
+        .bytes(".spark.connect.ExecutePlanResponse.ArrowBatch.data")
         .compile_fds(fds)?;
     println!("cargo:rerun-if-changed=proto");
     Ok(())

@@ -1,11 +1,12 @@
 """%export of a large result beside pyspark's usual way out, on the same Spark Connect server:
-20 million rows x 5 columns to Parquet by the kernel (streamed batch by batch) and by
-`spark.sql(q).toPandas().to_parquet(path)` in a fresh Python process.
+2, 6 and 20 million rows x 5 columns to Parquet by the kernel (streamed batch by batch) and
+by `spark.sql(q).toPandas().to_parquet(path)` in a fresh Python process.
 
 Prints, for each: wall time, rows per second, the file's size and the peak resident memory
-of the process doing the writing (the kernel's VmHWM; the Python process's ru_maxrss).
+of the process doing the writing (the kernel's VmHWM, in a fresh kernel for each size; the
+Python process's ru_maxrss). The kernel's peak should not grow with the row count.
 Needs SPARK_REMOTE and the kernelspec installed (as scripts/bench and scripts/test set up);
-BENCH_EXPORT_ROWS changes the row count. Run:
+BENCH_EXPORT_ROWS changes the row counts (comma-separated). Run:
     .venv/bin/python benchmarks/export.py
 """
 
@@ -17,13 +18,16 @@ import time
 
 import jupyter_client
 
-ROWS = int(os.environ.get("BENCH_EXPORT_ROWS", "20000000"))
-QUERY = (
-    "SELECT id, id * 2.5D AS d, concat('label-', id) AS s, id % 1000 AS k, "
-    # Many partitions: the server sends partitions in order and holds those that finish
-    # early, so a few huge ones can exhaust a small driver's heap (for either client).
-    f"CAST(id AS DOUBLE) / 7 AS f FROM range(0, {ROWS}, 1, {max(2, ROWS // 250_000)})"
-)
+SIZES = [int(n) for n in os.environ.get("BENCH_EXPORT_ROWS", "2000000,6000000,20000000").split(",")]
+
+
+def query(rows):
+    return (
+        "SELECT id, id * 2.5D AS d, concat('label-', id) AS s, id % 1000 AS k, "
+        # Many partitions: the server sends partitions in order and holds those that finish
+        # early, so a few huge ones can exhaust a small driver's heap (for either client).
+        f"CAST(id AS DOUBLE) / 7 AS f FROM range(0, {rows}, 1, {max(2, rows // 250_000)})"
+    )
 
 PYSPARK = """
 import os, resource, sys, time
@@ -58,7 +62,7 @@ def run(kc, code, timeout=3600):
             return
 
 
-def kernel(path):
+def kernel(path, rows):
     km = jupyter_client.KernelManager(kernel_name="kbase-spark-sql")
     km.start_kernel()
     kc = km.client()
@@ -68,7 +72,7 @@ def kernel(path):
         run(kc, "SELECT 1")
         before = peak_rss(km.provisioner.process.pid)
         start = time.perf_counter()
-        run(kc, f"%export {path}\n{QUERY}")
+        run(kc, f"%export {path}\n{query(rows)}")
         seconds = time.perf_counter() - start
         return seconds, before, peak_rss(km.provisioner.process.pid)
     finally:
@@ -76,27 +80,30 @@ def kernel(path):
         km.shutdown_kernel(now=True)
 
 
-def report(name, seconds, size, peak, extra=""):
+def report(name, rows, seconds, size, peak, extra=""):
     print(
-        f"{name:<34} {seconds:7.1f} s  {ROWS / seconds:>12,.0f} rows/s  "
+        f"{rows / 1e6:4.0f} M rows  {name:<32} {seconds:7.1f} s  {rows / seconds:>12,.0f} rows/s  "
         f"{size / 2**20:8.1f} MiB file  peak RSS {peak / 2**20:8.1f} MiB{extra}"
     )
 
 
 def main():
-    with tempfile.TemporaryDirectory() as tmp:
-        print(f"{ROWS:,} rows x 5 columns to Parquet")
-        path = os.path.join(tmp, "kernel.parquet")
-        seconds, before, peak = kernel(path)
-        report("KBase Spark SQL %export", seconds, os.path.getsize(path), peak, f" (before: {before / 2**20:.1f} MiB)")
-        path = os.path.join(tmp, "pyspark.parquet")
-        out = subprocess.run(
-            [sys.executable, "-c", PYSPARK, QUERY, path], capture_output=True, text=True
-        )
-        if out.returncode != 0:
-            sys.exit(f"pyspark failed:\n{out.stderr[-2000:]}")
-        out = out.stdout.split()
-        report("pyspark toPandas().to_parquet()", float(out[-2]), os.path.getsize(path), int(out[-1]))
+    print("rows x 5 columns to Parquet; peak RSS of the process that writes the file")
+    for rows in SIZES:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "kernel.parquet")
+            seconds, before, peak = kernel(path, rows)
+            report("KBase Spark SQL %export", rows, seconds, os.path.getsize(path), peak,
+                   f" (before: {before / 2**20:.1f} MiB)")
+            os.remove(path)
+            path = os.path.join(tmp, "pyspark.parquet")
+            out = subprocess.run(
+                [sys.executable, "-c", PYSPARK, query(rows), path], capture_output=True, text=True
+            )
+            if out.returncode != 0:
+                sys.exit(f"pyspark failed:\n{out.stderr[-2000:]}")
+            out = out.stdout.split()
+            report("pyspark toPandas().to_parquet()", rows, float(out[-2]), os.path.getsize(path), int(out[-1]))
 
 
 if __name__ == "__main__":

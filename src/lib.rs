@@ -16,6 +16,7 @@ mod export;
 #[cfg(test)]
 mod fuzz;
 pub mod kernel;
+pub mod memory;
 pub mod render;
 #[cfg(test)]
 mod scratch;

@@ -74,6 +74,7 @@ fn main() -> ExitCode {
             Err(e) => fail(&e),
         },
         Command::Run { connection_file } => {
+            kbase_spark_sql_kernel::memory::fix_malloc_threshold();
             let config = Config::from_env();
             if let Err(e) = &config {
                 tracing::error!("{e}");

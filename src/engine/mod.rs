@@ -123,7 +123,7 @@ impl Engine {
         };
         if !silent {
             for notice in self.slot.take_notices() {
-                outputs.emit(Output::Notice(notice));
+                outputs.notice_later(notice);
             }
         }
         let max_rows = cell.magics.limit.unwrap_or_else(|| self.slot.max_rows());
@@ -190,7 +190,7 @@ impl Engine {
                         session = self.slot.renew(&session).await.map_err(|e| open_error(&e))?;
                         if !silent {
                             for notice in self.slot.take_notices() {
-                                outputs.emit(Output::Notice(notice));
+                                outputs.notice_later(notice);
                             }
                         }
                         if in_doubt {
@@ -212,9 +212,7 @@ impl Engine {
                     other => break other,
                 }
             };
-            if progress.shown() {
-                outputs.clear_transient();
-            }
+            outputs.statement_ended();
             let result = match (result, export.as_mut().and_then(Export::take_error)) {
                 // The file could not be written: say so, and stop the query on the server.
                 (_, Some(e)) => {
@@ -354,7 +352,8 @@ impl Interpreter for Engine {
     }
 
     fn is_complete(&self, code: &str) -> Completeness {
-        completeness(code)
+        // Magic lines are no SQL: a cell of magics alone (`%help`) is complete as it is.
+        completeness(&magic::blanked(code))
     }
 
     fn is_exit(&self, code: &str) -> bool {

@@ -2,6 +2,10 @@
 //! Spark's progress reports, shown once and updated in place under one display id. When the
 //! statement ends the cell's outputs take it away (`outputs.rs`), so it is never stored.
 //! This decides what is shown when; render decides how it looks.
+//!
+//! The first frame carries no `text/plain`: a terminal console prints a display once and
+//! ignores its updates, so plain text there would stay behind as a stale bar. Notebook front
+//! ends show its HTML and take the updates, which carry both.
 
 use std::time::Duration;
 
@@ -37,16 +41,15 @@ impl ProgressDisplay {
             return None;
         }
         let update = std::mem::replace(&mut self.shown, true);
+        let mut data = render::progress::bar(progress, elapsed);
+        if !update {
+            data.remove("text/plain");
+        }
         Some(Output::InPlace {
             display_id: self.display_id.clone(),
-            data: render::progress::bar(progress, elapsed),
+            data,
             update,
         })
-    }
-
-    /// Whether the display was shown (and must now be taken away).
-    pub(crate) fn shown(&self) -> bool {
-        self.shown
     }
 }
 
@@ -70,7 +73,6 @@ mod tests {
     fn nothing_is_shown_in_the_first_second() {
         let mut d = ProgressDisplay::start();
         assert!(d.report(&progress()).is_none());
-        assert!(!d.shown());
     }
 
     #[test]
@@ -85,6 +87,13 @@ mod tests {
             display_id,
         }) = d.report(&progress())
         else {
+            panic!()
+        };
+        assert!(
+            data.contains_key("text/html") && !data.contains_key("text/plain"),
+            "{data:?}"
+        );
+        let Some(Output::InPlace { data, update: true, .. }) = d.report(&progress()) else {
             panic!()
         };
         let text = data["text/plain"].as_str().unwrap();
@@ -103,6 +112,5 @@ mod tests {
             panic!()
         };
         assert_eq!(updated, display_id);
-        assert!(d.shown());
     }
 }

@@ -39,6 +39,10 @@ pub(crate) enum ExportError {
         sql_type: String,
         detail: String,
     },
+    #[error(
+        "%export: the statement's result has no columns (a command such as CREATE or INSERT gives none), so there is nothing to write; the statement did run"
+    )]
+    NoColumns,
 }
 
 impl ExportError {
@@ -47,6 +51,7 @@ impl ExportError {
             ExportError::Path(_) => "ExportPathError".into(),
             ExportError::Write { .. } => "ExportWriteError".into(),
             ExportError::Unsupported { .. } => "ExportUnsupportedType".into(),
+            ExportError::NoColumns => "ExportNoColumns".into(),
         }
     }
 }
@@ -114,6 +119,10 @@ impl Export {
     }
 
     fn open(&mut self, schema: SchemaRef, types: &[SqlType]) -> Result<(), ExportError> {
+        // No format holds rows without columns (a CSV would be one blank line).
+        if schema.fields().is_empty() {
+            return Err(ExportError::NoColumns);
+        }
         let file = self
             .file
             .take()

@@ -114,3 +114,15 @@ fn an_export_that_does_not_complete_leaves_no_file() {
     assert_eq!(std::fs::read_to_string(dir.join("old.csv")).unwrap(), "old");
     assert_eq!(files(&dir), ["old.csv"]);
 }
+
+#[test]
+fn a_result_without_columns_is_refused_and_leaves_no_file() {
+    let dir = scratch();
+    for name in ["none.csv", "none.parquet", "none.arrow", "none.jsonl"] {
+        let e = Export::start(Target::check(name, false, &dir).unwrap()).unwrap();
+        let error = e.finish(Arc::new(Schema::empty()), &[]).unwrap_err();
+        assert!(matches!(error, ExportError::NoColumns), "{name}: {error}");
+        assert!(error.to_string().contains("no columns"), "{error}");
+    }
+    assert!(files(&dir).is_empty(), "{:?}", files(&dir));
+}

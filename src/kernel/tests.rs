@@ -366,7 +366,9 @@ async fn a_progress_display_is_cleared_away_on_the_wire() {
             .is_some_and(|id| id.starts_with("kbase-spark-sql-progress-"))
     );
     assert_eq!(published[3].content, json!({"wait": true}));
-    assert_eq!(published[4].content["transient"]["display_id"], json!(null));
+    // A statement's display goes under an id of its own (a later progress may ride on it).
+    let shown = published[4].content["transient"]["display_id"].as_str().unwrap_or("");
+    assert!(shown.starts_with("kbase-spark-sql-output-"), "{shown}");
     assert!(published[4].content["data"]["application/vnd.apache.arrow.stream"].is_string());
 }
 
@@ -377,6 +379,11 @@ async fn consoles_learn_whether_code_is_complete() {
         ("SELECT 1;", json!({"status": "complete"})),
         ("SELECT (1,", json!({"status": "incomplete", "indent": "    "})),
         ("SELECT 1)", json!({"status": "invalid"})),
+        // Magics alone run at once; magics above SQL wait for the SQL's end like any SQL.
+        ("%help", json!({"status": "complete"})),
+        ("%%sql\n%limit 5", json!({"status": "complete"})),
+        ("%limit 5\nSELECT 1", json!({"status": "incomplete", "indent": ""})),
+        ("%limit 5\nSELECT 1;", json!({"status": "complete"})),
     ] {
         let (reply, _) = client.run(&request("is_complete_request", json!({"code": code}))).await;
         assert_eq!(

@@ -10,6 +10,9 @@ use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 
+/// The HTTP/2 flow-control window of one call: how much the server may send ahead.
+const STREAM_WINDOW: u32 = 8 * 1024 * 1024;
+
 use super::error::SparkError;
 use super::proto::spark_connect_service_client::SparkConnectServiceClient;
 use super::url::ConnectUrl;
@@ -81,6 +84,10 @@ pub(crate) fn connect(url: &ConnectUrl, kbase: TokenSource) -> Result<Client, Sp
         .map_err(|e| SparkError::Setup(format!("bad address {url}: {e}")))?
         .connect_timeout(Duration::from_secs(10))
         .tcp_nodelay(true)
+        // Room for two of the server's 4 MiB result batches in flight, so the server keeps
+        // sending while the kernel writes (an export), within a fixed bound.
+        .initial_stream_window_size(Some(STREAM_WINDOW))
+        .initial_connection_window_size(Some(2 * STREAM_WINDOW))
         .http2_keep_alive_interval(Duration::from_secs(30))
         .keep_alive_timeout(Duration::from_secs(20))
         .keep_alive_while_idle(true);
