@@ -330,7 +330,10 @@ pub(crate) fn parse(code: &str) -> Result<MagicCell, MagicError> {
         }
     }
     if magics.chart.is_some() && magics.profile {
-        return Err(usage("%chart", "%chart and %profile cannot share a cell; use one cell for each"));
+        return Err(usage(
+            "%chart",
+            "%chart and %profile cannot share a cell; use one cell for each",
+        ));
     }
     if magics.picture() && magics.export.is_some() {
         return Err(usage(
@@ -417,7 +420,10 @@ fn chart(rest: &str) -> Result<ChartRequest, MagicError> {
             "y" => {
                 let columns: Vec<String> = value.split('\u{2}').map(text).collect();
                 if columns.iter().any(String::is_empty) {
-                    return Err(bad(format!("y= takes columns separated by commas, not {:?}", text(value))));
+                    return Err(bad(format!(
+                        "y= takes columns separated by commas, not {:?}",
+                        text(value)
+                    )));
                 }
                 y.replace(columns).is_some()
             }
@@ -429,7 +435,10 @@ fn chart(rest: &str) -> Result<ChartRequest, MagicError> {
                     "min" => Agg::Min,
                     "max" => Agg::Max,
                     other => {
-                        return Err(bad(format!("agg= is one of sum, avg, count, min, max, not {}", text(other))));
+                        return Err(bad(format!(
+                            "agg= is one of sum, avg, count, min, max, not {}",
+                            text(other)
+                        )));
                     }
                 };
                 agg.replace(a).is_some()
@@ -439,11 +448,19 @@ fn chart(rest: &str) -> Result<ChartRequest, MagicError> {
                     .parse::<usize>()
                     .ok()
                     .filter(|n| (1..=MAX_BINS).contains(n))
-                    .ok_or_else(|| bad(format!("bins= is a whole number from 1 to {MAX_BINS}, not {}", text(value))))?;
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "bins= is a whole number from 1 to {MAX_BINS}, not {}",
+                            text(value)
+                        ))
+                    })?;
                 bins.replace(n).is_some()
             }
             other => {
-                return Err(bad(format!("there is no key {}; the keys are x, y, color, agg, bins", text(other))));
+                return Err(bad(format!(
+                    "there is no key {}; the keys are x, y, color, agg, bins",
+                    text(other)
+                )));
             }
         };
         if twice {
@@ -454,7 +471,9 @@ fn chart(rest: &str) -> Result<ChartRequest, MagicError> {
     match kind {
         ChartKind::Histogram => {
             if y.is_some() || color.is_some() || agg.is_some() {
-                return Err(bad("a histogram takes x= (and bins=) only; it counts the rows in each bin".into()));
+                return Err(bad(
+                    "a histogram takes x= (and bins=) only; it counts the rows in each bin".into(),
+                ));
             }
         }
         _ if bins.is_some() => return Err(bad("bins= is for histograms".into())),
@@ -463,7 +482,9 @@ fn chart(rest: &str) -> Result<ChartRequest, MagicError> {
                 return Err(bad("a scatter chart needs y=COL".into()));
             }
             if agg.is_some() {
-                return Err(bad("a scatter chart draws rows as they are; agg= is for bar, line and area".into()));
+                return Err(bad(
+                    "a scatter chart draws rows as they are; agg= is for bar, line and area".into(),
+                ));
             }
         }
         _ => {
@@ -667,19 +688,37 @@ mod tests {
         let usage = "Usage: %chart KIND x=COL y=COL[,COL…] [color=COL] [agg=sum|avg|count|min|max] [bins=N]";
         let cases = [
             ("%chart", "give the kind of chart: bar, line, area, scatter, histogram"),
-            ("%chart pie x=a", "there is no chart kind pie; the kinds are bar, line, area, scatter, histogram"),
+            (
+                "%chart pie x=a",
+                "there is no chart kind pie; the kinds are bar, line, area, scatter, histogram",
+            ),
             ("%chart histogram", "a histogram chart needs x=COL"),
             ("%chart bar y=a", "a bar chart needs x=COL"),
-            ("%chart histogram x=a y=b", "a histogram takes x= (and bins=) only; it counts the rows in each bin"),
+            (
+                "%chart histogram x=a y=b",
+                "a histogram takes x= (and bins=) only; it counts the rows in each bin",
+            ),
             ("%chart bar x=a bins=3", "bins= is for histograms"),
-            ("%chart histogram x=a bins=0", "bins= is a whole number from 1 to 500, not 0"),
-            ("%chart bar x=a agg=median", "agg= is one of sum, avg, count, min, max, not median"),
+            (
+                "%chart histogram x=a bins=0",
+                "bins= is a whole number from 1 to 500, not 0",
+            ),
+            (
+                "%chart bar x=a agg=median",
+                "agg= is one of sum, avg, count, min, max, not median",
+            ),
             ("%chart bar x=a agg=avg", "agg=avg needs y=COL"),
             ("%chart scatter x=a", "a scatter chart needs y=COL"),
             ("%chart bar x=a x=b", "x= is given twice"),
             ("%chart bar x=a,b", "x= takes one column, not \"a,b\""),
-            ("%chart bar x=a size=3", "there is no key size; the keys are x, y, color, agg, bins"),
-            ("%chart bar a", "a is not key=value; the keys are x, y, color, agg, bins"),
+            (
+                "%chart bar x=a size=3",
+                "there is no key size; the keys are x, y, color, agg, bins",
+            ),
+            (
+                "%chart bar a",
+                "a is not key=value; the keys are x, y, color, agg, bins",
+            ),
             ("%chart bar x='a", "the quote ' is not closed"),
         ];
         for (line, problem) in cases {

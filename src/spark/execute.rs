@@ -86,7 +86,7 @@ impl SparkSession {
     }
 
     /// Adds the failing part of the query to a server error, when Spark knows it.
-    async fn with_span(&self, result: &mut Result<QueryResult, SparkError>) {
+    pub(super) async fn with_span(&self, result: &mut Result<QueryResult, SparkError>) {
         if let Err(SparkError::Server {
             error_id: Some(id),
             span,
@@ -223,7 +223,7 @@ impl SparkSession {
     /// resumed after the last response received, so no response is lost or seen twice; a
     /// plan the server already has (sent before, by an earlier try) is reattached to, not
     /// run again. At the end the server is told to release what was consumed.
-    async fn execute(
+    pub(super) async fn execute(
         &self,
         op: OpType,
         tag: &str,
