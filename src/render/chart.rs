@@ -71,8 +71,9 @@ pub(crate) fn spec(chart: &Chart) -> Value {
             }
             json!({
                 "x": x,
-                "y": {"field": "y", "type": "quantitative", "title": chart.y_title,
-                      "stack": if chart.mark == Mark::Area { Value::Null } else { json!("zero") }},
+                // Series are drawn side by side or over each other, never stacked: a stacked
+                // line would read as a total, and fill the gaps of a series with zeros.
+                "y": {"field": "y", "type": "quantitative", "title": chart.y_title, "stack": null},
                 "tooltip": tooltip,
             })
         }
@@ -168,6 +169,10 @@ mod tests {
         let s = spec(&chart(Mark::Area, Some("site")));
         assert!(s["encoding"].get("xOffset").is_none());
         assert_eq!(s["encoding"]["y"]["stack"], Value::Null);
+        assert_eq!(
+            spec(&chart(Mark::Line, Some("site")))["encoding"]["y"]["stack"],
+            Value::Null
+        );
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub(crate) struct Profile {
     pub(crate) passes: usize,
 }
 
-/// A number in at most about six significant digits.
+/// A number in about six significant digits.
 pub(crate) fn number(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return format!("{v}");
@@ -50,14 +50,12 @@ pub(crate) fn number(v: f64) -> String {
     if v.abs() >= 1e9 || v.abs() < 1e-4 {
         return format!("{v:.4e}");
     }
-    let s = format!("{v:.6}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    // Six decimals of a large number are noise.
-    match s.split_once('.') {
-        Some((whole, frac)) if whole.trim_start_matches('-').len() >= 6 => {
-            format!("{whole}.{}", &frac[..frac.len().min(1)])
-        }
-        _ => s.to_string(),
+    let decimals = (5 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
     }
 }
 
@@ -132,7 +130,7 @@ fn plain(v: &Value) -> String {
     }
 }
 
-const HEADINGS: [&str; 15] = [
+const HEADINGS: [&str; 13] = [
     "column",
     "type",
     "count",
@@ -142,16 +140,18 @@ const HEADINGS: [&str; 15] = [
     "max",
     "mean",
     "stddev",
-    "25%",
-    "50%",
-    "75%",
+    "quartiles",
     "length",
     "most frequent",
     "histogram",
 ];
 
-fn cells(c: &ColumnProfile) -> [String; 14] {
-    let q = |i: usize| c.quartiles.map_or(String::new(), |q| opt(q[i]));
+/// Cells of the numbers, right-aligned.
+const NUMERIC: [usize; 5] = [2, 3, 4, 7, 8];
+/// The cell of the most frequent values, which may wrap.
+const FREQUENT: usize = 11;
+
+fn cells(c: &ColumnProfile) -> [String; 12] {
     [
         c.name.clone(),
         c.type_name.clone(),
@@ -162,9 +162,9 @@ fn cells(c: &ColumnProfile) -> [String; 14] {
         c.max.clone().unwrap_or_default(),
         opt(c.mean),
         opt(c.stddev),
-        q(0),
-        q(1),
-        q(2),
+        c.quartiles.map_or(String::new(), |q| {
+            q.iter().map(|v| opt(*v)).collect::<Vec<_>>().join(" · ")
+        }),
         c.length.map_or(String::new(), |(l, h)| format!("{l}–{h}")),
         top_values(c),
     ]
@@ -172,12 +172,11 @@ fn cells(c: &ColumnProfile) -> [String; 14] {
 
 const STYLE: &str = ".kbase-profile{border-collapse:collapse;font-family:var(--jp-code-font-family);\
 font-size:var(--jp-code-font-size)}\
-.kbase-profile th{color:var(--jp-ui-font-color0);border-bottom:1px solid var(--jp-border-color1);\
-text-align:left;vertical-align:bottom}\
-.kbase-profile th,.kbase-profile td{padding:2px 8px}\
-.kbase-profile td{text-align:left;color:var(--jp-content-font-color0);border-bottom:1px solid var(--jp-border-color2);\
-vertical-align:middle}\
-.kbase-profile td.n{text-align:right}";
+table.kbase-profile th{color:var(--jp-ui-font-color0);border-bottom:1px solid var(--jp-border-color1);\
+text-align:left;vertical-align:bottom;white-space:nowrap}\
+table.kbase-profile th,table.kbase-profile td{padding:2px 8px}\
+table.kbase-profile td{text-align:left;color:var(--jp-content-font-color0);\
+border-bottom:1px solid var(--jp-border-color2);vertical-align:middle}";
 
 /// The MIME bundle of a profile: an HTML table and the same figures as text.
 pub(crate) fn bundle(p: &Profile) -> Map<String, Value> {
@@ -186,21 +185,24 @@ pub(crate) fn bundle(p: &Profile) -> Map<String, Value> {
          <div style=\"color:var(--jp-ui-font-color1);padding:2px 0 4px\">{}</div><table class=\"kbase-profile\"><thead><tr>",
         text(&headline(p))
     );
-    for h in HEADINGS {
-        let _ = write!(html, "<th>{}</th>", text(h));
+    for (i, h) in HEADINGS.iter().enumerate() {
+        let align = if NUMERIC.contains(&i) { "right" } else { "left" };
+        let _ = write!(html, "<th style=\"text-align:{align}\">{}</th>", text(h));
     }
     html.push_str("</tr></thead><tbody>");
     for c in &p.columns {
         html.push_str("<tr>");
         for (i, cell) in cells(c).iter().enumerate() {
-            let class = if (2..=11).contains(&i) && i != 5 && i != 6 {
-                " class=\"n\""
-            } else {
-                ""
+            // Inline, so that JupyterLab's own table style (and an untrusted notebook's
+            // sanitiser, which drops the style block) leaves the alignment alone.
+            let style = match i {
+                i if NUMERIC.contains(&i) => "text-align:right;white-space:nowrap",
+                FREQUENT => "text-align:left;white-space:normal;min-width:16em;max-width:30em",
+                _ => "text-align:left;white-space:nowrap",
             };
-            let _ = write!(html, "<td{class}>{}</td>", text(cell));
+            let _ = write!(html, "<td style=\"{style}\">{}</td>", text(cell));
         }
-        let _ = write!(html, "<td>{}</td></tr>", sparkline(c));
+        let _ = write!(html, "<td style=\"text-align:left\">{}</td></tr>", sparkline(c));
     }
     html.push_str("</tbody></table></div>");
 
@@ -214,11 +216,9 @@ pub(crate) fn bundle(p: &Profile) -> Map<String, Value> {
             (6, "max"),
             (7, "mean"),
             (8, "stddev"),
-            (9, "25%"),
-            (10, "50%"),
-            (11, "75%"),
-            (12, "length"),
-            (13, "most frequent"),
+            (9, "quartiles"),
+            (10, "length"),
+            (11, "most frequent"),
         ];
         for (i, label) in labels {
             if !v[i].is_empty() {
@@ -287,8 +287,9 @@ mod tests {
 
     #[test]
     fn numbers_are_short() {
-        assert_eq!(number(4999999.5), "4999999.5");
-        assert_eq!(number(2886751.3459), "2886751.3");
+        assert_eq!(number(4999999.4), "4999999");
+        assert_eq!(number(5773.647028), "5773.65");
+        assert_eq!(number(47.964451), "47.9645");
         assert_eq!(number(0.333333333), "0.333333");
         assert_eq!(number(1e12), "1.0000e12");
         assert_eq!(number(-2.5), "-2.5");

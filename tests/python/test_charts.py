@@ -59,14 +59,12 @@ def error(kc, code):
 
 
 def short(v):
-    """A number as the profile shows it (six decimals at most, one for large numbers)."""
+    """A number as the profile shows it: about six significant digits."""
     if v == 0:
         return "0"
-    s = f"{v:.6f}".rstrip("0").rstrip(".")
-    whole, _, frac = s.partition(".")
-    if frac and len(whole.lstrip("-")) >= 6:
-        return f"{whole}.{frac[:1]}"
-    return s
+    decimals = max(0, min(6, 5 - math.floor(math.log10(abs(v)))))
+    s = f"{v:.{decimals}f}"
+    return s.rstrip("0").rstrip(".") if "." in s else s
 
 
 def close(a, b):
@@ -237,7 +235,8 @@ def test_a_profile_matches_pysparks_figures(kernel, spark):
     nan = df.filter(F.isnan("x")).count()
     assert f"nulls 0 (+{nan:,} NaN)" in lines["x"]
     assert f"mean {short(s[2])}, stddev {short(s[3])}" in lines["x"]
-    assert f"25% {short(s[4][0])}, 50% {short(s[4][1])}, 75% {short(s[4][2])}" in lines["x"]
+    assert f"quartiles {short(s[4][0])} · {short(s[4][1])} · {short(s[4][2])}" in lines["x"]
+    assert f"distinct ≈ {s[5]:,}" in lines["x"]
     labels = df.groupBy("label").count().collect()
     nulls = [r["count"] for r in labels if r["label"] is None][0]
     assert f"count {100000 - nulls:,}, nulls {nulls:,}" in lines["label"]
