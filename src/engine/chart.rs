@@ -100,6 +100,22 @@ fn final_agg(agg: Agg, i: Option<usize>) -> String {
     }
 }
 
+/// The value of the first y over all the colors of one x, as a window over the grouped
+/// rows: what bars are ranked by.
+fn key_window(agg: Agg, i: Option<usize>) -> String {
+    let over = "OVER (PARTITION BY k)";
+    let Some(i) = i else {
+        return format!("CAST(SUM(n) {over} AS DOUBLE)");
+    };
+    match agg {
+        Agg::Sum => format!("SUM(s{i}) {over}"),
+        Agg::Count => format!("CAST(SUM(m{i}) {over} AS DOUBLE)"),
+        Agg::Avg => format!("SUM(s{i}) {over} / SUM(m{i}) {over}"),
+        Agg::Min => format!("MIN(lo{i}) {over}"),
+        Agg::Max => format!("MAX(hi{i}) {over}"),
+    }
+}
+
 /// The one query of a bar, line or area chart: grouped by x (and color) over the whole
 /// result, with the totals the description needs. Bars rank the x values by the first
 /// y and fold all but the largest [`TOP_CATEGORIES`] into one "other" row (x null, `other`
@@ -145,28 +161,29 @@ pub(crate) fn grouped_sql(kind: ChartKind, agg: Agg, chosen: &Chosen) -> String 
     let partials = partials.iter().map(|p| format!("{p}, ")).collect::<String>();
     let head = format!(
         "WITH base AS (SELECT {} FROM {}), \
-         g AS (SELECT k, c, {partials}COUNT(*) AS n FROM base GROUP BY k, c), \
-         z AS (SELECT SUM(n) AS total, COALESCE(SUM(CASE WHEN k IS NULL THEN n END), 0) AS nullx, \
-         COUNT(DISTINCT k) AS groups FROM g)",
+         g AS (SELECT k, c, {partials}COUNT(*) AS n FROM base GROUP BY k, c)",
         base.join(", "),
         crate::spark::derived::RESULT_NAME
     );
     let label = |e: &str| as_label(e, x.role());
     if kind == ChartKind::Bar {
         let top = TOP_CATEGORIES;
+        // Windows over the grouped rows, not joins: Spark reads the result once.
         format!(
-            "{head}, t AS (SELECT k, {} AS key FROM g WHERE k IS NOT NULL GROUP BY k), \
-             r AS (SELECT k AS rk, ROW_NUMBER() OVER (ORDER BY key DESC NULLS LAST, k) AS rank FROM t) \
+            "{head}, w AS (SELECT *, SUM(n) OVER () AS total, \
+             COALESCE(SUM(CASE WHEN k IS NULL THEN n END) OVER (), 0) AS nullx, {} AS key FROM g), \
+             r AS (SELECT *, DENSE_RANK() OVER (ORDER BY key DESC NULLS LAST, k) AS rank FROM w WHERE k IS NOT NULL) \
              SELECT rank > {top} AS other, {} AS x, c, {finals}, SUM(n) AS n{skips}, MIN(rank) AS rank, \
-             MAX(total) AS total, MAX(nullx) AS nullx, MAX(groups) AS groups \
-             FROM g JOIN r ON k = rk CROSS JOIN z \
-             GROUP BY 1, 2, 3 ORDER BY rank, c",
-            final_agg(agg, ys[0]),
+             MAX(total) AS total, MAX(nullx) AS nullx, MAX(MAX(rank)) OVER () AS groups \
+             FROM r GROUP BY 1, 2, 3 ORDER BY rank, c",
+            key_window(agg, ys[0]),
             label(&format!("CASE WHEN rank <= {top} THEN k END")),
         )
     } else {
         format!(
-            "{head} SELECT false AS other, {} AS x, c, {finals}, SUM(n) AS n{skips}, 0 AS rank, \
+            "{head}, z AS (SELECT SUM(n) AS total, COALESCE(SUM(CASE WHEN k IS NULL THEN n END), 0) AS nullx, \
+             COUNT(DISTINCT k) AS groups FROM g) \
+             SELECT false AS other, {} AS x, c, {finals}, SUM(n) AS n{skips}, 0 AS rank, \
              MAX(total) AS total, MAX(nullx) AS nullx, MAX(groups) AS groups \
              FROM g CROSS JOIN z WHERE k IS NOT NULL GROUP BY k, c ORDER BY k, c LIMIT {}",
             label("k"),

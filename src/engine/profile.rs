@@ -1,7 +1,11 @@
-//! `%profile`: a per-column summary of a query's whole result, computed by Spark in two
-//! passes at most: one aggregation for every column's counts, range, moments and
-//! quartiles, then one for the most frequent values of text columns and the histograms of
-//! numbers and times together (each row exploded into one (column, value) pair per column).
+//! `%profile`: a per-column summary of a query's whole result, computed by Spark in three
+//! passes at most, each one aggregation over the result: every column's counts, range,
+//! moments and quartiles; the histograms of all numbers and times (bin counts as
+//! conditional counts, once the ranges are known); the most frequent values of all text
+//! columns (each row exploded into one (column, value) pair per text column). Measured on
+//! 10 million rows, this beats two passes that explode every column (the explode
+//! multiplies the rows) and quartiles at Spark's default accuracy (ten times the work for
+//! a rank error of 0.01% instead of 0.1%).
 
 use super::columns::{Answer, Column, Role};
 use super::picture::Over;
@@ -14,6 +18,8 @@ use crate::spark::derived::RESULT_NAME;
 pub(crate) const BINS: usize = 10;
 /// Most frequent values shown per text column.
 pub(crate) const TOP: usize = 5;
+/// The quartiles' accuracy (Spark's `approx_percentile`): a rank error of 1/1000.
+pub(crate) const ACCURACY: u32 = 1000;
 
 /// What the profile computes of a column, by its type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +71,7 @@ pub(crate) fn stats_sql(columns: &[Column]) -> String {
             select.push(format!("AVG({v}) AS mean{i}, STDDEV({v}) AS sd{i}"));
             for (j, p) in ["q1", "q2", "q3"].iter().enumerate() {
                 select.push(format!(
-                    "APPROX_PERCENTILE({v}, ARRAY(0.25D, 0.5D, 0.75D))[{j}] AS {p}_{i}"
+                    "APPROX_PERCENTILE({v}, ARRAY(0.25D, 0.5D, 0.75D), {ACCURACY})[{j}] AS {p}_{i}"
                 ));
             }
         }
@@ -79,35 +85,41 @@ pub(crate) fn stats_sql(columns: &[Column]) -> String {
     format!("SELECT {} FROM {RESULT_NAME}", select.join(", "))
 }
 
-/// The second pass: the most frequent values of text and boolean columns and the histogram
-/// bins of number and time columns, as (column, value, count) rows. `ranges` holds each
-/// binned column's (index, low, bin width).
-pub(crate) fn values_sql(columns: &[Column], ranges: &[(usize, f64, f64)]) -> Option<String> {
-    let mut pairs = Vec::new();
-    for (i, c) in columns.iter().enumerate() {
-        if matches!(kind(c), Kind::Text | Kind::Boolean) {
-            pairs.push(format!("named_struct('i', {i}, 'v', CAST({} AS STRING))", c.sql()));
-        }
-    }
+/// The second pass: each binned column's count per bin, as `h{column}_{bin}`. `ranges`
+/// holds each binned column's (index, low, bin width).
+pub(crate) fn histograms_sql(columns: &[Column], ranges: &[(usize, f64, f64)]) -> Option<String> {
+    let mut select = Vec::new();
     for (i, lo, width) in ranges {
         if let Some(v) = columns.get(*i).and_then(Column::continuous) {
-            pairs.push(format!(
-                "named_struct('i', {i}, 'v', CAST(LEAST(CAST(FLOOR(({v} - {}) / {}) AS INT), {}) AS STRING))",
+            let bin = format!(
+                "LEAST(CAST(FLOOR(({v} - {}) / {}) AS INT), {})",
                 super::chart::double(*lo),
                 super::chart::double(*width),
                 BINS - 1
-            ));
+            );
+            select.extend((0..BINS).map(|j| format!("COUNT_IF({bin} = {j}) AS h{i}_{j}")));
         }
     }
+    (!select.is_empty()).then(|| format!("SELECT {} FROM {RESULT_NAME}", select.join(", ")))
+}
+
+/// The third pass: the most frequent values of text and boolean columns, as
+/// (column, value, count) rows.
+pub(crate) fn top_sql(columns: &[Column]) -> Option<String> {
+    let pairs: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(kind(c), Kind::Text | Kind::Boolean))
+        .map(|(i, c)| format!("named_struct('i', {i}, 'v', CAST({} AS STRING))", c.sql()))
+        .collect();
     if pairs.is_empty() {
         return None;
     }
     Some(format!(
         "SELECT i, v, n FROM (SELECT i, v, n, ROW_NUMBER() OVER (PARTITION BY i ORDER BY n DESC, v) AS rk FROM \
          (SELECT e.i AS i, e.v AS v, COUNT(*) AS n FROM (SELECT explode(array({})) AS e FROM {RESULT_NAME}) \
-         WHERE e.v IS NOT NULL GROUP BY e.i, e.v)) WHERE rk <= {} ORDER BY i, n DESC, v",
-        pairs.join(", "),
-        BINS.max(TOP)
+         WHERE e.v IS NOT NULL GROUP BY e.i, e.v)) WHERE rk <= {TOP} ORDER BY i, n DESC, v",
+        pairs.join(", ")
     ))
 }
 
@@ -158,12 +170,12 @@ pub(crate) async fn compute(over: &mut Over<'_, '_, '_>, columns: &[Column]) -> 
             range: None,
         });
     }
-    if let Some(sql) = values_sql(columns, &ranges) {
-        let values = over.query(&sql).await?;
-        let a = Answer::new(&values);
+    if let Some(sql) = histograms_sql(columns, &ranges) {
+        let bins = over.query(&sql).await?;
+        let a = Answer::new(&bins);
         for (i, lo, width) in &ranges {
             if let Some(p) = profiles.get_mut(*i) {
-                p.histogram = vec![0; BINS];
+                p.histogram = (0..BINS).map(|j| a.count(&format!("h{i}_{j}"), 0)).collect();
                 let role = columns[*i].role();
                 p.range = Some((
                     super::chart::axis_value(*lo, role),
@@ -171,20 +183,14 @@ pub(crate) async fn compute(over: &mut Over<'_, '_, '_>, columns: &[Column]) -> 
                 ));
             }
         }
+    }
+    if let Some(sql) = top_sql(columns) {
+        let values = over.query(&sql).await?;
+        let a = Answer::new(&values);
         for r in 0..a.rows() {
             let i = a.count("i", r) as usize;
-            let (Some(p), Some(v)) = (profiles.get_mut(i), a.text("v", r)) else {
-                continue;
-            };
-            let n = a.count("n", r);
-            if p.histogram.is_empty() {
-                if p.top.len() < TOP {
-                    p.top.push((v, n));
-                }
-            } else if let Ok(b) = v.parse::<usize>()
-                && let Some(slot) = p.histogram.get_mut(b.min(BINS - 1))
-            {
-                *slot += n;
+            if let (Some(p), Some(v)) = (profiles.get_mut(i), a.text("v", r)) {
+                p.top.push((v, a.count("n", r)));
             }
         }
     }
@@ -200,7 +206,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_pass_for_the_figures_and_one_for_values_and_bins() {
+    fn one_pass_each_for_the_figures_the_bins_and_the_top_values() {
         let columns = [
             Column {
                 name: "a b".into(),
@@ -226,15 +232,18 @@ mod tests {
             "{sql}"
         );
         assert!(sql.contains("[2] AS q3_0"));
-        let sql = values_sql(&columns, &[(0, 1.0, 0.5)]).unwrap();
+        assert!(sql.contains("ARRAY(0.25D, 0.5D, 0.75D), 1000)[0] AS q1_0"), "{sql}");
+        let sql = top_sql(&columns).unwrap();
         assert!(
-            sql.contains("named_struct('i', 1, 'v', CAST(`n``ame` AS STRING))"),
+            sql.contains("explode(array(named_struct('i', 1, 'v', CAST(`n``ame` AS STRING))))"),
             "{sql}"
         );
+        let sql = histograms_sql(&columns, &[(0, 1.0, 0.5)]).unwrap();
         assert!(
-            sql.contains("named_struct('i', 0, 'v', CAST(LEAST(CAST(FLOOR((NULLIF(CAST(`a b` AS DOUBLE)"),
+            sql.starts_with("SELECT COUNT_IF(LEAST(CAST(FLOOR((NULLIF(CAST(`a b` AS DOUBLE)"),
             "{sql}"
         );
-        assert!(values_sql(&columns[2..], &[]).is_none());
+        assert!(sql.contains("9) = 9) AS h0_9 FROM __kbase_result"), "{sql}");
+        assert!(top_sql(&columns[2..]).is_none() && histograms_sql(&columns, &[]).is_none());
     }
 }
