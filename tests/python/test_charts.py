@@ -5,13 +5,15 @@ a command that runs exactly once and is refused a chart, wrong arguments, and th
 figures against pyspark's."""
 
 import math
+import time
+import uuid
 import os
 
 import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from conftest import execute
+from conftest import collect, execute, shell_reply
 
 VEGA = "application/vnd.vegalite.v5+json"
 TIMEOUT = 600
@@ -245,3 +247,33 @@ def test_a_profile_matches_pysparks_figures(kernel, spark):
     assert "length 2–2" in lines["label"]
     assert "min 2020-01-01, max 2020-04-09" in lines["day"]
     assert "histogram from 0 to 99999: " + " ".join(["10000"] * 10) in lines["id"]
+
+
+def interrupt(kc):
+    msg = kc.session.msg("interrupt_request", {})
+    kc.control_channel.send(msg)
+    while True:
+        reply = kc.control_channel.get_msg(timeout=10)
+        if reply["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
+            return reply
+
+
+def test_an_interrupt_stops_the_charts_query_on_the_server(kernel):
+    # The chart's first query sleeps 8 s on its one row, then sets a JVM property: had the
+    # server kept running it after the interrupt, the property would be set afterwards.
+    _, kc = kernel
+    key = f"kbase.chart.probe.{uuid.uuid4().hex}"
+    x = (
+        "length(concat(coalesce(reflect('java.lang.Thread', 'sleep', CAST(8000 AS BIGINT)), ''), "
+        f"coalesce(reflect('java.lang.System', 'setProperty', '{key}', 'ran'), '')))"
+    )
+    msg_id = kc.execute(f"%chart histogram x=x\nSELECT {x} AS x FROM range(1)")
+    time.sleep(3)
+    assert interrupt(kc)["content"]["status"] == "ok"
+    assert shell_reply(kc, msg_id, timeout=30)["content"]["ename"] == "QueryCancelled"
+    collect(kc, msg_id)
+    time.sleep(10)
+    # reflect answers the text 'null' for a property never set.
+    reply, outputs = execute(kc, f"SELECT reflect('java.lang.System', 'getProperty', '{key}') AS v")
+    assert reply["status"] == "ok", reply
+    assert "|null|" in results(outputs)[0]["data"]["text/plain"].replace(" ", "")
