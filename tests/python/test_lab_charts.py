@@ -4,6 +4,7 @@ every chart kind and the profile are run in a notebook, and each must render (ve
 Screenshots of each, in both themes, are kept in .work/screenshots."""
 
 import json
+import re
 import secrets
 import subprocess
 import sys
@@ -49,7 +50,8 @@ def lab(tmp_path_factory):
             for kind, code in CELLS.items()
         ],
     }
-    (root / "charts.ipynb").write_text(json.dumps(notebook))
+    for theme in THEMES:
+        (root / f"charts-{theme}.ipynb").write_text(json.dumps(notebook))
     port, token = free_port(), secrets.token_hex(16)
     settings = tmp_path_factory.mktemp("lab-settings")
     log = open(Path(WORK) / "lab-charts.log", "w")
@@ -109,25 +111,26 @@ def test_every_chart_kind_and_the_profile_render(lab, theme):
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: problems.append(str(e)))
             page.set_default_timeout(TIMEOUT_MS)
-            page.goto(f"{url}/lab/tree/charts.ipynb?token={token}")
+            # A workspace of its own per theme, so only this notebook is open.
+            page.goto(f"{url}/lab/workspaces/{theme}/tree/charts-{theme}.ipynb?token={token}")
             page.wait_for_function(
                 f"document.body.dataset.jpThemeLight === '{'true' if theme == 'light' else 'false'}'"
             )
             page.wait_for_selector(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status='idle']:visible")
-            cells = page.locator(".jp-NotebookPanel .jp-CodeCell")
+            cells = page.locator(".jp-NotebookPanel:visible .jp-CodeCell")
             cells.nth(len(CELLS) - 1).locator(".cm-content").wait_for()
             assert cells.count() == len(CELLS)
             # The file browser closed, for the outputs' width.
             if page.locator("#jp-left-stack:visible").count():
                 page.keyboard.press("Control+b")
-            cells.first.locator(".cm-content").click()
-            page.keyboard.press("Escape")
-            for _ in CELLS:
-                page.keyboard.press("Shift+Enter")
+            page.locator(".jp-NotebookPanel-toolbar .jp-KernelStatus, .jp-NotebookPanel-toolbar").first.wait_for()
+            page.wait_for_selector(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status='idle']:visible")
+            page.locator(".lm-MenuBar-itemLabel:text-is('Run')").click()
+            page.locator(".lm-Menu-itemLabel:text-is('Run All Cells')").click()
             for i, kind in enumerate(CELLS):
                 cell = cells.nth(i)
                 # Done when the cell has its execution count and no progress display is left.
-                cell.locator(".jp-InputArea-prompt:has-text('[')").filter(has_not_text="*").wait_for()
+                cell.locator(".jp-InputArea-prompt").filter(has_text=re.compile(r"\[\d+\]")).wait_for()
                 outputs = cell.locator(".jp-OutputArea-output")
                 if kind == "profile":
                     outputs.locator("table.kbase-profile svg rect").first.wait_for()
