@@ -1,109 +1,343 @@
-"""KBase Spark SQL side by side with the alternative: ipykernel running pyspark's Spark
-Connect client, both driven by jupyter_client against the same Spark Connect server.
+"""KBase Spark SQL side by side with the alternative, ipykernel running pyspark's Spark
+Connect client, and with the floor: pyspark's client in this process, with no Jupyter at
+all (`spark.sql(q).limit(n).toArrow()`). All three run against the same Spark Connect
+server, in one run, so their ratios compare like with like on a noisy machine.
 
-Measured for each kernel: time from launch to the first kernel_info reply, the first query
-(which opens the Spark session), the median round trip of `SELECT 1`, the median time to
-show a 1,000-row result as a table, and the kernel's resident memory afterwards (with its
-child processes). Run through scripts/bench, which starts the server.
+Measured:
+- launch to the first kernel_info reply, and launch to the first result (`SELECT 1`,
+  including opening the Spark session), with a raw client that sends at once (no
+  `wait_for_ready`, which waits for 0.2 s of silence);
+- the median time of a cell (execute_request to execute_reply) for `SELECT 1`, a 1,000 x 10
+  result, `range(1e8)` shown at 1,000 rows, and how that grows with rows shown (10,000 and
+  100,000) and columns (100);
+- where one statement's time goes, from the kernel's own trace at debug level (Spark round
+  trips, first batch, Arrow decode, render, publish) and what is left for the kernel itself;
+- the kernel's peak resident memory after the `range(1e8)` peek and after 1,000 cells.
+
+`BENCH_BEFORE=/path/to/kernel-binary` adds a column for another build of the kernel (to
+compare before and after a change). Run through scripts/bench, which starts the server.
 """
 
+import json
 import os
+import re
 import statistics
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import jupyter_client
 import psutil
+import zmq
 
 REMOTE = os.environ["SPARK_REMOTE"]
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "20"))
-TABLE_SQL = "SELECT id, id * 2 AS twice, concat('row-', id) AS label, id / 7 AS ratio FROM range(100000)"
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+CELLS_FOR_MEMORY = int(os.environ.get("BENCH_CELLS", "1000"))
+TRACE = "kbase_spark_sql_kernel=info,kbase_spark_sql_kernel::timing=debug,warn"
+
+
+def columns(n):
+    """n columns of mixed types over `id`."""
+    kinds = [
+        "id",
+        "id * 2",
+        "concat('row-', id)",
+        "id / 7",
+        "id % 2 = 0",
+        "date_add(DATE'2024-01-01', CAST(id % 365 AS INT))",
+        "CAST(id AS DECIMAL(12, 2)) / 3",
+        "timestamp_seconds(id)",
+        "CASE WHEN id % 5 = 0 THEN NULL ELSE id END",
+        "repeat('x', CAST(id % 20 AS INT))",
+    ]
+    return ", ".join(f"{kinds[i % len(kinds)]} AS c{i}" for i in range(n))
+
+
+# (label, SQL, rows shown, rounds)
+WORKLOADS = [
+    ("SELECT 1", "SELECT 1", 1, max(ROUNDS, 20)),
+    ("1,000 x 10 result", f"SELECT {columns(10)} FROM range(100000)", 1000, ROUNDS),
+    ("range(1e8) shown at 1,000 rows", "SELECT id FROM range(100000000)", 1000, ROUNDS),
+    ("10,000 x 10 result", f"SELECT {columns(10)} FROM range(1000000)", 10_000, ROUNDS),
+    ("100,000 x 10 result", f"SELECT {columns(10)} FROM range(1000000)", 100_000, ROUNDS),
+    ("1,000 x 100 result", f"SELECT {columns(100)} FROM range(100000)", 1000, ROUNDS),
+]
+
+
+def ours_cell(sql, rows):
+    return sql if rows <= 1000 else f"%limit {rows}\n{sql}"
+
+
+def pyspark_cell(sql, rows):
+    return f"spark.sql({sql!r}).limit({rows}).toPandas()"
+
+
+PYSPARK_SETUP = f"from pyspark.sql import SparkSession\nspark = SparkSession.builder.remote({REMOTE!r}).getOrCreate()"
+
+
+def context():
+    """A ZeroMQ context whose sockets retry connecting every 2 ms (not 100 ms), so launch
+    times are not rounded up to the reconnect interval."""
+    ctx = zmq.Context()
+    ctx.setsockopt(zmq.RECONNECT_IVL, 2)
+    return ctx
+
+
+def shell_reply(kc, msg_id, timeout=300):
+    while True:
+        msg = kc.get_shell_msg(timeout=timeout)
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return msg
 
 
 def run(kc, code):
-    """Runs code; returns seconds until the kernel is idle again, failing on an error."""
+    """Runs code; seconds from the request to the reply, failing on an error."""
     start = time.perf_counter()
-    msg_id = kc.execute(code)
-    while True:
-        msg = kc.get_iopub_msg(timeout=300)
-        if msg["parent_header"].get("msg_id") != msg_id:
+    reply = shell_reply(kc, kc.execute(code, store_history=False))
+    elapsed = time.perf_counter() - start
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"{code[:80]!r} failed: {reply['content'].get('evalue')}")
+    return elapsed
+
+
+class Kernel:
+    """A kernel launched with a raw client; its stderr goes to a file (the timing trace)."""
+
+    def __init__(self, name, first_code=None, trace=False):
+        env = dict(os.environ)
+        if trace:
+            env["RUST_LOG"] = TRACE
+        self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
+        self.km = jupyter_client.KernelManager(kernel_name=name, context=context())
+        start = time.perf_counter()
+        self.km.start_kernel(env=env, stderr=self.log)
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        if first_code is None:
+            shell_reply(self.kc, self.kc.kernel_info(), timeout=120)
+        else:
+            run(self.kc, first_code)
+        self.launch = time.perf_counter() - start
+        self.read = 0
+
+    def pid(self):
+        return self.km.provisioner.process.pid
+
+    def peak_mib(self):
+        """Peak resident memory of the kernel process (VmHWM), with its children's now."""
+        proc = psutil.Process(self.pid())
+        peak = 0
+        for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) * 1024
+        peak += sum(c.memory_info().rss for c in proc.children(recursive=True))
+        return peak / 2**20
+
+    def new_trace(self):
+        """The trace lines written since the last call."""
+        self.log.flush()
+        text = Path(self.log.name).read_text()
+        new, self.read = text[self.read :], len(text)
+        return new.splitlines()
+
+    def stop(self):
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
+        os.unlink(self.log.name)
+
+
+def median_ms(samples):
+    return statistics.median(samples) * 1000
+
+
+FIELD = re.compile(r"(\w+)=(\S+)")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def breakdown(lines):
+    """Medians of the parts of the statements traced in `lines`."""
+    parts = {}
+    for line in lines:
+        line = ANSI.sub("", line)
+        if "kbase_spark_sql_kernel::timing" not in line:
             continue
-        if msg["msg_type"] == "error":
-            raise RuntimeError(f"{code!r} failed: {msg['content']['evalue']}")
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            return time.perf_counter() - start
+        for key, value in FIELD.findall(line):
+            if key.endswith("_ms") and value not in ("None",):
+                value = value.removeprefix("Some(").removesuffix(")")
+                parts.setdefault(key, []).append(float(value))
+    return {k: statistics.median(v) for k, v in parts.items()}
 
 
-def rss_mb(pid):
-    proc = psutil.Process(pid)
-    total = proc.memory_info().rss
-    for child in proc.children(recursive=True):
-        total += child.memory_info().rss
-    return total / 2**20
+def floor(spark, sql, rows, rounds):
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        spark.sql(sql).limit(rows).toArrow()
+        times.append(time.perf_counter() - start)
+    return median_ms(times)
 
 
-def measure(name, kernel_name, setup, select_one, table):
-    start = time.perf_counter()
-    km = jupyter_client.KernelManager(kernel_name=kernel_name)
-    km.start_kernel()
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=120)
-    ready = time.perf_counter() - start
-    try:
-        first = (run(kc, setup) if setup else 0.0) + run(kc, select_one)
-        ones = [run(kc, select_one) for _ in range(ROUNDS)]
-        tables = [run(kc, table) for _ in range(max(5, ROUNDS // 4))]
-        memory = rss_mb(km.provisioner.process.pid)
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
-    return {
-        "kernel": name,
-        "ready (s)": ready,
-        "first query (s)": first,
-        "SELECT 1 median (ms)": statistics.median(ones) * 1000,
-        "1,000-row table median (ms)": statistics.median(tables) * 1000,
-        "memory after (MiB)": memory,
+def launches(name, first_code):
+    """Seconds from launch to the first kernel_info reply, and to the first result."""
+    k = Kernel(name)
+    info = k.launch
+    k.stop()
+    k = Kernel(name, first_code=first_code)
+    first = k.launch
+    k.stop()
+    return info, first
+
+
+def before_kernelspec(binary):
+    """A kernelspec for another build of the kernel, in a temporary Jupyter path."""
+    root = Path(tempfile.mkdtemp()) / "kernels" / "kbase-spark-sql-before"
+    root.mkdir(parents=True)
+    spec = {
+        "argv": [binary, "run", "--connection-file", "{connection_file}"],
+        "display_name": "KBase Spark SQL (before)",
+        "language": "sql",
+        "interrupt_mode": "message",
     }
+    (root / "kernel.json").write_text(json.dumps(spec))
+    os.environ["JUPYTER_PATH"] = f"{root.parent.parent}:{os.environ.get('JUPYTER_PATH', '')}"
+    return "kbase-spark-sql-before"
+
+
+def memory(name, cell, first_code=None):
+    """Peak resident memory of a fresh kernel after a `range(1e8)` peek, after many more
+    cells, and after a 100,000-row result."""
+    figures = {}
+    k = Kernel(name, first_code=first_code)
+    try:
+        run(k.kc, cell("SELECT 1", 1))
+        run(k.kc, cell("SELECT id FROM range(100000000)", 1000))
+        figures["peak memory after the range(1e8) peek (MiB)"] = k.peak_mib()
+        for _ in range(CELLS_FOR_MEMORY):
+            run(k.kc, cell("SELECT 1", 1))
+        figures[f"peak memory after {CELLS_FOR_MEMORY:,} more cells (MiB)"] = k.peak_mib()
+        _, sql, rows, _ = next(w for w in WORKLOADS if w[0].startswith("100,000"))
+        run(k.kc, cell(sql, rows))
+        figures["peak memory after a 100,000 x 10 result (MiB)"] = k.peak_mib()
+    finally:
+        k.stop()
+    return figures
+
+
+def measure_ours(name):
+    """Launch, cells, breakdown and memory of one build of the kernel."""
+    figures = {}
+    figures["launch to kernel_info reply (ms)"], figures["launch to first result (ms)"] = (
+        x * 1000 for x in launches(name, "SELECT 1")
+    )
+    k = Kernel(name, trace=True)
+    traces = {}
+    try:
+        run(k.kc, "SELECT 1")
+        for label, sql, rows, rounds in WORKLOADS:
+            cell = ours_cell(sql, rows)
+            run(k.kc, cell)
+            k.new_trace()
+            figures[f"{label} (ms)"] = median_ms([run(k.kc, cell) for _ in range(rounds)])
+            traces[label] = breakdown(k.new_trace())
+    finally:
+        k.stop()
+    figures.update(memory(name, ours_cell))
+    return figures, traces
+
+
+def measure_ipykernel():
+    figures = {}
+    figures["launch to kernel_info reply (ms)"], figures["launch to first result (ms)"] = (
+        x * 1000 for x in launches("python3", PYSPARK_SETUP + "\n" + pyspark_cell("SELECT 1", 1))
+    )
+    k = Kernel("python3", first_code=PYSPARK_SETUP)
+    try:
+        for label, sql, rows, rounds in WORKLOADS:
+            cell = pyspark_cell(sql, rows)
+            run(k.kc, cell)
+            figures[f"{label} (ms)"] = median_ms([run(k.kc, cell) for _ in range(rounds)])
+    finally:
+        k.stop()
+    figures.update(memory("python3", pyspark_cell, first_code=PYSPARK_SETUP))
+    return figures
+
+
+def measure_floor():
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.remote(REMOTE).create()
+    figures = {}
+    try:
+        for label, sql, rows, rounds in WORKLOADS:
+            floor(spark, sql, rows, 1)
+            figures[f"{label} (ms)"] = floor(spark, sql, rows, rounds)
+    finally:
+        spark.stop()
+    return figures
+
+
+def table(title, columns_, rows):
+    width = max(len(r) for r in rows)
+    widths = [max(len(c), 10) for c in columns_]
+    print(f"\n{title}")
+    print(f"{'':{width}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(columns_, widths)))
+    for key, values in rows.items():
+        cells = []
+        for v, w in zip(values, widths):
+            cells.append(f"{'':>{w}}" if v is None else f"{v:>{w}.2f}")
+        print(f"{key:{width}}  " + "  ".join(cells))
 
 
 def warm_up_server():
-    """The first queries of a fresh server are slow (JIT, planning caches); pay that first so
-    neither kernel is charged for it."""
+    """The first queries of a fresh server are slow (JIT, planning caches); pay that first
+    so no one is charged for it."""
     from pyspark.sql import SparkSession
 
     spark = SparkSession.builder.remote(REMOTE).create()
     for _ in range(3):
-        spark.sql("SELECT 1").collect()
-        spark.sql(TABLE_SQL).limit(1000).toArrow()
+        for _, sql, rows, _ in WORKLOADS:
+            spark.sql(sql).limit(rows).toArrow()
     spark.stop()
 
 
 def main():
     warm_up_server()
-    ours = measure(
-        "KBase Spark SQL",
-        "kbase-spark-sql",
-        None,
-        "SELECT 1",
-        TABLE_SQL,
-    )
-    pyspark = measure(
-        "ipykernel + pyspark",
-        "python3",
-        f"from pyspark.sql import SparkSession\nspark = SparkSession.builder.remote({REMOTE!r}).getOrCreate()",
-        "spark.sql('SELECT 1').toPandas()",
-        f"spark.sql({TABLE_SQL!r}).limit(1000).toPandas()",
-    )
-    rows = [ours, pyspark]
-    keys = [k for k in ours if k != "kernel"]
-    width = max(len(k) for k in keys)
-    print(f"\n{'':{width}}  {ours['kernel']:>18}  {pyspark['kernel']:>20}")
-    for k in keys:
-        print(f"{k:{width}}  {ours[k]:>18.2f}  {pyspark[k]:>20.2f}")
-    print(f"\n({ROUNDS} rounds of SELECT 1; same Spark Connect server: {REMOTE})")
-    return 0 if all(r["ready (s)"] > 0 for r in rows) else 1
+    kernels = [("KBase Spark SQL", "kbase-spark-sql")]
+    if os.environ.get("BENCH_BEFORE"):
+        kernels.insert(0, ("before", before_kernelspec(os.environ["BENCH_BEFORE"])))
+    results = [(label, *measure_ours(name)) for label, name in kernels]
+    ipykernel = measure_ipykernel()
+    floor_ = measure_floor()
+
+    ours = results[-1][1]
+    names = [label for label, _, _ in results] + ["ipykernel+pyspark", "pyspark floor", "/ ipykernel", "/ floor"]
+    rows = {}
+    for key in ours:
+        values = [figures.get(key) for _, figures, _ in results] + [ipykernel.get(key), floor_.get(key)]
+        mine = ours[key]
+        rows[key] = values + [
+            mine / ipykernel[key] if ipykernel.get(key) else None,
+            mine / floor_[key] if floor_.get(key) else None,
+        ]
+    table(f"Cells, launch and memory (medians; same server {REMOTE}):", names, rows)
+
+    results = [r for r in results if any(r[2].values())] or results
+    for label, _, traces in results:
+        parts = sorted({p for t in traces.values() for p in t})
+        rows = {w: [t.get(p) for p in parts] for w, t in traces.items()}
+        table(f"Where a statement's time goes in '{label}' (medians, ms, from the kernel's trace):", parts, rows)
+    for label, figures, traces in results:
+        print(f"\nWhere the rest of a cell's time goes in '{label}' (medians, ms):")
+        print(f"  {'':40} {'kernel':>8} {'Jupyter':>8}")
+        for w, t in traces.items():
+            spark = t.get("command_ms", 0) + t.get("fetch_ms", 0)
+            if "cell_ms" in t:
+                own, messaging = t["cell_ms"] - spark, figures[f"{w} (ms)"] - t["cell_ms"]
+                print(f"  {w:40} {own:8.2f} {messaging:8.2f}")
+    print("\n(kernel: from the execute_request to its reply, less the Spark calls; Jupyter: the")
+    print(" rest of the client's time, the messages' transport and the client's own decoding)")
+    return 0
 
 
 if __name__ == "__main__":

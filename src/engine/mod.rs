@@ -14,6 +14,7 @@ pub(crate) mod context;
 pub(crate) mod inspect;
 pub(crate) mod interpreter;
 pub(crate) mod keywords;
+pub(crate) mod kind;
 pub(crate) mod magic;
 pub(crate) mod names;
 pub(crate) mod outputs;
@@ -22,7 +23,6 @@ pub(crate) mod picture;
 mod picture_tests;
 pub(crate) mod profile;
 pub(crate) mod progress;
-pub(crate) mod recovery;
 pub(crate) mod scan;
 pub(crate) mod session;
 pub(crate) mod slot;
@@ -33,7 +33,7 @@ mod tests;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -156,8 +156,9 @@ impl Engine {
             // over its whole result follows.
             let picture = i == last && cell.magics.picture();
             // Kept across tries: a retry resumes the statement where the last try stopped.
-            let mut run = StatementRun::new();
-            let repeatable = recovery::repeatable(statement.text);
+            let plain_query = kind::plain_query(statement.text);
+            let mut run = StatementRun::of(plain_query);
+            let repeatable = kind::repeatable(statement.text);
             let result = loop {
                 // Each attempt writes a fresh file; one that failed is dropped, and with it its file.
                 export = match (&target, i == last) {
@@ -211,7 +212,7 @@ impl Engine {
                             break Err(e.outcome_unknown());
                         }
                         if !run.command_done() {
-                            run = StatementRun::new();
+                            run = StatementRun::of(plain_query);
                         }
                     }
                     // A cancellation nobody asked for (the server went down mid-statement) is no outcome either.
@@ -264,11 +265,18 @@ impl Engine {
                     written.bytes,
                 )));
             }
+            let rendering = Instant::now();
             let bundle = if result.command && result.schema.fields().is_empty() {
                 render::done_bundle()
             } else {
                 render::result_bundle(&result)
             };
+            tracing::debug!(
+                target: "kbase_spark_sql_kernel::timing",
+                rows = result.num_rows(),
+                render_ms = rendering.elapsed().as_secs_f64() * 1000.0,
+                "rendered"
+            );
             outputs.emit(if i == last {
                 Output::Result(bundle)
             } else {

@@ -17,9 +17,10 @@ impl<'s, 'a> CellOutputs<'s, 'a> {
         CellOutputs { sink, kept: Vec::new() }
     }
 
-    /// Publishes `output`, keeping it unless it is transient.
+    /// Publishes `output`, keeping it unless it is transient. The result is the cell's last
+    /// output, so nothing can clear it: it is not kept (a large result is not held twice).
     pub(crate) fn emit(&mut self, output: Output) {
-        if matches!(output, Output::Display(_) | Output::Result(_) | Output::Notice(_)) {
+        if matches!(output, Output::Display(_) | Output::Notice(_)) {
             self.kept.push(output.clone());
         }
         (self.sink)(output);

@@ -116,6 +116,17 @@ impl Kernel {
     }
 
     async fn execute(&self, request: &Message) -> (Value, After) {
+        let started = std::time::Instant::now();
+        let answer = self.run_request(request).await;
+        tracing::debug!(
+            target: "kbase_spark_sql_kernel::timing",
+            cell_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "cell handled"
+        );
+        answer
+    }
+
+    async fn run_request(&self, request: &Message) -> (Value, After) {
         let c = &request.content;
         let code = text(c, "code");
         let silent = flag(c, "silent", false);

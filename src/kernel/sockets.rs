@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use jupyter_protocol::ConnectionInfo;
 use tokio::sync::mpsc;
 use zeromq::{PubSocket, RepSocket, RouterSocket, Socket, SocketRecv, SocketSend, ZmqMessage};
@@ -49,10 +50,22 @@ pub(crate) async fn bind(info: &ConnectionInfo) -> Result<(Connection, IopubSent
     let iopub_signer = signer.clone();
     let iopub_sent = tokio::spawn(async move {
         while let Some(message) = iopub_rx.recv().await {
-            if let Ok(msg) = ZmqMessage::try_from(message.encode(&iopub_signer))
+            let started = std::time::Instant::now();
+            let frames = message.encode(&iopub_signer);
+            let bytes: usize = frames.iter().map(Bytes::len).sum();
+            if let Ok(msg) = ZmqMessage::try_from(frames)
                 && let Err(e) = iopub.send(msg).await
             {
                 tracing::warn!("iopub send failed: {e}");
+            }
+            if matches!(message.msg_type(), "execute_result" | "display_data") {
+                tracing::debug!(
+                    target: "kbase_spark_sql_kernel::timing",
+                    msg_type = message.msg_type(),
+                    bytes,
+                    publish_ms = started.elapsed().as_secs_f64() * 1000.0,
+                    "published"
+                );
             }
         }
     });

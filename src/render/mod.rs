@@ -43,7 +43,14 @@ pub struct Table {
 }
 
 impl Table {
+    /// Every row of `result`, formatted.
     pub fn new(result: &QueryResult) -> Table {
+        Table::within(result, usize::MAX)
+    }
+
+    /// The first rows of `result`, formatted, while the outputs they make may fit in about
+    /// `budget` bytes: a large result is never formatted whole just to be cut afterwards.
+    pub(crate) fn within(result: &QueryResult, budget: usize) -> Table {
         let columns = result
             .schema
             .fields()
@@ -56,22 +63,29 @@ impl Table {
             })
             .collect::<Vec<Column>>();
         let mut rows = Vec::new();
-        for b in &result.batches {
+        let mut size = 0usize;
+        let mut size_cut = false;
+        'batches: for b in &result.batches {
             for r in 0..b.num_rows() {
-                rows.push(
-                    b.columns()
-                        .iter()
-                        .zip(&result.types)
-                        .map(|(a, t)| value::cell(a, r, t))
-                        .collect(),
-                );
+                let row: Vec<Cell> = b
+                    .columns()
+                    .iter()
+                    .zip(&result.types)
+                    .map(|(a, t)| value::cell(a, r, t))
+                    .collect();
+                size = size.saturating_add(row.iter().map(output_bytes).sum());
+                if size > budget && !rows.is_empty() {
+                    size_cut = true;
+                    break 'batches;
+                }
+                rows.push(row);
             }
         }
         Table {
             columns,
             rows,
-            more: result.more,
-            size_cut: false,
+            more: result.more || size_cut,
+            size_cut,
         }
     }
 
@@ -102,35 +116,37 @@ impl Table {
 /// (with a notice) so that one cell cannot bloat a notebook beyond what Jupyter handles well.
 pub(crate) const MAX_OUTPUT_BYTES: usize = 5 << 20;
 
-/// The MIME bundle of one result set, within [`MAX_OUTPUT_BYTES`].
-pub fn result_bundle(result: &QueryResult) -> Map<String, Value> {
-    let rows = result.num_rows();
-    let bundle = bundle_of(result, false);
-    let size: usize = bundle.values().filter_map(Value::as_str).map(str::len).sum();
-    if size <= MAX_OUTPUT_BYTES || rows <= 1 {
-        return bundle;
-    }
-    // Rows cost about the same each: keep the share that fits, with a margin.
-    let keep = (rows as f64 * MAX_OUTPUT_BYTES as f64 / size as f64 * 0.9)
-        .floor()
-        .max(1.0) as usize;
-    let cut = QueryResult {
-        schema: result.schema.clone(),
-        types: result.types.clone(),
-        batches: first_rows(&result.batches, keep),
-        more: true,
-        command: result.command,
-    };
-    bundle_of(&cut, true)
+/// About how many bytes one cell adds to a result's outputs: its text in the HTML (a long
+/// value also in a tooltip) and in the Arrow data (base64), and its shortened text view.
+fn output_bytes(cell: &Cell) -> usize {
+    let len = cell.text().len();
+    len * 7 / 3 + len.min(80) + 12
 }
 
-fn bundle_of(result: &QueryResult, size_cut: bool) -> Map<String, Value> {
-    let mut table = Table::new(result);
-    table.size_cut = size_cut;
+/// The MIME bundle of one result set, within [`MAX_OUTPUT_BYTES`]. Only the rows that fit
+/// are formatted; when the outputs still come out too large, fewer rows are shown.
+pub fn result_bundle(result: &QueryResult) -> Map<String, Value> {
+    let mut table = Table::within(result, MAX_OUTPUT_BYTES);
+    loop {
+        let bundle = bundle_of(result, &table);
+        let size: usize = bundle.values().filter_map(Value::as_str).map(str::len).sum();
+        let rows = table.rows.len();
+        if size <= MAX_OUTPUT_BYTES || rows <= 1 {
+            return bundle;
+        }
+        // Rows cost about the same each: keep the share that fits, with a margin.
+        let keep = (rows as f64 * MAX_OUTPUT_BYTES as f64 / size as f64 * 0.9).floor() as usize;
+        table.rows.truncate(keep.clamp(1, rows - 1));
+        table.more = true;
+        table.size_cut = true;
+    }
+}
+
+fn bundle_of(result: &QueryResult, table: &Table) -> Map<String, Value> {
     let mut bundle = Map::new();
-    bundle.insert("text/plain".into(), json!(text::render(&table)));
-    bundle.insert("text/html".into(), json!(html::render(&table)));
-    match arrow::render(&result.schema, &result.batches) {
+    bundle.insert("text/plain".into(), json!(text::render(table)));
+    bundle.insert("text/html".into(), json!(html::render(table)));
+    match arrow::render(&result.schema, &first_rows(&result.batches, table.rows.len())) {
         Ok(data) => {
             bundle.insert(ARROW_MIME.into(), json!(data));
         }

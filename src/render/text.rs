@@ -1,6 +1,8 @@
 //! The `text/plain` table: bordered and aligned like Spark's `show()`, measured in display
 //! columns so that wide (CJK, emoji) characters still line up.
 
+use std::borrow::Cow;
+
 use unicode_width::UnicodeWidthStr;
 
 use super::Table;
@@ -14,83 +16,91 @@ const MAX_CELL_LINES: usize = 20;
 
 /// The lines of one value as shown: each line shortened, and not too many of them, unless
 /// the value is the whole result (an EXPLAIN, a SHOW CREATE TABLE), which shows in full.
-fn cell_lines(s: &str, whole: bool) -> Vec<String> {
+fn cell_lines(s: &str, whole: bool) -> Vec<Cow<'_, str>> {
     if whole {
-        return s.split('\n').map(str::to_string).collect();
+        return s.split('\n').map(Cow::Borrowed).collect();
     }
-    let mut lines: Vec<String> = s.split('\n').take(MAX_CELL_LINES + 1).map(shorten).collect();
+    let mut lines: Vec<Cow<'_, str>> = s.split('\n').take(MAX_CELL_LINES + 1).map(shorten).collect();
     if lines.len() > MAX_CELL_LINES {
         lines.truncate(MAX_CELL_LINES);
-        lines.push("...".into());
+        lines.push(Cow::Borrowed("..."));
     }
     lines
 }
 
+/// The table as text. Cells are read twice (for the column widths, then to write them)
+/// rather than copied: a large result is not held a second time.
 pub fn render(table: &Table) -> String {
     let whole = table.rows.len() == 1 && table.columns.len() == 1;
-    let headers: Vec<Vec<String>> = table.columns.iter().map(|c| vec![c.name.clone()]).collect();
-    let rows: Vec<Vec<Vec<String>>> = table
-        .rows
+    let headers: Vec<Vec<Cow<'_, str>>> = table
+        .columns
         .iter()
-        .map(|r| r.iter().map(|c| cell_lines(c.text(), whole)).collect())
+        .map(|c| vec![Cow::Borrowed(c.name.as_str())])
         .collect();
     // Spark pads every column to at least three characters.
     let mut widths: Vec<usize> = headers.iter().map(|h| h[0].width().max(3)).collect();
-    for row in &rows {
+    for row in &table.rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            for line in cell {
+            for line in cell_lines(cell.text(), whole) {
                 *w = (*w).max(line.width());
             }
         }
     }
-    let border: String = widths.iter().fold(String::from("+"), |mut s, w| {
+    let mut border: String = widths.iter().fold(String::from("+"), |mut s, w| {
         s.push_str(&"-".repeat(*w));
         s.push('+');
         s
     });
     // Without columns, Spark's `show()` still draws the frame: `++` and `||`.
-    let border = if widths.is_empty() { "++".to_string() } else { border };
-    let mut out = Vec::with_capacity(rows.len() + 5);
+    if widths.is_empty() {
+        border = "++".to_string();
+    }
+    let line_width = border.len() + 1;
+    let mut out = String::with_capacity(line_width * (table.rows.len() + 5));
     // One row of cells, over as many lines as its tallest value. Single lines line up on the
     // right, as in Spark's `show()`; the lines of a multi-line value on the left.
-    let push_row = |cells: &[Vec<String>], out: &mut Vec<String>| {
+    let push_row = |cells: &[Vec<Cow<'_, str>>], out: &mut String| {
         let height = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
         for i in 0..height {
-            let mut s = String::from("|");
+            out.push('|');
             if widths.is_empty() {
-                s.push('|');
+                out.push('|');
             }
             for (cell, w) in cells.iter().zip(&widths) {
-                let line = cell.get(i).map_or("", String::as_str);
-                let pad = " ".repeat(w.saturating_sub(line.width()));
+                let line = cell.get(i).map_or("", |l| l.as_ref());
+                let pad = w.saturating_sub(line.width());
                 if cell.len() > 1 {
-                    s.push_str(line);
-                    s.push_str(&pad);
+                    out.push_str(line);
+                    out.extend(std::iter::repeat_n(' ', pad));
                 } else {
-                    s.push_str(&pad);
-                    s.push_str(line);
+                    out.extend(std::iter::repeat_n(' ', pad));
+                    out.push_str(line);
                 }
-                s.push('|');
+                out.push('|');
             }
-            out.push(s);
+            out.push('\n');
         }
     };
-    out.push(border.clone());
+    out.push_str(&border);
+    out.push('\n');
     push_row(&headers, &mut out);
-    out.push(border.clone());
-    for r in &rows {
-        push_row(r, &mut out);
+    out.push_str(&border);
+    out.push('\n');
+    for row in &table.rows {
+        let cells: Vec<Vec<Cow<'_, str>>> = row.iter().map(|c| cell_lines(c.text(), whole)).collect();
+        push_row(&cells, &mut out);
     }
-    out.push(border);
+    out.push_str(&border);
     if let Some(notice) = table.notice() {
-        out.push(notice);
+        out.push('\n');
+        out.push_str(&notice);
     }
-    out.join("\n")
+    out
 }
 
-fn shorten(s: &str) -> String {
+fn shorten(s: &str) -> Cow<'_, str> {
     if s.width() <= MAX_CELL_WIDTH {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     let mut out = String::new();
     let mut width = 0;
@@ -103,7 +113,7 @@ fn shorten(s: &str) -> String {
         out.push(c);
     }
     out.push_str("...");
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

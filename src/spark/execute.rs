@@ -1,10 +1,11 @@
-//! Running one SQL statement the way pyspark does: `SqlCommand` first (commands such as DDL
-//! run eagerly there), then the relation it returns under `Limit(max_rows + 1)`, so a huge
-//! table is never transferred just to show its first rows.
+//! Running one SQL statement. A plain query goes to Spark as one plan: the SQL under
+//! `Limit(max_rows + 1)`, so a huge table is never transferred just to show its first rows.
+//! Anything else goes the way pyspark sends every statement: `SqlCommand` first (commands
+//! such as DDL run eagerly there, once), then the relation it returns, under the same limit.
 
 use std::io::Cursor;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
 use arrow_ipc::reader::StreamReader;
@@ -106,43 +107,20 @@ impl SparkSession {
         on_progress: OnProgress<'_>,
         mut whole: Option<&mut dyn BatchSink>,
     ) -> Result<QueryResult, SparkError> {
-        if !run.command_done() {
-            let sql = proto::Relation {
-                common: None,
-                rel_type: Some(RelType::Sql(proto::Sql {
-                    query: query.to_string(),
-                    ..Default::default()
-                })),
-            };
-            let command = proto::Command {
-                command_type: Some(proto::command::CommandType::SqlCommand(proto::SqlCommand {
-                    input: Some(sql),
-                    ..Default::default()
-                })),
-            };
-            self.execute(
-                OpType::Command(command),
-                tag,
-                run,
-                &mut *on_progress,
-                |run, response, _| {
-                    if let Some(ResponseType::SqlCommandResult(result)) = response {
-                        run.set_relation(result.relation);
-                    }
-                    Ok(())
-                },
-            )
-            .await?;
-        }
-        let relation = run
-            .relation()
-            .cloned()
-            .ok_or_else(|| SparkError::Protocol("the SQL command returned no result".into()))?;
-
-        // The server runs a command at once and hands back its rows as data; a query comes
-        // back as a relation still to run. That, not the column count, tells them apart (a
-        // query may have rows and no columns).
-        let command = !matches!(relation.rel_type, Some(RelType::Sql(_) | RelType::WithRelations(_)));
+        let sql = proto::Relation {
+            common: None,
+            rel_type: Some(RelType::Sql(proto::Sql {
+                query: query.to_string(),
+                ..Default::default()
+            })),
+        };
+        let started = Instant::now();
+        // A plain query needs no command: its relation is the SQL itself, run in one plan.
+        let (relation, command) = if run.plain_query() {
+            (sql, false)
+        } else {
+            self.command(sql, tag, run, &mut *on_progress).await?
+        };
 
         // A display needs the first rows only; a whole result (an export) needs every row,
         // streamed through and not kept.
@@ -164,6 +142,9 @@ impl SparkSession {
         let mut stopped = false;
         // Fetching only reads: a fetch cut short is simply made again, under a new id.
         let mut fetch = StatementRun::new();
+        let fetching = Instant::now();
+        let mut decoding = Duration::ZERO;
+        let mut first_batch = None;
         self.execute(
             OpType::Root(root),
             tag,
@@ -174,6 +155,8 @@ impl SparkSession {
                     spark_schema = spark;
                 }
                 if let Some(ResponseType::ArrowBatch(batch)) = response {
+                    let decode = Instant::now();
+                    first_batch.get_or_insert_with(|| fetching.elapsed());
                     let reader = StreamReader::try_new(Cursor::new(batch.data), None)
                         .map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?;
                     let (schema, types) =
@@ -193,6 +176,7 @@ impl SparkSession {
                         }
                         first.push(b);
                     }
+                    decoding += decode.elapsed();
                 }
                 Ok(())
             },
@@ -201,6 +185,15 @@ impl SparkSession {
         if stopped {
             return Err(SparkError::Stopped);
         }
+        tracing::debug!(
+            target: "kbase_spark_sql_kernel::timing",
+            plain_query = run.plain_query(),
+            command_ms = ms(fetching.duration_since(started)),
+            first_batch_ms = first_batch.map(ms),
+            fetch_ms = ms(fetching.elapsed()),
+            decode_ms = ms(decoding),
+            "statement ran on Spark"
+        );
 
         let (schema, types) =
             shape.unwrap_or_else(|| types::annotate(&Arc::new(Schema::empty()), spark_schema.as_ref()));
@@ -214,6 +207,41 @@ impl SparkSession {
             more,
             command,
         })
+    }
+
+    /// Runs `sql` as a `SqlCommand` (a command such as DDL runs there, once) unless an
+    /// earlier try completed it. Returns the relation that holds its result, and whether
+    /// the statement was a command: the server runs a command at once and hands back its
+    /// rows as data, while a query comes back as a relation still to run (that, not the
+    /// column count, tells them apart: a query may have rows and no columns).
+    async fn command(
+        &self,
+        sql: proto::Relation,
+        tag: &str,
+        run: &mut StatementRun,
+        on_progress: OnProgress<'_>,
+    ) -> Result<(proto::Relation, bool), SparkError> {
+        if !run.command_done() {
+            let command = proto::Command {
+                command_type: Some(proto::command::CommandType::SqlCommand(proto::SqlCommand {
+                    input: Some(sql),
+                    ..Default::default()
+                })),
+            };
+            self.execute(OpType::Command(command), tag, run, on_progress, |run, response, _| {
+                if let Some(ResponseType::SqlCommandResult(result)) = response {
+                    run.set_relation(result.relation);
+                }
+                Ok(())
+            })
+            .await?;
+        }
+        let relation = run
+            .relation()
+            .cloned()
+            .ok_or_else(|| SparkError::Protocol("the SQL command returned no result".into()))?;
+        let command = !matches!(relation.rel_type, Some(RelType::Sql(_) | RelType::WithRelations(_)));
+        Ok((relation, command))
     }
 
     /// Sends one plan under `run`'s operation id; progress reports go to `on_progress`,
@@ -354,6 +382,11 @@ impl SparkSession {
             }
         });
     }
+}
+
+/// A duration in milliseconds, for the timing trace.
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 /// How many times one execution is resumed before the kernel gives up on it.

@@ -2,7 +2,9 @@
 //! so that no statement runs twice: the operation id its command is sent under (fixed at
 //! the first send, so a server that already has it answers "already exists" and is
 //! reattached to instead of running it again), whether the command may have reached the
-//! server, how far its result stream was read, and the relation it returned once done.
+//! server, how far its result stream was read, and the relation it returned once done. A
+//! statement known to be a plain query has no command: it is sent as one plan, and each
+//! try reads its rows afresh.
 
 use super::proto;
 
@@ -10,6 +12,8 @@ use super::proto;
 #[derive(Debug, Clone)]
 pub(crate) struct StatementRun {
     command_id: String,
+    /// The statement is a query: it is sent as one plan with its row limit, not as a command.
+    plain_query: bool,
     /// The command may have reached the server (set before sending; cleared only when the
     /// server or the network says for certain that it did not).
     sent: bool,
@@ -29,8 +33,15 @@ impl Default for StatementRun {
 impl StatementRun {
     /// A statement not sent yet, with a fresh operation id.
     pub(crate) fn new() -> StatementRun {
+        StatementRun::of(false)
+    }
+
+    /// A statement not sent yet; `plain_query` when it is certainly a query, which is then
+    /// sent as one plan (a guess that errs towards "command" only costs a round trip).
+    pub(crate) fn of(plain_query: bool) -> StatementRun {
         StatementRun {
             command_id: uuid::Uuid::new_v4().to_string(),
+            plain_query,
             sent: false,
             last_response_id: None,
             relation: None,
@@ -41,6 +52,10 @@ impl StatementRun {
     /// The operation id the command is (re)sent under.
     pub(crate) fn command_id(&self) -> &str {
         &self.command_id
+    }
+
+    pub(crate) fn plain_query(&self) -> bool {
+        self.plain_query
     }
 
     /// True when the command may have reached the server, whether or not it completed.

@@ -3,7 +3,9 @@
  * of every call the way BERDL's servers do: the token comes from `authorization: Bearer`,
  * else `x-kbase-token`; it is validated against KBase Auth2 (KBASE_AUTH_URL) on every call,
  * without a cache; a missing or invalid token is UNAUTHENTICATED, and a token of a user other
- * than the server's owner (USER) is PERMISSION_DENIED.
+ * than the server's owner (USER) is PERMISSION_DENIED. When KBASE_TEST_CALL_LOG names a file,
+ * the name of every call's method is appended to it, one a line, so tests can count the
+ * calls a kernel makes.
  *
  * Compiled by scripts/test against the jars of the pyspark package. Spark shades gRPC, so
  * the gRPC types come from org.sparkproject.connect.grpc.
@@ -16,6 +18,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import org.sparkproject.connect.grpc.Metadata;
 import org.sparkproject.connect.grpc.ServerCall;
@@ -33,6 +39,7 @@ public class KBaseTokenCheck implements ServerInterceptor {
   private final ObjectMapper json = new ObjectMapper();
   private final String tokenUrl;
   private final String owner;
+  private final Path callLog;
 
   public KBaseTokenCheck() {
     String base = System.getenv("KBASE_AUTH_URL");
@@ -41,6 +48,20 @@ public class KBaseTokenCheck implements ServerInterceptor {
     }
     this.tokenUrl = base.replaceAll("/+$", "") + "/api/V2/token";
     this.owner = System.getenv("USER");
+    String log = System.getenv("KBASE_TEST_CALL_LOG");
+    this.callLog = log == null || log.isEmpty() ? null : Path.of(log);
+  }
+
+  private synchronized void logCall(String method) {
+    if (callLog == null) {
+      return;
+    }
+    try {
+      Files.writeString(callLog, method + "\n", StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    } catch (Exception e) {
+      // The log is for tests that count calls; a call goes on without it.
+    }
   }
 
   /** Why a call was refused. */
@@ -91,6 +112,7 @@ public class KBaseTokenCheck implements ServerInterceptor {
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+    logCall(call.getMethodDescriptor().getBareMethodName());
     try {
       String token = tokenOf(headers);
       if (token == null) {

@@ -1,0 +1,104 @@
+"""How many times the kernel calls Spark per statement, counted by the server: the
+token-checking server writes the method of every call it receives to a log. A plain query
+costs one ExecutePlan; anything else costs the command and the fetch of its result, as
+before, and runs once."""
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import execute, start_kernel
+
+CALL_LOG = Path(os.environ["KBASE_TEST_CALL_LOG"])
+TOKENS = json.loads(Path(os.environ["KBASE_TEST_TOKENS"]).read_text())
+ALICE = next(t for t in TOKENS if t.startswith("alice-valid"))
+
+
+def calls():
+    return CALL_LOG.read_text().split() if CALL_LOG.exists() else []
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    km, kc = start_kernel(
+        SPARK_REMOTE=f"sc://127.0.0.1:{os.environ['KBASE_TEST_CHECKING_PORT']}",
+        KBASE_AUTH_TOKEN=ALICE,
+        KBASE_AUTH_URL=os.environ["KBASE_TEST_AUTH_URL"],
+    )
+    reply, _ = execute(kc, "SELECT 1")
+    assert reply["status"] == "ok", reply
+    yield kc
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+def plans_of(kc, code):
+    """The reply to `code` and the ExecutePlan calls it made."""
+    before = len(calls())
+    reply, outputs = execute(kc, code)
+    made = calls()[before:]
+    return reply, outputs, made.count("ExecutePlan")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "SELECT 1",
+        "WITH x AS (SELECT 2 AS a) SELECT a FROM x",
+        "VALUES (1, 'a'), (2, 'b')",
+        "SELECT * EXCEPT (id) FROM range(3)",
+    ],
+)
+def test_a_plain_query_is_one_call(kernel, code):
+    reply, outputs, plans = plans_of(kernel, code)
+    assert reply["status"] == "ok", reply
+    assert plans == 1
+    assert any(m["msg_type"] == "execute_result" for m in outputs)
+
+
+def test_commands_run_once_and_their_result_is_fetched(kernel):
+    reply, _, plans = plans_of(kernel, "CREATE OR REPLACE TEMP VIEW round_trips AS SELECT 1 AS a")
+    assert reply["status"] == "ok", reply
+    assert plans == 2
+    reply, outputs, plans = plans_of(kernel, "SHOW VIEWS LIKE 'round_trips'")
+    assert reply["status"] == "ok", reply
+    assert plans == 2
+    result = next(m for m in outputs if m["msg_type"] == "execute_result")
+    assert "round_trips" in result["content"]["data"]["text/plain"]
+
+
+def test_an_insert_after_a_cte_is_a_command_and_runs_once(kernel):
+    execute(kernel, "CREATE OR REPLACE TEMP VIEW rt_source AS SELECT 1 AS a")
+    reply, _ = execute(kernel, "CREATE TABLE IF NOT EXISTS rt_target (a INT) USING parquet")
+    assert reply["status"] == "ok", reply
+    execute(kernel, "TRUNCATE TABLE rt_target")
+    reply, _, plans = plans_of(kernel, "WITH x AS (SELECT a FROM rt_source) INSERT INTO rt_target SELECT a FROM x")
+    assert reply["status"] == "ok", reply
+    assert plans == 2
+    reply, outputs = execute(kernel, "SELECT count(*) AS n FROM rt_target")
+    result = next(m for m in outputs if m["msg_type"] == "execute_result")
+    assert "|1|" in result["content"]["data"]["text/plain"].replace(" ", "")
+    execute(kernel, "DROP TABLE rt_target")
+
+
+def test_a_failing_query_is_one_call_and_points_at_its_error(kernel):
+    reply, outputs, plans = plans_of(kernel, "SELECT nope FROM range(1)")
+    assert reply["status"] == "error"
+    assert "UNRESOLVED_COLUMN" in reply["ename"]
+    assert plans == 1
+    error = next(m for m in outputs if m["msg_type"] == "error")
+    assert any("^^^^" in line for line in error["content"]["traceback"])
+
+
+def test_the_calls_are_released_in_the_background(kernel):
+    """Each execution is released after it completes, off the statement's path."""
+    before = len(calls())
+    reply, _ = execute(kernel, "SELECT 42")
+    assert reply["status"] == "ok"
+    deadline = time.monotonic() + 60
+    while "ReleaseExecute" not in calls()[before:] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "ReleaseExecute" in calls()[before:]
