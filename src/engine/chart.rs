@@ -120,12 +120,14 @@ fn key_window(agg: Agg, i: Option<usize>) -> String {
 /// result, with the totals the description needs. Bars rank the x values by the first
 /// y and fold all but the largest [`TOP_CATEGORIES`] into one "other" row (x null, `other`
 /// true); lines and areas keep x's order, up to [`MAX_POINTS`] (one more to tell).
-pub(crate) fn grouped_sql(kind: ChartKind, agg: Agg, chosen: &Chosen) -> String {
+/// `bucket`, when given, replaces x's values by the start of their range (see [`bucket_key`]).
+pub(crate) fn grouped_sql(kind: ChartKind, agg: Agg, chosen: &Chosen, bucket: Option<&str>) -> String {
     let x = &chosen.x;
-    let key = match x.role() {
-        Role::Nominal => format!("CAST({} AS STRING)", x.sql()),
-        Role::Quantitative => x.number(),
-        Role::Date | Role::Timestamp => x.sql(),
+    let key = match (bucket, x.role()) {
+        (Some(b), _) => b.to_string(),
+        (None, Role::Nominal) => format!("CAST({} AS STRING)", x.sql()),
+        (None, Role::Quantitative) => x.number(),
+        (None, Role::Date | Role::Timestamp) => x.sql(),
     };
     let color = chosen.color.as_ref().map_or("CAST(NULL AS STRING)".to_string(), |c| {
         format!("CAST({} AS STRING)", c.sql())
@@ -189,6 +191,38 @@ pub(crate) fn grouped_sql(kind: ChartKind, agg: Agg, chosen: &Chosen) -> String 
             label("k"),
             MAX_POINTS + 1
         )
+    }
+}
+
+/// How many ranges a line or area chart of more than [`MAX_POINTS`] numbers or times
+/// groups its x values into.
+pub(crate) const BUCKETS: usize = 1_000;
+
+/// The start of the range of `width` from `lo` that x falls in, of x's own type: a line
+/// or area chart of too many x values is drawn over equal ranges of x instead.
+pub(crate) fn bucket_key(x: &Column, lo: f64, width: f64) -> Option<String> {
+    let v = x.continuous()?;
+    // The largest value starts a range of its own unless kept in the last one.
+    let start = format!(
+        "({0} + LEAST(FLOOR(({v} - {0}) / {1}), {2}) * {1})",
+        double(lo),
+        double(width),
+        BUCKETS - 1
+    );
+    match x.role() {
+        Role::Quantitative => Some(start),
+        Role::Date => Some(format!("date_from_unix_date(CAST({start} AS INT))")),
+        Role::Timestamp => Some(format!("timestamp_micros(CAST({start} AS BIGINT))")),
+        Role::Nominal => None,
+    }
+}
+
+/// A bucket width as the description says it.
+fn width_text(width: f64, role: Role) -> String {
+    match role {
+        Role::Date => format!("{} days", crate::render::profile::number(width)),
+        Role::Timestamp => format!("{} s", crate::render::profile::number(width / 1e6)),
+        _ => crate::render::profile::number(width),
     }
 }
 
@@ -312,9 +346,29 @@ pub(crate) async fn draw(
 }
 
 async fn grouped(over: &mut Over<'_, '_, '_>, kind: ChartKind, agg: Agg, chosen: &Chosen) -> Result<Chart, CellError> {
-    let result = over.query(&grouped_sql(kind, agg, chosen)).await?;
-    let a = Answer::new(&result);
     let x_role = chosen.x.role();
+    let mut result = over.query(&grouped_sql(kind, agg, chosen, None)).await?;
+    // Too many numbers or times for a line: Spark groups them into equal ranges instead.
+    let mut bucketed = None;
+    if kind != ChartKind::Bar && result.num_rows() > MAX_POINTS && x_role != Role::Nominal {
+        let range = over.query(&histogram_range_sql(&chosen.x)).await?;
+        let r = Answer::new(&range);
+        if let (Some(lo), Some(hi)) = (r.number("lo", 0), r.number("hi", 0))
+            && lo.is_finite()
+            && hi.is_finite()
+        {
+            let mut width = bin_width(lo, hi, BUCKETS);
+            if x_role == Role::Date {
+                width = width.ceil().max(1.0);
+            }
+            if let Some(key) = bucket_key(&chosen.x, lo, width) {
+                let distinct = Answer::new(&result).count("groups", 0);
+                result = over.query(&grouped_sql(kind, agg, chosen, Some(&key))).await?;
+                bucketed = Some((distinct, width));
+            }
+        }
+    }
+    let a = Answer::new(&result);
     let names: Vec<String> = if chosen.y.is_empty() {
         vec!["count".into()]
     } else {
@@ -386,6 +440,15 @@ async fn grouped(over: &mut Over<'_, '_, '_>, kind: ChartKind, agg: Agg, chosen:
             thousands(groups),
             thousands(groups - TOP_CATEGORIES as u64),
             plural(other_rows, "row")
+        ));
+    } else if let Some((distinct, width)) = bucketed {
+        text.push_str(&format!(
+            "; {} {x_name} values, grouped by Spark into {} ranges of {} (each point the {} over its range, \
+             at the range's start)",
+            thousands(distinct),
+            thousands(groups),
+            width_text(width, x_role),
+            agg.name()
         ));
     } else {
         text.push_str(&format!("; {} {x_name} values", thousands(groups)));
@@ -589,7 +652,7 @@ mod tests {
     fn odd_names_are_quoted_in_every_query() {
         let columns = [col("sample `id`", SqlType::String), col("größe m²", SqlType::Double)];
         let chosen = choose(&request(ChartKind::Bar, "sample `id`", &["größe m²"]), &columns).unwrap();
-        let sql = grouped_sql(ChartKind::Bar, Agg::Avg, &chosen);
+        let sql = grouped_sql(ChartKind::Bar, Agg::Avg, &chosen, None);
         assert!(sql.contains("CAST(`sample ``id``` AS STRING) AS k"), "{sql}");
         assert!(
             sql.contains("NULLIF(CAST(`größe m²` AS DOUBLE), CAST('NaN' AS DOUBLE)) AS v0"),
@@ -598,7 +661,7 @@ mod tests {
         assert!(sql.contains("SUM(s0) / SUM(m0) AS y0"), "{sql}");
         assert!(sql.contains("FROM __kbase_result"));
         assert!(sql.contains("rank > 30 AS other"));
-        let sql = grouped_sql(ChartKind::Line, Agg::Max, &chosen);
+        let sql = grouped_sql(ChartKind::Line, Agg::Max, &chosen, None);
         assert!(
             sql.contains("MAX(hi0) AS y0") && sql.ends_with("ORDER BY k, c LIMIT 5001"),
             "{sql}"
@@ -625,7 +688,7 @@ mod tests {
         let columns = [col("kind", SqlType::String)];
         let mut r = request(ChartKind::Bar, "kind", &[]);
         r.agg = Agg::Count;
-        let sql = grouped_sql(ChartKind::Bar, Agg::Count, &choose(&r, &columns).unwrap());
+        let sql = grouped_sql(ChartKind::Bar, Agg::Count, &choose(&r, &columns).unwrap(), None);
         assert!(sql.contains("CAST(SUM(n) AS DOUBLE) AS y0"), "{sql}");
     }
 
@@ -664,5 +727,14 @@ mod tests {
             json!("1970-01-01T00:00:01.500")
         );
         assert_eq!(double(0.1), "CAST('0.1' AS DOUBLE)");
+        let day = Column {
+            name: "day".into(),
+            ty: crate::data::SqlType::Date,
+        };
+        assert_eq!(
+            bucket_key(&day, 10.0, 2.0).unwrap(),
+            "date_from_unix_date(CAST((CAST('10.0' AS DOUBLE) + LEAST(FLOOR((CAST(unix_date(`day`) AS DOUBLE) - \
+             CAST('10.0' AS DOUBLE)) / CAST('2.0' AS DOUBLE)), 999) * CAST('2.0' AS DOUBLE)) AS INT))"
+        );
     }
 }

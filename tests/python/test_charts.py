@@ -125,6 +125,21 @@ def test_a_line_has_ordered_times_averaged_over_the_whole_result(kernel, spark):
     assert "365 day values" in text
 
 
+def test_a_line_of_too_many_numbers_is_drawn_over_ranges_spark_groups(kernel, spark):
+    _, kc = kernel
+    query = "SELECT id, (id * 7919) % 1000 AS v FROM range(1000000)"
+    spec, text = chart(kc, f"%chart line x=id y=v agg=max\n{query}")
+    got = [(p["x"], p["y"]) for p in spec["data"]["values"]]
+    width = (999999.0 - 0.0) / 1000
+    bucket = F.least(F.floor((F.col("id").cast("double") - F.lit(0.0)) / F.lit(width)), F.lit(999))
+    start = F.lit(0.0) + bucket * F.lit(width)
+    rows = spark.sql(query).groupBy(start.alias("b")).agg(F.max("v").alias("m")).orderBy("b").collect()
+    assert got == [(r["b"], float(r["m"])) for r in rows]
+    assert len(got) == 1000
+    assert "1,000,000 id values, grouped by Spark into 1,000 ranges of 999.999" in text
+    assert "only the first" not in text
+
+
 def test_an_area_of_two_ys_by_category_counts_nulls_and_nan(kernel, spark):
     _, kc = kernel
     query = (
