@@ -6,7 +6,7 @@ use super::assist::{Completion, Match};
 use crate::render::help::Entry;
 
 /// The magics, with what `%help` says of each.
-pub(crate) const MAGICS: [Entry; 4] = [
+pub(crate) const MAGICS: [Entry; 6] = [
     Entry {
         usage: "%help",
         what: "lists the magics and the settings, with an example each",
@@ -22,6 +22,20 @@ pub(crate) const MAGICS: [Entry; 4] = [
         what: "writes the whole result of the cell's last query to PATH (relative to the kernel's \
                working directory); the format follows the extension: .parquet, .csv, .arrow, .jsonl",
         example: "%export results/genomes.parquet",
+    },
+    Entry {
+        usage: "%chart KIND x=COL y=COL[,COL…] [color=COL] [agg=sum|avg|count|min|max] [bins=N]",
+        what: "draws the whole result of the cell's last query, computed by Spark: KIND is bar, line, \
+               area (grouped by x, agg of each y, default sum; no y counts rows), scatter (a random \
+               sample when large) or histogram (x only, bins=N, default 20); quote odd names: x=\"my col\"",
+        example: "%chart bar x=species y=reads agg=avg",
+    },
+    Entry {
+        usage: "%profile",
+        what: "a per-column summary of the whole result of the cell's last query, computed by Spark: \
+               type, count, nulls, distinct (approximate), min, max, mean, stddev, quartiles, \
+               most frequent values, small histograms",
+        example: "%profile",
     },
     Entry {
         usage: "%%sql",
@@ -67,12 +81,81 @@ pub(crate) struct ExportRequest {
     pub(crate) overwrite: bool,
 }
 
+/// The kinds of chart `%chart` draws.
+pub(crate) const CHART_KINDS: [&str; 5] = ["bar", "line", "area", "scatter", "histogram"];
+const CHART_KEYS: [&str; 5] = ["x=", "y=", "color=", "agg=", "bins="];
+/// The most bins a histogram may have.
+pub(crate) const MAX_BINS: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChartKind {
+    Bar,
+    Line,
+    Area,
+    Scatter,
+    Histogram,
+}
+
+impl ChartKind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ChartKind::Bar => "bar",
+            ChartKind::Line => "line",
+            ChartKind::Area => "area",
+            ChartKind::Scatter => "scatter",
+            ChartKind::Histogram => "histogram",
+        }
+    }
+}
+
+/// How bar, line and area charts combine the rows of one x value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Agg {
+    Sum,
+    Avg,
+    Count,
+    Min,
+    Max,
+}
+
+impl Agg {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Agg::Sum => "sum",
+            Agg::Avg => "avg",
+            Agg::Count => "count",
+            Agg::Min => "min",
+            Agg::Max => "max",
+        }
+    }
+}
+
+/// What `%chart` was asked to draw; the columns are checked against the result later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ChartRequest {
+    pub(crate) kind: ChartKind,
+    pub(crate) x: String,
+    pub(crate) y: Vec<String>,
+    pub(crate) color: Option<String>,
+    pub(crate) agg: Agg,
+    pub(crate) bins: usize,
+}
+
 /// The magics of one cell.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Magics {
     pub(crate) help: bool,
     pub(crate) limit: Option<usize>,
     pub(crate) export: Option<ExportRequest>,
+    pub(crate) chart: Option<ChartRequest>,
+    pub(crate) profile: bool,
+}
+
+impl Magics {
+    /// True when the cell's last statement is drawn (a chart or a profile), not shown.
+    pub(crate) fn picture(&self) -> bool {
+        self.chart.is_some() || self.profile
+    }
 }
 
 /// A cell with its magics read: the magics and the SQL, magic lines blanked.
@@ -229,12 +312,197 @@ pub(crate) fn parse(code: &str) -> Result<MagicCell, MagicError> {
                     return Err(usage("%export", "it is given twice; export to one file per cell"));
                 }
             }
+            "%chart" => {
+                let chart = chart(rest)?;
+                if magics.chart.replace(chart).is_some() {
+                    return Err(usage("%chart", "it is given twice; draw one chart per cell"));
+                }
+            }
+            "%profile" => {
+                if !rest.trim().is_empty() {
+                    return Err(usage("%profile", format!("it takes no arguments, not {}", rest.trim())));
+                }
+                magics.profile = true;
+            }
             other => {
                 return Err(MagicError::Unknown { name: other.into() });
             }
         }
     }
+    if magics.chart.is_some() && magics.profile {
+        return Err(usage(
+            "%chart",
+            "%chart and %profile cannot share a cell; use one cell for each",
+        ));
+    }
+    if magics.picture() && magics.export.is_some() {
+        return Err(usage(
+            "%export",
+            "it cannot share a cell with %chart or %profile; use one cell for each",
+        ));
+    }
     Ok(MagicCell { magics, sql })
+}
+
+/// Splits `%chart`'s arguments into words; quotes (", ' or `, doubled inside to stand for
+/// themselves) may appear anywhere in a word, so `x="sample id"` and `y=`a`,b` work. An
+/// unquoted `=` or `,` comes back as `\u{1}` and `\u{2}`, so that a quoted one stays data.
+fn chart_words(s: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '\'' | '`' => {
+                let w = word.get_or_insert_with(String::new);
+                loop {
+                    match chars.next() {
+                        Some(q) if q == c && chars.peek() == Some(&c) => {
+                            chars.next();
+                            w.push(c);
+                        }
+                        Some(q) if q == c => break,
+                        Some(q) => w.push(q),
+                        None => return Err(format!("the quote {c} is not closed")),
+                    }
+                }
+            }
+            c if c.is_whitespace() => out.extend(word.take()),
+            '=' => word.get_or_insert_with(String::new).push('\u{1}'),
+            ',' => word.get_or_insert_with(String::new).push('\u{2}'),
+            c => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    out.extend(word);
+    Ok(out)
+}
+
+/// Reads `%chart KIND key=value…`.
+fn chart(rest: &str) -> Result<ChartRequest, MagicError> {
+    let bad = |p: String| usage("%chart", p);
+    let words = chart_words(rest).map_err(bad)?;
+    let Some((kind, options)) = words.split_first() else {
+        return Err(bad(format!("give the kind of chart: {}", CHART_KINDS.join(", "))));
+    };
+    let kind = match kind.as_str() {
+        "bar" => ChartKind::Bar,
+        "line" => ChartKind::Line,
+        "area" => ChartKind::Area,
+        "scatter" => ChartKind::Scatter,
+        "histogram" | "hist" => ChartKind::Histogram,
+        other => {
+            return Err(bad(format!(
+                "there is no chart kind {}; the kinds are {}",
+                other.replace(['\u{1}'], "=").replace('\u{2}', ","),
+                CHART_KINDS.join(", ")
+            )));
+        }
+    };
+    let (mut x, mut y, mut color, mut agg, mut bins) = (None, None, None, None, None);
+    for option in options {
+        let Some((key, value)) = option.split_once('\u{1}') else {
+            return Err(bad(format!(
+                "{} is not key=value; the keys are x, y, color, agg, bins",
+                option.replace('\u{2}', ",")
+            )));
+        };
+        let text = |v: &str| v.replace('\u{1}', "=").replace('\u{2}', ",");
+        let one = |v: &str| -> Result<String, MagicError> {
+            if v.is_empty() || v.contains('\u{2}') {
+                Err(bad(format!("{key}= takes one column, not {:?}", text(v))))
+            } else {
+                Ok(text(v))
+            }
+        };
+        let twice = match key {
+            "x" => x.replace(one(value)?).is_some(),
+            "color" => color.replace(one(value)?).is_some(),
+            "y" => {
+                let columns: Vec<String> = value.split('\u{2}').map(text).collect();
+                if columns.iter().any(String::is_empty) {
+                    return Err(bad(format!(
+                        "y= takes columns separated by commas, not {:?}",
+                        text(value)
+                    )));
+                }
+                y.replace(columns).is_some()
+            }
+            "agg" => {
+                let a = match value {
+                    "sum" => Agg::Sum,
+                    "avg" | "mean" => Agg::Avg,
+                    "count" => Agg::Count,
+                    "min" => Agg::Min,
+                    "max" => Agg::Max,
+                    other => {
+                        return Err(bad(format!(
+                            "agg= is one of sum, avg, count, min, max, not {}",
+                            text(other)
+                        )));
+                    }
+                };
+                agg.replace(a).is_some()
+            }
+            "bins" => {
+                let n = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=MAX_BINS).contains(n))
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "bins= is a whole number from 1 to {MAX_BINS}, not {}",
+                            text(value)
+                        ))
+                    })?;
+                bins.replace(n).is_some()
+            }
+            other => {
+                return Err(bad(format!(
+                    "there is no key {}; the keys are x, y, color, agg, bins",
+                    text(other)
+                )));
+            }
+        };
+        if twice {
+            return Err(bad(format!("{key}= is given twice")));
+        }
+    }
+    let x = x.ok_or_else(|| bad(format!("a {} chart needs x=COL", kind.name())))?;
+    match kind {
+        ChartKind::Histogram => {
+            if y.is_some() || color.is_some() || agg.is_some() {
+                return Err(bad(
+                    "a histogram takes x= (and bins=) only; it counts the rows in each bin".into(),
+                ));
+            }
+        }
+        _ if bins.is_some() => return Err(bad("bins= is for histograms".into())),
+        ChartKind::Scatter => {
+            if y.is_none() {
+                return Err(bad("a scatter chart needs y=COL".into()));
+            }
+            if agg.is_some() {
+                return Err(bad(
+                    "a scatter chart draws rows as they are; agg= is for bar, line and area".into(),
+                ));
+            }
+        }
+        _ => {
+            if y.is_none() && agg.is_some_and(|a| a != Agg::Count) {
+                return Err(bad(format!("agg={} needs y=COL", agg.map_or("", Agg::name))));
+            }
+        }
+    }
+    // Without y, bar, line and area charts count rows.
+    let agg = agg.unwrap_or(if y.is_none() { Agg::Count } else { Agg::Sum });
+    Ok(ChartRequest {
+        kind,
+        x,
+        y: y.unwrap_or_default(),
+        color,
+        agg,
+        bins: bins.unwrap_or(20),
+    })
 }
 
 /// Completes a magic's name or an option of `%export` when the cursor (code points) is on a
@@ -265,6 +533,18 @@ pub(crate) fn complete(code: &str, cursor: usize) -> Option<Completion> {
         )
     } else if trimmed.starts_with("%export") && word.starts_with('-') {
         (EXPORT_OPTIONS.to_vec(), "option")
+    } else if let Some(args) = trimmed.strip_prefix("%chart ") {
+        if args.trim_start().len() == word.len() {
+            (CHART_KINDS.to_vec(), "chart kind")
+        } else if !word.contains('=') {
+            (CHART_KEYS.to_vec(), "option")
+        } else {
+            return Some(Completion {
+                matches: Vec::new(),
+                start: cursor,
+                end: cursor,
+            });
+        }
     } else {
         return Some(Completion {
             matches: Vec::new(),
@@ -323,7 +603,7 @@ mod tests {
         assert_eq!(e.name(), "UnknownMagic");
         assert_eq!(
             e.to_string(),
-            "there is no magic %lmit; the magics are %help, %limit, %export, %%sql. %help says more."
+            "there is no magic %lmit; the magics are %help, %limit, %export, %chart, %profile, %%sql. %help says more."
         );
         assert_eq!(parse("%%bash\nls").unwrap_err().name(), "UnknownMagic");
     }
@@ -370,10 +650,87 @@ mod tests {
         assert_eq!((texts(&c), c.start, c.end), (vec!["%limit".to_string()], 0, 3));
         assert_eq!(c.matches[0].kind, "magic");
         let c = complete("%", 1).unwrap();
-        assert_eq!(texts(&c), ["%help", "%limit", "%export", "%%sql"]);
+        assert_eq!(texts(&c), ["%help", "%limit", "%export", "%chart", "%profile", "%%sql"]);
+        let c = complete("%chart hi", 9).unwrap();
+        assert_eq!((texts(&c), c.start), (vec!["histogram".to_string()], 7));
+        let c = complete("%chart bar co", 13).unwrap();
+        assert_eq!(texts(&c), ["color="]);
         let c = complete("%%sql\n%export x.parquet --o", 26).unwrap();
         assert_eq!((texts(&c), c.start), (vec!["--overwrite".to_string()], 24));
         assert!(complete("SELECT 1\n%li", 12).is_none());
         assert!(complete("SELECT sel", 10).is_none());
+    }
+
+    fn chart_of(line: &str) -> ChartRequest {
+        parse(&format!("{line}\nSELECT 1")).unwrap().magics.chart.unwrap()
+    }
+
+    #[test]
+    fn chart_arguments_take_quoted_odd_names() {
+        let c = chart_of(r#"%chart bar x="sample id" y=`a``b`,'c,d',e agg=avg color=größe"#);
+        assert_eq!(c.kind, ChartKind::Bar);
+        assert_eq!(c.x, "sample id");
+        assert_eq!(c.y, ["a`b", "c,d", "e"]);
+        assert_eq!(c.color.as_deref(), Some("größe"));
+        assert_eq!(c.agg, Agg::Avg);
+        let c = chart_of("%chart histogram x=len bins=7");
+        assert_eq!((c.kind, c.x.as_str(), c.bins), (ChartKind::Histogram, "len", 7));
+        // Without y, a bar chart counts rows.
+        let c = chart_of("%chart bar x=kind");
+        assert_eq!((c.agg, c.y.len()), (Agg::Count, 0));
+        assert_eq!(chart_of("%chart line x=t y=v").agg, Agg::Sum);
+        assert_eq!(chart_of(r#"%chart bar x="a=b" y=v"#).x, "a=b");
+        assert!(parse("%profile\nSELECT 1").unwrap().magics.profile);
+    }
+
+    #[test]
+    fn wrong_chart_arguments_say_what_is_wrong_in_one_line() {
+        let usage = "Usage: %chart KIND x=COL y=COL[,COL…] [color=COL] [agg=sum|avg|count|min|max] [bins=N]";
+        let cases = [
+            ("%chart", "give the kind of chart: bar, line, area, scatter, histogram"),
+            (
+                "%chart pie x=a",
+                "there is no chart kind pie; the kinds are bar, line, area, scatter, histogram",
+            ),
+            ("%chart histogram", "a histogram chart needs x=COL"),
+            ("%chart bar y=a", "a bar chart needs x=COL"),
+            (
+                "%chart histogram x=a y=b",
+                "a histogram takes x= (and bins=) only; it counts the rows in each bin",
+            ),
+            ("%chart bar x=a bins=3", "bins= is for histograms"),
+            (
+                "%chart histogram x=a bins=0",
+                "bins= is a whole number from 1 to 500, not 0",
+            ),
+            (
+                "%chart bar x=a agg=median",
+                "agg= is one of sum, avg, count, min, max, not median",
+            ),
+            ("%chart bar x=a agg=avg", "agg=avg needs y=COL"),
+            ("%chart scatter x=a", "a scatter chart needs y=COL"),
+            ("%chart bar x=a x=b", "x= is given twice"),
+            ("%chart bar x=a,b", "x= takes one column, not \"a,b\""),
+            (
+                "%chart bar x=a size=3",
+                "there is no key size; the keys are x, y, color, agg, bins",
+            ),
+            (
+                "%chart bar a",
+                "a is not key=value; the keys are x, y, color, agg, bins",
+            ),
+            ("%chart bar x='a", "the quote ' is not closed"),
+        ];
+        for (line, problem) in cases {
+            let got = parse(&format!("{line}\nSELECT 1")).unwrap_err().to_string();
+            assert_eq!(got, format!("%chart: {problem}. {usage}"), "{line}");
+            assert!(!got.contains('\n'));
+        }
+        assert_eq!(
+            parse("%profile now\nSELECT 1").unwrap_err().to_string(),
+            "%profile: it takes no arguments, not now. Usage: %profile"
+        );
+        assert!(parse("%chart bar x=a\n%profile\nSELECT 1").is_err());
+        assert!(parse("%chart bar x=a\n%export a.csv\nSELECT 1").is_err());
     }
 }

@@ -8,6 +8,8 @@ pub(crate) mod assist;
 mod assist_tests;
 pub(crate) mod caret;
 pub(crate) mod catalog;
+pub(crate) mod chart;
+pub(crate) mod columns;
 pub(crate) mod context;
 pub(crate) mod inspect;
 pub(crate) mod interpreter;
@@ -16,6 +18,10 @@ pub(crate) mod kind;
 pub(crate) mod magic;
 pub(crate) mod names;
 pub(crate) mod outputs;
+pub(crate) mod picture;
+#[cfg(test)]
+mod picture_tests;
+pub(crate) mod profile;
 pub(crate) mod progress;
 pub(crate) mod scan;
 pub(crate) mod session;
@@ -101,13 +107,18 @@ impl Engine {
             });
         }
         if statements.is_empty() {
-            return match cell.magics.export {
-                Some(_) => Err(CellError::new(
+            return match (&cell.magics.export, &cell.magics.chart, cell.magics.profile) {
+                (Some(_), _, _) => Err(CellError::new(
                     "MagicUsage".into(),
                     "%export: the cell has no query; it writes the whole result of the cell's last query".into(),
                     Vec::new(),
                 )),
-                None => Ok(()),
+                (_, Some(_), _) | (_, _, true) => Err(CellError::new(
+                    "MagicUsage".into(),
+                    "the cell has no query; %chart and %profile draw the whole result of the cell's last query".into(),
+                    Vec::new(),
+                )),
+                _ => Ok(()),
             };
         }
         // The export's path is checked before any work starts.
@@ -141,6 +152,9 @@ impl Engine {
             let mut delay = FIRST_PAUSE;
             let mut renewed = false;
             let mut export;
+            // A chart's or profile's statement is sent once and its rows are not fetched: SQL
+            // over its whole result follows.
+            let picture = i == last && cell.magics.picture();
             // Kept across tries: a retry resumes the statement where the last try stopped.
             let plain_query = kind::plain_query(statement.text);
             let mut run = StatementRun::of(plain_query);
@@ -164,6 +178,7 @@ impl Engine {
                     };
                     let call = match export.as_mut() {
                         Some(whole) => session.sql_whole(statement.text, max_rows, &tag, &mut on_progress, whole),
+                        None if picture => session.sql_base(statement.text, &tag, &mut run, &mut on_progress),
                         None => session.sql_resuming(statement.text, max_rows, &tag, &mut run, &mut on_progress),
                     };
                     self.until_interrupted(epoch, call)
@@ -221,6 +236,23 @@ impl Engine {
                 }
                 (r, None) => r.map_err(|e| statement_error(&e, code, statement, i, statements.len()))?,
             };
+            if picture {
+                if result.command {
+                    return Err(picture::not_a_query(&cell.magics));
+                }
+                let mut over = picture::Over {
+                    engine: self,
+                    session: &session,
+                    run: &run,
+                    tag: &tag,
+                    epoch,
+                    outputs: &mut outputs,
+                    passes: 0,
+                };
+                let bundle = picture::draw(&mut over, &cell.magics).await?;
+                outputs.emit(Output::Result(bundle));
+                continue;
+            }
             if let Some(export) = export {
                 let written = export
                     .finish(result.schema.clone(), &result.types)

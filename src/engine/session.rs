@@ -52,6 +52,28 @@ pub(crate) trait Session: Send + Sync {
         whole: &'a mut dyn BatchSink,
     ) -> BoxFuture<'a, Result<QueryResult, SparkError>>;
 
+    /// One try of sending `query` once as Spark's SQL command, as [`Session::sql_resuming`]
+    /// does, without fetching any rows: `command` in the answer says the statement was a
+    /// command that has run; otherwise `run` keeps the query's result, still to run, for
+    /// [`Session::sql_over`].
+    fn sql_base<'a>(
+        &'a self,
+        query: &'a str,
+        tag: &'a str,
+        run: &'a mut StatementRun,
+        on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<QueryResult, SparkError>>;
+
+    /// Runs `sql` over the whole result of `run`'s query, which it names `__kbase_result`,
+    /// and returns every row of the answer (a chart's or a profile's few).
+    fn sql_over<'a>(
+        &'a self,
+        run: &'a StatementRun,
+        sql: &'a str,
+        tag: &'a str,
+        on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<QueryResult, SparkError>>;
+
     /// Cancels the operations that carry `tag` (those of one cell).
     fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>>;
 
@@ -102,6 +124,26 @@ impl Session for SparkSession {
         whole: &'a mut dyn BatchSink,
     ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
         SparkSession::sql_whole(self, query, max_rows, tag, on_progress, whole).boxed()
+    }
+
+    fn sql_base<'a>(
+        &'a self,
+        query: &'a str,
+        tag: &'a str,
+        run: &'a mut StatementRun,
+        on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
+        SparkSession::sql_base(self, query, tag, run, on_progress).boxed()
+    }
+
+    fn sql_over<'a>(
+        &'a self,
+        run: &'a StatementRun,
+        sql: &'a str,
+        tag: &'a str,
+        on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
+        SparkSession::sql_over(self, run, sql, tag, on_progress).boxed()
     }
 
     fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>> {

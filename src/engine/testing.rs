@@ -47,6 +47,8 @@ pub(crate) enum Step {
     UntilCancelled,
     /// Never ends, whatever is asked of the server.
     Forever,
+    /// Answers at once with this result.
+    Answer(QueryResult),
 }
 
 pub(crate) fn unavailable() -> SparkError {
@@ -122,6 +124,10 @@ pub(crate) struct FakeSession {
     pub(crate) interrupted_all: AtomicUsize,
     pub(crate) released: AtomicUsize,
     cancel: Notify,
+    /// What SQL over a statement's result answers, in order (then no rows).
+    over_script: Mutex<VecDeque<Step>>,
+    /// The SQL run over statements' results, in order.
+    pub(crate) over_queries: Mutex<Vec<String>>,
     /// Metadata statements answered by their text (not from the script), after a delay.
     catalog: Mutex<Vec<(String, Duration, Table)>>,
 }
@@ -136,6 +142,17 @@ impl FakeSession {
             script: Mutex::new(steps.into()),
             ..FakeSession::default()
         })
+    }
+
+    /// SQL over a statement's result takes these steps, in order.
+    pub(crate) fn over(&self, steps: Vec<Step>) {
+        if let Ok(mut s) = self.over_script.lock() {
+            s.extend(steps);
+        }
+    }
+
+    pub(crate) fn over_queries(&self) -> Vec<String> {
+        self.over_queries.lock().map(|q| q.clone()).unwrap_or_default()
     }
 
     /// Answers `statement` with `table` after `after`, every time it is asked, in place of
@@ -230,6 +247,7 @@ impl FakeSession {
                     Err(SparkError::Cancelled)
                 }
                 Step::Forever => std::future::pending().await,
+                Step::Answer(result) => Ok(result),
                 Step::CutAfterSend { error } | Step::FetchFails { error } => Err(error()),
             }
         }
@@ -338,6 +356,50 @@ impl Session for FakeSession {
             Ok(result)
         }
         .boxed()
+    }
+
+    fn sql_base<'a>(
+        &'a self,
+        query: &'a str,
+        _tag: &'a str,
+        run: &'a mut StatementRun,
+        on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
+        if let Ok(mut q) = self.queries.lock() {
+            q.push(query.to_string());
+        }
+        let step = self.next_step();
+        async move {
+            if !run.command_done() {
+                self.receive(query, run);
+            }
+            let result = self.play(step, on_progress).await?;
+            run.mark_done();
+            Ok(QueryResult {
+                batches: Vec::new(),
+                ..result
+            })
+        }
+        .boxed()
+    }
+
+    fn sql_over<'a>(
+        &'a self,
+        _run: &'a StatementRun,
+        sql: &'a str,
+        _tag: &'a str,
+        on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
+        if let Ok(mut q) = self.over_queries.lock() {
+            q.push(sql.to_string());
+        }
+        let step = self
+            .over_script
+            .lock()
+            .ok()
+            .and_then(|mut s| s.pop_front())
+            .unwrap_or(Step::NoColumns { rows: 0 });
+        self.play(step, on_progress)
     }
 
     fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>> {

@@ -4,10 +4,12 @@
 //! Render reads results as the neutral `data` types and knows nothing of Spark's protocol.
 
 pub mod arrow;
+pub(crate) mod chart;
 pub(crate) mod describe;
 pub(crate) mod error;
 pub(crate) mod help;
 pub mod html;
+pub(crate) mod profile;
 pub(crate) mod progress;
 pub mod text;
 pub(crate) mod value;

@@ -87,7 +87,7 @@ impl SparkSession {
     }
 
     /// Adds the failing part of the query to a server error, when Spark knows it.
-    async fn with_span(&self, result: &mut Result<QueryResult, SparkError>) {
+    pub(super) async fn with_span(&self, result: &mut Result<QueryResult, SparkError>) {
         if let Err(SparkError::Server {
             error_id: Some(id),
             span,
@@ -107,13 +107,7 @@ impl SparkSession {
         on_progress: OnProgress<'_>,
         mut whole: Option<&mut dyn BatchSink>,
     ) -> Result<QueryResult, SparkError> {
-        let sql = proto::Relation {
-            common: None,
-            rel_type: Some(RelType::Sql(proto::Sql {
-                query: query.to_string(),
-                ..Default::default()
-            })),
-        };
+        let sql = sql_relation(query);
         let started = Instant::now();
         // A plain query needs no command: its relation is the SQL itself, run in one plan.
         let (relation, command) = if run.plain_query() {
@@ -214,7 +208,7 @@ impl SparkSession {
     /// the statement was a command: the server runs a command at once and hands back its
     /// rows as data, while a query comes back as a relation still to run (that, not the
     /// column count, tells them apart: a query may have rows and no columns).
-    async fn command(
+    pub(super) async fn command(
         &self,
         sql: proto::Relation,
         tag: &str,
@@ -251,7 +245,7 @@ impl SparkSession {
     /// resumed after the last response received, so no response is lost or seen twice; a
     /// plan the server already has (sent before, by an earlier try) is reattached to, not
     /// run again. At the end the server is told to release what was consumed.
-    async fn execute(
+    pub(super) async fn execute(
         &self,
         op: OpType,
         tag: &str,
@@ -381,6 +375,17 @@ impl SparkSession {
                 tracing::debug!("releasing an execution failed: {}", e.message());
             }
         });
+    }
+}
+
+/// The relation of a statement's SQL text.
+pub(super) fn sql_relation(query: &str) -> proto::Relation {
+    proto::Relation {
+        common: None,
+        rel_type: Some(RelType::Sql(proto::Sql {
+            query: query.to_string(),
+            ..Default::default()
+        })),
     }
 }
 

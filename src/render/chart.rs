@@ -1,0 +1,189 @@
+//! The look of a chart: a Vega-Lite v5 spec with its data inline, sized for a notebook,
+//! beside a text description of what is drawn. No colours of text or background are fixed
+//! by hand beyond a grey that reads on JupyterLab's light and dark themes; the background is
+//! transparent, so the chart takes the notebook's.
+
+use serde_json::{Map, Value, json};
+
+pub(crate) const VEGA_LITE_MIME: &str = "application/vnd.vegalite.v5+json";
+
+/// What a chart draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mark {
+    Bar,
+    Line,
+    Area,
+    Point,
+    /// Bars from `start` to `end` of height `count`.
+    Histogram,
+}
+
+/// A chart's data and labels; points are `{x, y[, series]}`, histogram bins
+/// `{start, end, count}`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Chart {
+    pub(crate) mark: Mark,
+    pub(crate) x_title: String,
+    /// Vega-Lite's type of x: quantitative, temporal, nominal or ordinal.
+    pub(crate) x_type: &'static str,
+    pub(crate) y_title: String,
+    /// The legend's title when the points come in series.
+    pub(crate) series_title: Option<String>,
+    /// The order of x's categories, when it is not their natural order.
+    pub(crate) x_order: Option<Vec<String>>,
+    pub(crate) values: Vec<Value>,
+    /// What is drawn, over how many rows, and what was left out.
+    pub(crate) description: String,
+}
+
+/// A grey that reads on white and on JupyterLab's dark background alike.
+const INK: &str = "#888888";
+
+/// The Vega-Lite spec of `chart`.
+pub(crate) fn spec(chart: &Chart) -> Value {
+    let tooltip_x = json!({"field": "x", "type": chart.x_type, "title": chart.x_title});
+    let mut encoding = match chart.mark {
+        Mark::Histogram => json!({
+            "x": {"field": "start", "type": chart.x_type, "title": chart.x_title,
+                  "bin": if chart.x_type == "quantitative" { json!({"binned": true}) } else { Value::Null }},
+            "x2": {"field": "end"},
+            "y": {"field": "count", "type": "quantitative", "title": chart.y_title},
+            "tooltip": [
+                {"field": "start", "type": chart.x_type, "title": "from"},
+                {"field": "end", "type": chart.x_type, "title": "to"},
+                {"field": "count", "type": "quantitative", "title": "rows"},
+            ],
+        }),
+        _ => {
+            let mut x = json!({"field": "x", "type": chart.x_type, "title": chart.x_title});
+            if let Some(order) = &chart.x_order {
+                x["sort"] = json!(order);
+            }
+            if chart.x_type == "nominal" || chart.x_type == "ordinal" {
+                x["axis"] = json!({"labelAngle": -45, "labelLimit": 160});
+            }
+            let mut tooltip = vec![
+                tooltip_x,
+                json!({"field": "y", "type": "quantitative", "title": chart.y_title}),
+            ];
+            if let Some(title) = &chart.series_title {
+                tooltip.push(json!({"field": "series", "type": "nominal", "title": title}));
+            }
+            json!({
+                "x": x,
+                // Series are drawn side by side or over each other, never stacked: a stacked
+                // line would read as a total, and fill the gaps of a series with zeros.
+                "y": {"field": "y", "type": "quantitative", "title": chart.y_title, "stack": null},
+                "tooltip": tooltip,
+            })
+        }
+    };
+    if let (Some(title), Some(e)) = (&chart.series_title, encoding.as_object_mut()) {
+        e.insert(
+            "color".into(),
+            json!({"field": "series", "type": "nominal", "title": title}),
+        );
+        if chart.mark == Mark::Bar {
+            e.insert("xOffset".into(), json!({"field": "series"}));
+        }
+    }
+    if let Some(x) = encoding.pointer_mut("/x/bin").filter(|b| b.is_null()) {
+        let _ = x;
+        if let Some(x) = encoding.pointer_mut("/x").and_then(Value::as_object_mut) {
+            x.remove("bin");
+        }
+    }
+    let mark = match chart.mark {
+        Mark::Bar => json!({"type": "bar", "tooltip": true}),
+        Mark::Histogram => json!({"type": "bar", "tooltip": true, "binSpacing": 1}),
+        Mark::Line => json!({"type": "line", "point": chart.values.len() <= 100, "tooltip": true}),
+        Mark::Area => json!({"type": "area", "opacity": 0.6, "line": true, "tooltip": true}),
+        Mark::Point => json!({"type": "point", "filled": true, "opacity": 0.6, "tooltip": true}),
+    };
+    json!({
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "description": chart.description,
+        "width": 560,
+        "height": 300,
+        "background": "transparent",
+        "data": {"values": chart.values},
+        "mark": mark,
+        "encoding": encoding,
+        "config": {
+            "view": {"stroke": null},
+            "axis": {"labelColor": INK, "titleColor": INK, "domainColor": INK, "tickColor": INK,
+                     "gridColor": INK, "gridOpacity": 0.25},
+            "legend": {"labelColor": INK, "titleColor": INK},
+            "title": {"color": INK},
+        },
+    })
+}
+
+/// The MIME bundle of a chart: the Vega-Lite spec and its description as text.
+pub(crate) fn bundle(chart: &Chart) -> Map<String, Value> {
+    let mut data = Map::new();
+    data.insert(VEGA_LITE_MIME.into(), spec(chart));
+    data.insert("text/plain".into(), json!(chart.description));
+    data
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chart(mark: Mark, series: Option<&str>) -> Chart {
+        Chart {
+            mark,
+            x_title: "sample id".into(),
+            x_type: "nominal",
+            y_title: "sum(reads)".into(),
+            series_title: series.map(str::to_string),
+            x_order: Some(vec!["b".into(), "a".into()]),
+            values: vec![json!({"x": "b", "y": 2.0}), json!({"x": "a", "y": 1.0})],
+            description: "bar chart of sum(reads) by sample id".into(),
+        }
+    }
+
+    #[test]
+    fn a_spec_carries_its_data_and_reads_on_any_theme() {
+        let b = bundle(&chart(Mark::Bar, None));
+        let s = &b[VEGA_LITE_MIME];
+        assert_eq!(s["$schema"], "https://vega.github.io/schema/vega-lite/v5.json");
+        assert_eq!(s["data"]["values"][0], json!({"x": "b", "y": 2.0}));
+        assert_eq!(s["encoding"]["x"]["sort"], json!(["b", "a"]));
+        assert_eq!(s["encoding"]["x"]["title"], "sample id");
+        assert_eq!(s["background"], "transparent");
+        assert_eq!(s["config"]["axis"]["labelColor"], INK);
+        assert_eq!(b["text/plain"], "bar chart of sum(reads) by sample id");
+        let text = s.to_string();
+        assert!(!text.contains("#000") && !text.contains("#fff") && !text.contains("white"));
+        assert!(s["encoding"].get("color").is_none());
+    }
+
+    #[test]
+    fn series_get_colors_and_bars_stand_side_by_side() {
+        let s = spec(&chart(Mark::Bar, Some("site")));
+        assert_eq!(s["encoding"]["color"]["field"], "series");
+        assert_eq!(s["encoding"]["color"]["title"], "site");
+        assert_eq!(s["encoding"]["xOffset"]["field"], "series");
+        let s = spec(&chart(Mark::Area, Some("site")));
+        assert!(s["encoding"].get("xOffset").is_none());
+        assert_eq!(s["encoding"]["y"]["stack"], Value::Null);
+        assert_eq!(
+            spec(&chart(Mark::Line, Some("site")))["encoding"]["y"]["stack"],
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn histograms_draw_bins_from_start_to_end() {
+        let mut c = chart(Mark::Histogram, None);
+        c.x_type = "quantitative";
+        let s = spec(&c);
+        assert_eq!(s["encoding"]["x"]["field"], "start");
+        assert_eq!(s["encoding"]["x"]["bin"], json!({"binned": true}));
+        assert_eq!(s["encoding"]["x2"]["field"], "end");
+        c.x_type = "temporal";
+        assert!(spec(&c)["encoding"]["x"].get("bin").is_none());
+    }
+}
