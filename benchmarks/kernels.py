@@ -109,7 +109,8 @@ class Kernel:
         if trace:
             env["RUST_LOG"] = TRACE
         self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
-        self.km = jupyter_client.KernelManager(kernel_name=name, context=context())
+        self.context = context()
+        self.km = jupyter_client.KernelManager(kernel_name=name, context=self.context)
         start = time.perf_counter()
         self.km.start_kernel(env=env, stderr=self.log)
         self.kc = self.km.client()
@@ -144,6 +145,8 @@ class Kernel:
     def stop(self):
         self.kc.stop_channels()
         self.km.shutdown_kernel(now=True)
+        self.context.destroy(linger=0)
+        self.log.close()
         os.unlink(self.log.name)
 
 

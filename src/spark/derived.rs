@@ -5,19 +5,17 @@
 //! The user's SQL is never pasted into other SQL, so CTEs, ORDER BY, LIMIT, comments and
 //! trailing semicolons all stay the user's.
 
-use std::io::Cursor;
 use std::sync::Arc;
 
-use arrow_ipc::reader::StreamReader;
-use arrow_schema::{Schema, SchemaRef};
+use arrow_schema::Schema;
 
+use super::decode::Decoder;
 use super::error::SparkError;
 use super::execute::sql_relation;
 use super::proto::{self, execute_plan_response::ResponseType, plan::OpType, relation::RelType};
 use super::run::StatementRun;
 use super::session::SparkSession;
-use super::types;
-use crate::data::{QueryResult, SqlType};
+use crate::data::QueryResult;
 
 /// The name the statement's result goes by in the SQL run over it.
 pub(crate) const RESULT_NAME: &str = "__kbase_result";
@@ -37,23 +35,15 @@ impl SparkSession {
         on_progress: super::OnProgress<'_>,
     ) -> Result<QueryResult, SparkError> {
         self.check_identity().await?;
-        let mut result = self.send_command(query, tag, run, on_progress).await;
+        let mut result = self
+            .command(sql_relation(query), tag, run, on_progress)
+            .await
+            .map(|(_, command)| QueryResult {
+                command,
+                ..QueryResult::new(Arc::new(Schema::empty()), Vec::new(), false)
+            });
         self.with_span(&mut result).await;
         result
-    }
-
-    async fn send_command(
-        &self,
-        query: &str,
-        tag: &str,
-        run: &mut StatementRun,
-        on_progress: super::OnProgress<'_>,
-    ) -> Result<QueryResult, SparkError> {
-        let (_, command) = self.command(sql_relation(query), tag, run, on_progress).await?;
-        Ok(QueryResult {
-            command,
-            ..QueryResult::new(Arc::new(Schema::empty()), Vec::new(), false)
-        })
     }
 
     /// Runs `sql` over the result of `run`'s query, where it is named [`RESULT_NAME`], and
@@ -70,8 +60,7 @@ impl SparkSession {
             .cloned()
             .ok_or_else(|| SparkError::Protocol("the statement has no result to run SQL over".into()))?;
         let root = over(base, sql);
-        let mut shape: Option<(SchemaRef, Vec<SqlType>)> = None;
-        let mut spark_schema = None;
+        let mut decoder = Decoder::default();
         let mut batches = Vec::new();
         let mut rows = 0;
         let mut more = false;
@@ -83,21 +72,9 @@ impl SparkSession {
             &mut fetch,
             on_progress,
             |_, response, spark| {
-                if spark.is_some() {
-                    spark_schema = spark;
-                }
+                decoder.saw_schema(spark);
                 if let Some(ResponseType::ArrowBatch(batch)) = response {
-                    let reader = StreamReader::try_new(Cursor::new(batch.data), None)
-                        .map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?;
-                    let (schema, _) =
-                        shape.get_or_insert_with(|| types::annotate(&reader.schema(), spark_schema.as_ref()));
-                    for b in reader {
-                        let b = b
-                            .map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?
-                            .with_schema(schema.clone())
-                            .map_err(|e| {
-                                SparkError::Protocol(format!("Arrow batches do not match their schema: {e}"))
-                            })?;
+                    for b in decoder.batches(batch.data)?.0 {
                         if rows + b.num_rows() > MAX_DERIVED_ROWS {
                             more = true;
                         } else {
@@ -110,8 +87,7 @@ impl SparkSession {
             },
         )
         .await?;
-        let (schema, types) =
-            shape.unwrap_or_else(|| types::annotate(&Arc::new(Schema::empty()), spark_schema.as_ref()));
+        let (schema, types) = decoder.finish();
         Ok(QueryResult {
             schema,
             types,

@@ -3,19 +3,15 @@
 //! Anything else goes the way pyspark sends every statement: `SqlCommand` first (commands
 //! such as DDL run eagerly there, once), then the relation it returns, under the same limit.
 
-use std::io::Cursor;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
-use arrow_ipc::reader::StreamReader;
-use arrow_schema::{Schema, SchemaRef};
 
+use super::decode::Decoder;
 use super::error::SparkError;
 use super::proto::{self, execute_plan_response::ResponseType, plan::OpType, relation::RelType};
 use super::run::StatementRun;
 use super::session::SparkSession;
-use super::types;
 use crate::data::{BatchSink, Progress, QueryResult};
 
 /// Sums Spark's `execution_progress` report over its stages.
@@ -130,8 +126,7 @@ impl SparkSession {
                 }))),
             }
         };
-        let mut shape: Option<(SchemaRef, Vec<crate::data::SqlType>)> = None;
-        let mut spark_schema = None;
+        let mut decoder = Decoder::default();
         let mut first = FirstRows::new(max_rows);
         let mut stopped = false;
         // Fetching only reads: a fetch cut short is simply made again, under a new id.
@@ -145,23 +140,12 @@ impl SparkSession {
             &mut fetch,
             on_progress,
             |_, response, spark| {
-                if spark.is_some() {
-                    spark_schema = spark;
-                }
+                decoder.saw_schema(spark);
                 if let Some(ResponseType::ArrowBatch(batch)) = response {
                     let decode = Instant::now();
                     first_batch.get_or_insert_with(|| fetching.elapsed());
-                    let reader = StreamReader::try_new(Cursor::new(batch.data), None)
-                        .map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?;
-                    let (schema, types) =
-                        shape.get_or_insert_with(|| types::annotate(&reader.schema(), spark_schema.as_ref()));
-                    for b in reader {
-                        let b = b
-                            .map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?
-                            .with_schema(schema.clone())
-                            .map_err(|e| {
-                                SparkError::Protocol(format!("Arrow batches do not match their schema: {e}"))
-                            })?;
+                    let (batches, types) = decoder.batches(batch.data)?;
+                    for b in batches {
                         if let Some(sink) = whole.as_mut()
                             && sink.batch(types, &b).is_break()
                         {
@@ -189,8 +173,7 @@ impl SparkSession {
             "statement ran on Spark"
         );
 
-        let (schema, types) =
-            shape.unwrap_or_else(|| types::annotate(&Arc::new(Schema::empty()), spark_schema.as_ref()));
+        let (schema, types) = decoder.finish();
         let FirstRows {
             kept: batches, more, ..
         } = first;
@@ -472,7 +455,8 @@ impl FirstRows {
 mod tests {
     use super::*;
     use arrow_array::Int32Array;
-    use arrow_schema::{DataType, Field};
+    use arrow_schema::{DataType, Field, Schema};
+    use std::sync::Arc;
 
     fn batch(n: i32) -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int32, false)]));

@@ -2,6 +2,7 @@
 //! The generated protocol types stay inside this module.
 
 pub(crate) mod channel;
+mod decode;
 pub(crate) mod derived;
 pub(crate) mod error;
 pub(crate) mod execute;

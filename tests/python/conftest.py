@@ -129,3 +129,24 @@ def singleuser():
         env=environment(PATH=SYSTEM_PATH, VIRTUAL_ENV=None, CONDA_PREFIX=None),
     )
     return path
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """pyspark's own client on the test server, to compare the kernel's answers with."""
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).create()
+    yield session
+    session.stop()
+
+
+def results(outputs):
+    """The outputs that stay, as a notebook keeps them (after any clear_output)."""
+    kept = []
+    for o in outputs:
+        if o["msg_type"] == "clear_output":
+            kept = []
+        elif o["msg_type"] in ("execute_result", "display_data"):
+            kept.append(o["content"])
+    return kept

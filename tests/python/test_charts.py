@@ -7,13 +7,11 @@ figures against pyspark's."""
 import math
 import time
 import uuid
-import os
 
 import pytest
-from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from conftest import collect, execute, shell_reply
+from conftest import collect, execute, results, shell_reply
 
 VEGA = "application/vnd.vegalite.v5+json"
 TIMEOUT = 600
@@ -24,24 +22,6 @@ BIG = (
     "CASE WHEN id < 1000 THEN 0D ELSE CAST(id % 97 AS DOUBLE) END AS v, id * 0.001D AS w, "
     "DATE'2024-01-01' + CAST(id % 365 AS INT) AS day FROM range(10000000)"
 )
-
-
-@pytest.fixture(scope="module")
-def spark():
-    session = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).create()
-    yield session
-    session.stop()
-
-
-def results(outputs):
-    """The outputs that stay, as a notebook keeps them (after any clear_output)."""
-    kept = []
-    for o in outputs:
-        if o["msg_type"] == "clear_output":
-            kept = []
-        elif o["msg_type"] in ("execute_result", "display_data"):
-            kept.append(o["content"])
-    return kept
 
 
 def chart(kc, code):

@@ -11,9 +11,8 @@ import time
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from pyspark.sql import SparkSession
 
-from conftest import collect, execute, shell_reply
+from conftest import collect, execute, results, shell_reply
 
 ARROW = "application/vnd.apache.arrow.stream"
 
@@ -24,24 +23,6 @@ MIXED = (
     "array(id, id + 1) AS pair, named_struct('a', id, 'b', 'x') AS s "
     "FROM range(25000)"
 )
-
-
-@pytest.fixture(scope="module")
-def spark():
-    session = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).create()
-    yield session
-    session.stop()
-
-
-def results(outputs):
-    """The outputs that stay, as a notebook keeps them (after any clear_output)."""
-    kept = []
-    for o in outputs:
-        if o["msg_type"] == "clear_output":
-            kept = []
-        elif o["msg_type"] in ("execute_result", "display_data"):
-            kept.append(o["content"])
-    return kept
 
 
 def shown_rows(content):

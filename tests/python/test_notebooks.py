@@ -3,26 +3,17 @@ assertions on the outputs stored in the executed notebook. Arrow outputs are dec
 pyarrow and compared with what pyspark's own client gets for the same SQL on the same server."""
 
 import base64
-import os
 from pathlib import Path
 
 import nbformat
 import pyarrow as pa
 import pytest
 from nbclient import NotebookClient
-from pyspark.sql import SparkSession
 
 from conftest import KERNEL_NAME
 
 HERE = Path(__file__).resolve().parent
 ARROW = "application/vnd.apache.arrow.stream"
-
-
-@pytest.fixture(scope="module")
-def spark():
-    session = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).create()
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")

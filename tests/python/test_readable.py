@@ -4,22 +4,13 @@ times its text."""
 
 import base64
 import html
-import os
 
 import pyarrow as pa
 import pytest
-from pyspark.sql import SparkSession
 
 from conftest import execute
 
 ARROW = "application/vnd.apache.arrow.stream"
-
-
-@pytest.fixture(scope="module")
-def spark():
-    session = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).create()
-    yield session
-    session.stop()
 
 
 def show(kc, sql):

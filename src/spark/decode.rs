@@ -1,0 +1,57 @@
+//! Reads the Arrow batches of a result stream: every response's Arrow IPC data is decoded
+//! and given the result's schema, annotated once with the Spark types the stream announced,
+//! so every batch of one result carries the same exact types.
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_ipc::reader::StreamReader;
+use arrow_schema::{Schema, SchemaRef};
+use bytes::Bytes;
+
+use super::error::SparkError;
+use super::proto;
+use super::types;
+use crate::data::SqlType;
+
+/// The batches of one result, as its responses arrive.
+#[derive(Default)]
+pub(super) struct Decoder {
+    spark_schema: Option<proto::DataType>,
+    shape: Option<(SchemaRef, Vec<SqlType>)>,
+}
+
+impl Decoder {
+    /// Notes the Spark schema a response carries.
+    pub(super) fn saw_schema(&mut self, spark: Option<proto::DataType>) {
+        if spark.is_some() {
+            self.spark_schema = spark;
+        }
+    }
+
+    /// The batches of one response's Arrow data, with the result's types.
+    pub(super) fn batches(&mut self, data: Bytes) -> Result<(Vec<RecordBatch>, &[SqlType]), SparkError> {
+        let reader = StreamReader::try_new(Cursor::new(data), None)
+            .map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?;
+        let spark = self.spark_schema.as_ref();
+        let (schema, types) = self
+            .shape
+            .get_or_insert_with(|| types::annotate(&reader.schema(), spark));
+        let batches = reader
+            .map(|b| {
+                b.map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?
+                    .with_schema(schema.clone())
+                    .map_err(|e| SparkError::Protocol(format!("Arrow batches do not match their schema: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((batches, types))
+    }
+
+    /// The result's schema and types (those of an empty result when no batch came).
+    pub(super) fn finish(self) -> (SchemaRef, Vec<SqlType>) {
+        let spark = self.spark_schema;
+        self.shape
+            .unwrap_or_else(|| types::annotate(&Arc::new(Schema::empty()), spark.as_ref()))
+    }
+}
