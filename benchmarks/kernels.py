@@ -32,7 +32,7 @@ import psutil
 import zmq
 
 REMOTE = os.environ["SPARK_REMOTE"]
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
 CELLS_FOR_MEMORY = int(os.environ.get("BENCH_CELLS", "1000"))
 TRACE = "kbase_spark_sql_kernel=info,kbase_spark_sql_kernel::timing=debug,warn"
 
@@ -56,7 +56,7 @@ def columns(n):
 
 # (label, SQL, rows shown, rounds)
 WORKLOADS = [
-    ("SELECT 1", "SELECT 1", 1, max(ROUNDS, 20)),
+    ("SELECT 1", "SELECT 1", 1, 2 * ROUNDS),
     ("1,000 x 10 result", f"SELECT {columns(10)} FROM range(100000)", 1000, ROUNDS),
     ("range(1e8) shown at 1,000 rows", "SELECT id FROM range(100000000)", 1000, ROUNDS),
     ("10,000 x 10 result", f"SELECT {columns(10)} FROM range(1000000)", 10_000, ROUNDS),
