@@ -1,8 +1,15 @@
 """Shared helpers for the Python suites: start the KBase Spark SQL kernel with
 jupyter_client and run code on it, collecting what it publishes."""
 
+import contextlib
+import json
 import os
+import secrets
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
 
 import jupyter_client
 import pytest
@@ -150,3 +157,59 @@ def results(outputs):
         elif o["msg_type"] in ("execute_result", "display_data"):
             kept.append(o["content"])
     return kept
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def notebook(cells):
+    """The JSON of a notebook on the kernel, one code cell per (id, source)."""
+    return json.dumps({
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": KERNEL_NAME, "display_name": "KBase Spark SQL", "language": "sql"}},
+        "cells": [
+            {"cell_type": "code", "id": i, "metadata": {}, "execution_count": None, "outputs": [], "source": s}
+            for i, s in cells
+        ],
+    })
+
+
+@contextlib.contextmanager
+def jupyter_lab(root, log_path, *args, **env):
+    """JupyterLab serving `root` (extra command-line `args`, environment changed by `env`),
+    its output in `log_path`; yields (base URL, token) once it answers."""
+    port, token = free_port(), secrets.token_hex(16)
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+             f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--allow-root", *args],
+            env=environment(**env), stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.time() + 90
+            while True:
+                try:
+                    urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+                    break
+                except OSError:
+                    if time.time() > deadline or server.poll() is not None:
+                        raise RuntimeError(f"JupyterLab did not start; see {log_path}")
+                    time.sleep(0.5)
+            yield url, token
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=20)

@@ -3,22 +3,13 @@ the kernel's language_info, Tab offering the catalog's tables and columns with t
 Shift+Tab showing a function's whole description. Screenshots are kept in
 .work/screenshots."""
 
-import json
-import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from conftest import WORK, environment, execute, start_kernel
+from conftest import CHROMIUM, CHROMIUM_ARGS, WORK, execute, jupyter_lab, notebook, start_kernel
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(WORK) / "screenshots"
 DB = "kbase_lab_typing"
 TIMEOUT_MS = 60_000
@@ -27,12 +18,6 @@ HIGHLIGHTED = (
     "SELECT s.sample_id, `s`.site.site_name, \"deep\" AS label, r'C:\\data' AS path /* raw */\n"
     f"FROM {DB}.samples s WHERE s.depth_m > 100;"
 )
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -59,35 +44,9 @@ def catalog():
 def lab(tmp_path_factory, catalog):
     """JupyterLab serving a notebook on the kernel; yields its URL."""
     root = tmp_path_factory.mktemp("lab")
-    notebook = {
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "kbase-spark-sql", "display_name": "KBase Spark SQL", "language": "sql"}},
-        "cells": [{"cell_type": "code", "id": "c1", "metadata": {}, "execution_count": None, "outputs": [], "source": HIGHLIGHTED}],
-    }
-    (root / "typing.ipynb").write_text(json.dumps(notebook))
-    port, token = free_port(), secrets.token_hex(16)
-    log = open(Path(WORK) / "lab-typing.log", "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-         f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--allow-root"],
-        env=environment(), stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if time.time() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError("JupyterLab did not start; see .work/lab-typing.log")
-            time.sleep(0.5)
-    yield f"{url}/lab/tree/typing.ipynb?token={token}"
-    server.terminate()
-    server.wait(timeout=20)
-    log.close()
+    (root / "typing.ipynb").write_text(notebook([("c1", HIGHLIGHTED)]))
+    with jupyter_lab(root, Path(WORK) / "lab-typing.log") as (url, token):
+        yield f"{url}/lab/tree/typing.ipynb?token={token}"
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +55,7 @@ def page(lab):
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run"],
+            args=CHROMIUM_ARGS,
         )
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.set_default_timeout(TIMEOUT_MS)

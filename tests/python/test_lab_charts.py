@@ -5,18 +5,13 @@ Screenshots of each, in both themes, are kept in .work/screenshots."""
 
 import json
 import re
-import secrets
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from conftest import WORK, environment
-from test_lab import CHROMIUM, free_port
+from conftest import CHROMIUM, CHROMIUM_ARGS, WORK, jupyter_lab, notebook
 
 SHOTS = Path(WORK) / "screenshots"
 TIMEOUT_MS = 180_000
@@ -41,45 +36,11 @@ THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 def lab(tmp_path_factory):
     """JupyterLab serving a notebook of one cell per chart kind; yields (url, api, token)."""
     root = tmp_path_factory.mktemp("lab-charts")
-    notebook = {
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "kbase-spark-sql", "display_name": "KBase Spark SQL", "language": "sql"}},
-        "cells": [
-            {"cell_type": "code", "id": kind, "metadata": {}, "execution_count": None, "outputs": [], "source": code}
-            for kind, code in CELLS.items()
-        ],
-    }
     for theme in THEMES:
-        (root / f"charts-{theme}.ipynb").write_text(json.dumps(notebook))
-    port, token = free_port(), secrets.token_hex(16)
+        (root / f"charts-{theme}.ipynb").write_text(notebook(CELLS.items()))
     settings = tmp_path_factory.mktemp("lab-settings")
-    log = open(Path(WORK) / "lab-charts.log", "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-         f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
-         f"--LabApp.user_settings_dir={settings}"],
-        env=environment(), stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if time.time() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError("JupyterLab did not start; see .work/lab-charts.log")
-            time.sleep(0.5)
-    yield url, token
-    server.terminate()
-    try:
-        server.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=20)
-    log.close()
+    with jupyter_lab(root, Path(WORK) / "lab-charts.log", f"--LabApp.user_settings_dir={settings}") as lab:
+        yield lab
 
 
 def put_setting(url, token, plugin, values):
@@ -102,8 +63,7 @@ def test_every_chart_kind_and_the_profile_render(lab, theme):
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run"],
+            args=CHROMIUM_ARGS,
         )
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 900})

@@ -4,19 +4,13 @@ text that stands out from the background, and the saved notebook stays light. Sc
 are kept in .work/screenshots."""
 
 import json
-import os
-import secrets
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from conftest import WORK, environment
-from test_lab import CHROMIUM, free_port
+from conftest import CHROMIUM, CHROMIUM_ARGS, WORK, jupyter_lab, notebook
 
 SHOTS = Path(WORK) / "screenshots"
 TIMEOUT_MS = 90_000
@@ -55,28 +49,6 @@ def rgb(css):
     return tuple(int(float(v)) for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
 
 
-def start_lab(root, settings, log_path):
-    port, token = free_port(), secrets.token_hex(16)
-    log = open(log_path, "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-         f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--allow-root"],
-        env=environment(JUPYTERLAB_SETTINGS_DIR=str(settings)), stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-            return server, log, f"{url}/lab/tree/results.ipynb?token={token}"
-        except OSError:
-            if time.time() > deadline or server.poll() is not None:
-                server.kill()
-                log.close()
-                raise RuntimeError(f"JupyterLab did not start; see {log_path}")
-            time.sleep(0.5)
-
-
 @pytest.fixture(params=sorted(THEMES))
 def shown(request, tmp_path):
     """A notebook of a plan and a 1,000-row result, run and saved in JupyterLab in one theme;
@@ -93,26 +65,13 @@ def shown(request, tmp_path):
     )
     root = tmp_path / "lab"
     root.mkdir()
-    cells = [
-        {"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [], "source": s}
-        for i, s in enumerate([PLAN, ROWS, SLOW])
-    ]
-    notebook = {
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "kbase-spark-sql", "display_name": "KBase Spark SQL", "language": "sql"}},
-        "cells": cells,
-    }
-    (root / "results.ipynb").write_text(json.dumps(notebook))
+    (root / "results.ipynb").write_text(notebook((f"c{i}", code) for i, code in enumerate([PLAN, ROWS, SLOW])))
     SHOTS.mkdir(parents=True, exist_ok=True)
-    server, log, url = start_lab(root, settings, Path(WORK) / f"lab-results-{theme}.log")
-    try:
+    log = Path(WORK) / f"lab-results-{theme}.log"
+    with jupyter_lab(root, log, JUPYTERLAB_SETTINGS_DIR=str(settings)) as (base, token):
+        url = f"{base}/lab/tree/results.ipynb?token={token}"
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--no-first-run"],
-            )
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
                 page.set_default_timeout(TIMEOUT_MS)
@@ -124,13 +83,6 @@ def shown(request, tmp_path):
                 yield theme, page, root / "results.ipynb"
             finally:
                 browser.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 def run_and_save(page, root, url, theme):
