@@ -195,15 +195,20 @@ def prompt(word, n):
     return word + r"\s?\[" + ANSI + str(n) + ANSI + r"\]"
 
 
-def test_the_console_runs_a_query_typed_line_by_line_once_at_the_semicolon():
-    console = pexpect.spawn(
+def start_console(timeout=120):
+    """`jupyter console` on the kernel, under a pseudo-terminal."""
+    return pexpect.spawn(
         sys.executable,
         ["-m", "jupyter_console", "--kernel", KERNEL_NAME],
         env=environment(),
         encoding="utf-8",
-        timeout=90,
+        timeout=timeout,
         dimensions=(50, 200),
     )
+
+
+def test_the_console_runs_a_query_typed_line_by_line_once_at_the_semicolon():
+    console = start_console()
     try:
         console.expect(prompt("In", 1))
         seen = ""

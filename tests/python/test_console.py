@@ -2,25 +2,15 @@
 a slow statement's progress leaves nothing behind (the console cannot update or clear a
 display); each result is printed once, also those of earlier statements of the cell."""
 
-import sys
-
 import pexpect
 
-from conftest import KERNEL_NAME, environment
-from test_completion import prompt
+from test_completion import prompt, start_console
 
 SLOW = "SELECT reflect('java.lang.Thread', 'sleep', CAST(2500 AS BIGINT)) AS slept FROM range(1);"
 
 
 def test_magics_run_at_once_and_a_slow_statement_prints_its_result_once():
-    console = pexpect.spawn(
-        sys.executable,
-        ["-m", "jupyter_console", "--kernel", KERNEL_NAME],
-        env=environment(),
-        encoding="utf-8",
-        timeout=120,
-        dimensions=(50, 200),
-    )
+    console = start_console()
     try:
         console.expect(prompt("In", 1))
         # A cell of magics alone is complete: no continuation prompt, the help shows.
