@@ -35,7 +35,9 @@ pub(crate) const DEFAULT_PORT: u16 = 15002;
 pub(crate) const DEFAULT_APP_NAME: &str = "KBase Spark SQL";
 pub(crate) const DEFAULT_MAX_ROWS: usize = 1000;
 /// How long Tab waits for the catalog before answering with what it has.
-pub(crate) const DEFAULT_CATALOG_WAIT: Duration = Duration::from_secs(1);
+/// Well within JupyterLab's completer timeout (1 s, with the messages' way there and back),
+/// so that its answer is shown, not dropped, on a busy machine.
+pub(crate) const DEFAULT_CATALOG_WAIT: Duration = Duration::from_millis(300);
 pub(crate) const TOKEN_VAR: &str = "KBASE_AUTH_TOKEN";
 
 /// A setting that could not be used, with the variable's name and what to do about it.

@@ -262,6 +262,70 @@ async fn a_slow_catalog_delays_completion_by_the_budget_at_most() {
     );
 }
 
+/// JupyterLab drops a completion provider's answer after this long (its default
+/// `providerTimeout`); the kernel's answer must come well within it.
+const LAB_COMPLETER_TIMEOUT: Duration = Duration::from_millis(1000);
+
+#[tokio::test(start_paused = true)]
+async fn on_a_slow_catalog_tab_answers_in_time_with_what_is_known_and_fetches_the_rest() {
+    let session = catalog(Duration::from_secs(5));
+    let connector = FakeConnector::new(vec![session.clone()]).with_prefetch();
+    let engine = Engine::start(Box::new(connector));
+    tokio::time::sleep(ms(1)).await;
+    // The usual look-ups started when the session opened, before any Tab.
+    for q in super::catalog::FIRST_LOOKUPS {
+        assert!(session.queries().iter().any(|s| s == q), "{q}: {:?}", session.queries());
+    }
+    // The first Tab: the catalog is not in yet; keywords come back well in time.
+    let start = Instant::now();
+    let found = complete(&engine, "SEL|").await;
+    assert!(start.elapsed() * 2 <= LAB_COMPLETER_TIMEOUT, "{:?}", start.elapsed());
+    assert_eq!(found, [("SELECT".into(), "keyword".into())]);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(
+        first(&complete(&engine, "SELECT * FROM s|").await, 1),
+        [("samples", "table")]
+    );
+    // A CREATE empties the cache; the next Tab, while the catalog is slow again, still
+    // offers the names it knew, the table the kernel just created, and functions.
+    Interpreter::run_cell(&*engine, "CREATE TABLE sequences_2024 AS SELECT 1", false, &mut |_| {})
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let found = complete(&engine, "SELECT * FROM s|").await;
+    assert!(start.elapsed() * 2 <= LAB_COMPLETER_TIMEOUT, "{:?}", start.elapsed());
+    assert_eq!(first(&found, 2), [("samples", "table"), ("sequences_2024", "table")]);
+    let found = complete(&engine, "SELECT si|").await;
+    assert!(found.contains(&("sin".into(), "function".into())), "{found:?}");
+    // The catalog was asked again right after the cell, not at the Tab: the fresh answer
+    // is there for the next one.
+    let asked = |q: &str| session.queries().iter().filter(|s| s.as_str() == q).count();
+    assert_eq!(asked("SHOW TABLES"), 2);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let start = Instant::now();
+    complete(&engine, "SELECT * FROM s|").await;
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    assert_eq!(asked("SHOW TABLES"), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_table_the_kernel_dropped_is_not_offered_from_a_stale_answer() {
+    let session = catalog(Duration::from_secs(5));
+    let engine = open(&session).await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    complete(&engine, "SELECT * FROM s|").await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(
+        first(&complete(&engine, "SELECT * FROM s|").await, 1),
+        [("samples", "table")]
+    );
+    Interpreter::run_cell(&*engine, "DROP TABLE samples", false, &mut |_| {})
+        .await
+        .unwrap();
+    let found = complete(&engine, "SELECT * FROM s|").await;
+    assert!(!found.iter().any(|(t, _)| t == "samples"), "{found:?}");
+}
+
 #[tokio::test(start_paused = true)]
 async fn completion_never_waits_for_the_session_to_open() {
     let session = catalog(Duration::ZERO);

@@ -84,8 +84,11 @@ impl Engine {
         });
         let opener = engine.clone();
         tokio::spawn(async move {
-            if let Err(e) = opener.slot.get().await {
-                tracing::warn!("the Spark session could not be opened yet: {e}");
+            match opener.slot.get().await {
+                Err(e) => tracing::warn!("the Spark session could not be opened yet: {e}"),
+                // The first Tab finds the catalog's usual answers ready.
+                Ok(session) if opener.slot.prefetch() => opener.catalog.refresh(&session, &catalog::FIRST_LOOKUPS),
+                Ok(_) => {}
             }
         });
         engine
@@ -236,6 +239,7 @@ impl Engine {
                 }
                 (r, None) => r.map_err(|e| statement_error(&e, code, statement, i, statements.len()))?,
             };
+            self.catalog.learn(&session, statement.text);
             if picture {
                 if result.command {
                     return Err(picture::not_a_query(&cell.magics));
@@ -369,6 +373,10 @@ impl Interpreter for Engine {
             // Whether it ran to the end or not, the cell may have changed the catalog.
             if split_statements(code).iter().any(|s| catalog::changes_catalog(s.text)) {
                 self.catalog.invalidate();
+                // What the next Tab will want is fetched now, not when it is pressed.
+                if let Some(session) = self.slot.current().filter(|_| self.slot.prefetch()) {
+                    self.catalog.refresh(&session, &catalog::FIRST_LOOKUPS);
+                }
             }
             outcome
         }

@@ -93,6 +93,17 @@ impl Names<'_> {
                 });
             }
         }
+        // What the kernel's own DDL did, which a stale answer may not know yet.
+        let (created, dropped) = self.catalog.learned(database);
+        out.retain(|t| !dropped.iter().any(|d| d.name.eq_ignore_ascii_case(&t.name)));
+        for c in created {
+            if !out.iter().any(|t| t.name.eq_ignore_ascii_case(&c.name)) {
+                out.push(Table {
+                    name: c.name,
+                    view: c.view,
+                });
+            }
+        }
         out
     }
 

@@ -101,6 +101,12 @@ pub(crate) trait Connector: Send + Sync {
     fn catalog_wait(&self) -> Duration {
         DEFAULT_CATALOG_WAIT
     }
+
+    /// Whether the catalog's usual look-ups start as soon as a session opens and again
+    /// after a cell that may have changed it.
+    fn prefetch(&self) -> bool {
+        true
+    }
 }
 
 impl Session for SparkSession {

@@ -34,6 +34,10 @@ impl SessionSlot {
         self.connector.catalog_wait()
     }
 
+    pub(crate) fn prefetch(&self) -> bool {
+        self.connector.prefetch()
+    }
+
     /// The open session, without waiting.
     pub(crate) fn current(&self) -> Option<Arc<dyn Session>> {
         self.current.lock().ok().and_then(|s| s.clone())

@@ -432,6 +432,9 @@ pub(crate) struct FakeConnector {
     delay: Duration,
     warnings: Vec<String>,
     pub(crate) opened: Arc<AtomicUsize>,
+    /// Whether the catalog's usual look-ups start on their own (off, so that scripts
+    /// meet only the statements the tests send).
+    prefetch: bool,
 }
 
 impl FakeConnector {
@@ -441,7 +444,12 @@ impl FakeConnector {
             delay: Duration::ZERO,
             warnings: Vec::new(),
             opened: Arc::default(),
+            prefetch: false,
         }
+    }
+
+    pub(crate) fn with_prefetch(self) -> FakeConnector {
+        FakeConnector { prefetch: true, ..self }
     }
 
     pub(crate) fn failing(error: fn() -> OpenError) -> FakeConnector {
@@ -484,5 +492,9 @@ impl Connector for FakeConnector {
 
     fn max_rows(&self) -> usize {
         1000
+    }
+
+    fn prefetch(&self) -> bool {
+        self.prefetch
     }
 }
