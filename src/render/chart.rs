@@ -93,6 +93,17 @@ pub(crate) fn spec(chart: &Chart) -> Value {
             x.remove("bin");
         }
     }
+    // Points and lines fit their data; bars and areas are read from zero and keep it.
+    if matches!(chart.mark, Mark::Point | Mark::Line) {
+        if let Some(y) = encoding.pointer_mut("/y").and_then(Value::as_object_mut) {
+            y.insert("scale".into(), json!({"zero": false}));
+        }
+        if chart.x_type == "quantitative"
+            && let Some(x) = encoding.pointer_mut("/x").and_then(Value::as_object_mut)
+        {
+            x.insert("scale".into(), json!({"zero": false}));
+        }
+    }
     let mark = match chart.mark {
         Mark::Bar => json!({"type": "bar", "tooltip": true}),
         Mark::Histogram => json!({"type": "bar", "tooltip": true, "binSpacing": 1}),
@@ -103,6 +114,7 @@ pub(crate) fn spec(chart: &Chart) -> Value {
     json!({
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "description": chart.description,
+        "title": title(&chart.description),
         "width": 560,
         "height": 300,
         "background": "transparent",
@@ -114,9 +126,44 @@ pub(crate) fn spec(chart: &Chart) -> Value {
             "axis": {"labelColor": INK, "titleColor": INK, "domainColor": INK, "tickColor": INK,
                      "gridColor": INK, "gridOpacity": 0.25},
             "legend": {"labelColor": INK, "titleColor": INK},
-            "title": {"color": INK},
+            "title": {"color": INK, "subtitleColor": INK, "anchor": "start", "fontSize": 12,
+                      "fontWeight": "normal", "subtitleFontSize": 11, "subtitlePadding": 4},
         },
     })
+}
+
+/// Characters in one line of a chart's title, about the chart's width.
+const TITLE_LINE: usize = 90;
+
+/// `text` in lines of at most [`TITLE_LINE`] characters, broken at spaces.
+fn lines(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > TITLE_LINE {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push(line);
+    out
+}
+
+/// The description inside the chart, where a reader of the notebook sees it (JupyterLab
+/// shows the chart, not its text): what is drawn over how many rows as the title, what was
+/// sampled, grouped or left out below it, a line each.
+fn title(description: &str) -> Value {
+    let mut clauses = description.split("; ");
+    let head = lines(clauses.next().unwrap_or_default());
+    let rest: Vec<String> = clauses.flat_map(lines).collect();
+    if rest.is_empty() {
+        json!({"text": head})
+    } else {
+        json!({"text": head, "subtitle": rest})
+    }
 }
 
 /// The MIME bundle of a chart: the Vega-Lite spec and its description as text.
@@ -158,6 +205,49 @@ mod tests {
         let text = s.to_string();
         assert!(!text.contains("#000") && !text.contains("#fff") && !text.contains("white"));
         assert!(s["encoding"].get("color").is_none());
+    }
+
+    #[test]
+    fn the_description_is_inside_the_chart_and_stays_its_text() {
+        let mut c = chart(Mark::Bar, None);
+        c.description = "bar chart of sum(reads) by sample id, computed by Spark over all 3,000,000 rows of \
+                         the result; 42 sample id values, the 30 largest drawn, 12 folded into \"other\" (1,234 rows)."
+            .into();
+        let b = bundle(&c);
+        let s = &b[VEGA_LITE_MIME];
+        assert_eq!(
+            s["title"]["text"],
+            json!([
+                "bar chart of sum(reads) by sample id, computed by Spark over all 3,000,000 rows of the",
+                "result"
+            ])
+        );
+        assert_eq!(
+            s["title"]["subtitle"],
+            json!(["42 sample id values, the 30 largest drawn, 12 folded into \"other\" (1,234 rows)."])
+        );
+        assert_eq!(b["text/plain"], c.description.as_str());
+        assert_eq!(s["description"], c.description.as_str());
+        assert_eq!(
+            spec(&chart(Mark::Bar, None))["title"],
+            json!({"text": ["bar chart of sum(reads) by sample id"]})
+        );
+    }
+
+    #[test]
+    fn points_and_lines_fit_their_data_and_bars_keep_zero() {
+        let mut c = chart(Mark::Point, None);
+        c.x_type = "quantitative";
+        let s = spec(&c);
+        assert_eq!(s["encoding"]["y"]["scale"], json!({"zero": false}));
+        assert_eq!(s["encoding"]["x"]["scale"], json!({"zero": false}));
+        let s = spec(&chart(Mark::Line, None));
+        assert_eq!(s["encoding"]["y"]["scale"], json!({"zero": false}));
+        assert!(s["encoding"]["x"].get("scale").is_none());
+        for mark in [Mark::Bar, Mark::Area, Mark::Histogram] {
+            let s = spec(&chart(mark, None));
+            assert!(s["encoding"]["y"].get("scale").is_none(), "{mark:?}");
+        }
     }
 
     #[test]

@@ -5,6 +5,10 @@
 use serde_json::{Map, Value};
 use unicode_width::UnicodeWidthStr;
 
+/// Inline, so that JupyterLab's rule right-aligning every cell of rendered HTML does not
+/// push names, types and comments away from their headings.
+const LEFT: &str = "text-align:left;";
+
 fn escape(text: &str) -> String {
     html_escape::encode_text(text).into_owned()
 }
@@ -29,7 +33,7 @@ pub(crate) fn rows(heading: &str, rows: &[[String; 3]]) -> Map<String, Value> {
         if name.starts_with('#') || (name.is_empty() && type_name.is_empty()) {
             text.push_str(&format!("{name}\n"));
             html.push_str(&format!(
-                "<tr><td colspan=\"3\" style=\"padding:4px 8px 0 0\"><em>{}</em></td></tr>",
+                "<tr><td colspan=\"3\" style=\"padding:4px 8px 0 0;text-align:left\"><em>{}</em></td></tr>",
                 escape(name)
             ));
             continue;
@@ -42,9 +46,9 @@ pub(crate) fn rows(heading: &str, rows: &[[String; 3]]) -> Map<String, Value> {
         text.push_str(line.trim_end());
         text.push('\n');
         html.push_str(&format!(
-            "<tr><td style=\"padding:1px 12px 1px 0\"><code>{}</code></td>\
-             <td style=\"padding:1px 12px 1px 0;color:var(--jp-content-font-color2)\"><code>{}</code></td>\
-             <td style=\"padding:1px 0\">{}</td></tr>",
+            "<tr><td style=\"{LEFT}padding:1px 12px 1px 0\"><code>{}</code></td>\
+             <td style=\"{LEFT}padding:1px 12px 1px 0;color:var(--jp-content-font-color2)\"><code>{}</code></td>\
+             <td style=\"{LEFT}padding:1px 0\">{}</td></tr>",
             escape(name),
             escape(type_name),
             escape(comment)

@@ -19,12 +19,15 @@ const MAX_CELL_CHARS: usize = 200;
 const CLASS: &str = "kbase-sql";
 
 /// The look of every table, once per output.
+/// Its alignment rules name the table's class twice (and `table`), to outweigh JupyterLab's
+/// `:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td {text-align: right}`.
 const STYLE: &str = ".kbase-sql{border-collapse:collapse;font-family:var(--jp-code-font-family);\
 font-size:var(--jp-code-font-size)}\
 .kbase-sql th{position:sticky;top:0;background:var(--jp-layout-color1);color:var(--jp-ui-font-color0);\
-border-bottom:1px solid var(--jp-border-color1);vertical-align:bottom;text-align:left}\
+border-bottom:1px solid var(--jp-border-color1);vertical-align:bottom}\
 .kbase-sql th,.kbase-sql td{padding:2px 8px}\
-.kbase-sql td{text-align:left;white-space:pre;color:var(--jp-content-font-color0);\
+table.kbase-sql.kbase-sql th,table.kbase-sql.kbase-sql td{text-align:left}\
+.kbase-sql td{white-space:pre;color:var(--jp-content-font-color0);\
 border-bottom:1px solid var(--jp-border-color2)}\
 .kbase-sql small{font-weight:normal;color:var(--jp-ui-font-color2)}\
 .kbase-sql i{color:var(--jp-ui-font-color3)}";
@@ -55,7 +58,7 @@ fn alignment(table: &Table) -> (String, String) {
     );
     let selectors = numeric
         .iter()
-        .map(|i| format!(".{name} td:nth-child({i}),.{name} th:nth-child({i})"))
+        .map(|i| format!(".{name}.{name} td:nth-child({i}),.{name}.{name} th:nth-child({i})"))
         .collect::<Vec<_>>()
         .join(",");
     (format!(" {name}"), format!("{selectors}{{text-align:right}}"))
@@ -175,8 +178,9 @@ mod tests {
         let html = render(&t);
         assert!(html.contains("<table class=\"kbase-sql kbase-sql-r1-3\">"), "{html}");
         assert!(html.contains(
-            ".kbase-sql-r1-3 td:nth-child(1),.kbase-sql-r1-3 th:nth-child(1),\
-             .kbase-sql-r1-3 td:nth-child(3),.kbase-sql-r1-3 th:nth-child(3){text-align:right}"
+            ".kbase-sql-r1-3.kbase-sql-r1-3 td:nth-child(1),.kbase-sql-r1-3.kbase-sql-r1-3 th:nth-child(1),\
+             .kbase-sql-r1-3.kbase-sql-r1-3 td:nth-child(3),.kbase-sql-r1-3.kbase-sql-r1-3 th:nth-child(3)\
+             {text-align:right}"
         ));
         assert!(html.contains("<tr><td>1<td>x<td><i>NULL</i></tbody>"));
     }
