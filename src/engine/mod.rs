@@ -252,6 +252,7 @@ impl Engine {
                     epoch,
                     outputs: &mut outputs,
                     passes: 0,
+                    planned: None,
                 };
                 let bundle = picture::draw(&mut over, &cell.magics).await?;
                 outputs.emit(Output::Result(bundle));

@@ -25,6 +25,8 @@ pub(crate) struct Over<'e, 's, 'a> {
     pub(super) outputs: &'e mut CellOutputs<'s, 'a>,
     /// How many queries ran over the result (each one pass of Spark over it, or less).
     pub(crate) passes: usize,
+    /// The magic and how many passes it plans, which its progress displays name.
+    pub(crate) planned: Option<(&'static str, usize)>,
 }
 
 impl Over<'_, '_, '_> {
@@ -35,7 +37,10 @@ impl Over<'_, '_, '_> {
         }
         self.passes += 1;
         tracing::debug!(sql, "SQL over a result");
-        let mut progress = ProgressDisplay::start();
+        let label = self
+            .planned
+            .map(|(magic, of)| format!("{magic} pass {} of {}", self.passes, of.max(self.passes)));
+        let mut progress = ProgressDisplay::labelled(label);
         let outputs = &mut *self.outputs;
         let result = {
             let mut on_progress = |p: &Progress| {

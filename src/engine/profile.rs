@@ -104,7 +104,9 @@ pub(crate) fn histograms_sql(columns: &[Column], ranges: &[(usize, f64, f64)]) -
 }
 
 /// The third pass: the most frequent values of text and boolean columns, as
-/// (column, value, count) rows.
+/// (column, value, count) rows. Values seen once are left out before they are ranked:
+/// ranking every value of a unique column was most of the profile's time, and a column
+/// with no row here has every value distinct (exactly: the grouping is exact).
 pub(crate) fn top_sql(columns: &[Column]) -> Option<String> {
     let pairs: Vec<String> = columns
         .iter()
@@ -118,13 +120,18 @@ pub(crate) fn top_sql(columns: &[Column]) -> Option<String> {
     Some(format!(
         "SELECT i, v, n FROM (SELECT i, v, n, ROW_NUMBER() OVER (PARTITION BY i ORDER BY n DESC, v) AS rk FROM \
          (SELECT e.i AS i, e.v AS v, COUNT(*) AS n FROM (SELECT explode(array({})) AS e FROM {RESULT_NAME}) \
-         WHERE e.v IS NOT NULL GROUP BY e.i, e.v)) WHERE rk <= {TOP} ORDER BY i, n DESC, v",
+         WHERE e.v IS NOT NULL GROUP BY e.i, e.v HAVING COUNT(*) > 1)) WHERE rk <= {TOP} ORDER BY i, n DESC, v",
         pairs.join(", ")
     ))
 }
 
 /// Profiles the whole result `over` runs SQL on.
 pub(crate) async fn compute(over: &mut Over<'_, '_, '_>, columns: &[Column]) -> Result<Profile, CellError> {
+    let binned = columns
+        .iter()
+        .any(|c| matches!(kind(c), Kind::Number | Kind::Time) && c.continuous().is_some());
+    let top = top_sql(columns);
+    over.planned = Some(("%profile", 1 + usize::from(binned) + usize::from(top.is_some())));
     let stats = over.query(&stats_sql(columns)).await?;
     let a = Answer::new(&stats);
     let total = a.count("total", 0);
@@ -166,10 +173,16 @@ pub(crate) async fn compute(over: &mut Over<'_, '_, '_>, columns: &[Column]) -> 
                 _ => None,
             },
             top: Vec::new(),
+            unique: false,
             histogram: Vec::new(),
             range: None,
         });
     }
+    // Which passes remain, now that the ranges are known.
+    over.planned = Some((
+        "%profile",
+        over.passes + usize::from(!ranges.is_empty()) + usize::from(top.is_some()),
+    ));
     if let Some(sql) = histograms_sql(columns, &ranges) {
         let bins = over.query(&sql).await?;
         let a = Answer::new(&bins);
@@ -184,13 +197,18 @@ pub(crate) async fn compute(over: &mut Over<'_, '_, '_>, columns: &[Column]) -> 
             }
         }
     }
-    if let Some(sql) = top_sql(columns) {
+    if let Some(sql) = top {
         let values = over.query(&sql).await?;
         let a = Answer::new(&values);
         for r in 0..a.rows() {
             let i = a.count("i", r) as usize;
             if let (Some(p), Some(v)) = (profiles.get_mut(i), a.text("v", r)) {
                 p.top.push((v, a.count("n", r)));
+            }
+        }
+        for (p, c) in profiles.iter_mut().zip(columns) {
+            if matches!(kind(c), Kind::Text | Kind::Boolean) && p.count > 0 && p.top.is_empty() {
+                p.unique = true;
             }
         }
     }
@@ -238,6 +256,7 @@ mod tests {
             sql.contains("explode(array(named_struct('i', 1, 'v', CAST(`n``ame` AS STRING))))"),
             "{sql}"
         );
+        assert!(sql.contains("GROUP BY e.i, e.v HAVING COUNT(*) > 1)"), "{sql}");
         let sql = histograms_sql(&columns, &[(0, 1.0, 0.5)]).unwrap();
         assert!(
             sql.starts_with("SELECT COUNT_IF(LEAST(CAST(FLOOR((NULLIF(CAST(`a b` AS DOUBLE)"),

@@ -22,6 +22,10 @@ pub(crate) struct ProgressDisplay {
     display_id: String,
     started: Instant,
     shown: bool,
+    /// The most the bar has shown: new stages add work, but the bar never goes back.
+    reached: f64,
+    /// Which pass of a magic this statement is (`%profile pass 2 of 3`).
+    label: Option<String>,
 }
 
 impl ProgressDisplay {
@@ -30,6 +34,16 @@ impl ProgressDisplay {
             display_id: format!("kbase-spark-sql-progress-{}", uuid::Uuid::new_v4()),
             started: Instant::now(),
             shown: false,
+            reached: 0.0,
+            label: None,
+        }
+    }
+
+    /// The display of one pass of a magic's statements, led by `label`.
+    pub(crate) fn labelled(label: Option<String>) -> ProgressDisplay {
+        ProgressDisplay {
+            label,
+            ..ProgressDisplay::start()
         }
     }
 
@@ -37,11 +51,12 @@ impl ProgressDisplay {
     /// updates of it.
     pub(crate) fn report(&mut self, progress: &Progress) -> Option<Output> {
         let elapsed = self.started.elapsed();
+        self.reached = self.reached.max(progress.fraction());
         if elapsed < SHOW_AFTER {
             return None;
         }
         let update = std::mem::replace(&mut self.shown, true);
-        let mut data = render::progress::bar(progress, elapsed);
+        let mut data = render::progress::bar(progress, self.reached, elapsed, self.label.as_deref());
         if !update {
             data.remove("text/plain");
         }
@@ -56,6 +71,37 @@ impl ProgressDisplay {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn percent(output: Option<Output>) -> String {
+        let Some(Output::InPlace { data, .. }) = output else {
+            panic!()
+        };
+        let text = data["text/html"].as_str().unwrap_or_default().to_string();
+        let at = text.find("</span></span> ").unwrap() + "</span></span> ".len();
+        text[at..].split(" · ").next().unwrap().to_string()
+    }
+
+    #[test]
+    fn the_bar_never_goes_backwards_when_new_stages_appear() {
+        let mut d = ProgressDisplay {
+            started: Instant::now() - Duration::from_secs(5),
+            ..ProgressDisplay::start()
+        };
+        let stage = |stages, done, tasks, tasks_done| Progress {
+            stages,
+            stages_done: done,
+            tasks,
+            tasks_done,
+            ..Progress::default()
+        };
+        // 40%, 60%, then a new stage of 200 tasks: 33% of the work now known.
+        let shown: Vec<String> = [stage(1, 0, 100, 40), stage(1, 0, 100, 60), stage(2, 1, 300, 100)]
+            .iter()
+            .map(|p| percent(d.report(p)))
+            .collect();
+        assert_eq!(shown, ["40%", "60%", "60%"]);
+        assert_eq!(percent(d.report(&stage(2, 1, 300, 270))), "90%");
+    }
 
     fn progress() -> Progress {
         Progress {
@@ -99,7 +145,7 @@ mod tests {
         let text = data["text/plain"].as_str().unwrap();
         assert!(
             text.starts_with(
-                "[########                      ]  25% · stages 1/3 · tasks 50/200 · 8 running · 1.2 GB read · 5 s"
+                "[########                      ]  27% · stages 1/3 · tasks 50/200 · 8 running · 1.2 GB read · 5 s"
             ),
             "{text}"
         );

@@ -553,7 +553,7 @@ async fn export_writes_the_whole_result_of_the_last_query_and_shows_its_first_ro
     assert_eq!(text(ok), "OK");
     assert_eq!(
         text(written),
-        format!("exported 3000 rows (11.7 kB) to {}/out.csv", dir.display())
+        format!("exported 3,000 rows (11.7 kB) to {}/out.csv", dir.display())
     );
     assert!(text(table).contains("more available"), "{}", text(table));
 }

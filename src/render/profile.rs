@@ -26,8 +26,10 @@ pub(crate) struct ColumnProfile {
     pub(crate) quartiles: Option<[Option<f64>; 3]>,
     /// The shortest and longest text.
     pub(crate) length: Option<(u64, u64)>,
-    /// The most frequent values with their counts.
+    /// The most frequent values with their counts (values seen more than once).
     pub(crate) top: Vec<(String, u64)>,
+    /// Every value is distinct: known exactly when the most frequent values were looked for.
+    pub(crate) unique: bool,
     /// Row counts of equal bins over `range`.
     pub(crate) histogram: Vec<u64>,
     pub(crate) range: Option<(Value, Value)>,
@@ -78,11 +80,23 @@ fn headline(p: &Profile) -> String {
 }
 
 fn top_values(c: &ColumnProfile) -> String {
+    if c.unique {
+        return "every value is distinct".into();
+    }
     c.top
         .iter()
         .map(|(v, n)| format!("{v} ({})", count(*n)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The approximate distinct count, which can never be more than the values counted (the
+/// estimate's error can take it past them), and is exact for a column of unique values.
+fn distinct(c: &ColumnProfile, estimate: u64) -> String {
+    if c.unique {
+        return count(c.count);
+    }
+    count(estimate.min(c.count))
 }
 
 fn nulls(c: &ColumnProfile) -> String {
@@ -148,6 +162,8 @@ const HEADINGS: [&str; 13] = [
 
 /// Cells of the numbers, right-aligned.
 const NUMERIC: [usize; 5] = [2, 3, 4, 7, 8];
+/// The column names stay in view when a wide profile scrolls sideways.
+const NAME: &str = ";position:sticky;left:0;z-index:1;background:var(--jp-layout-color1)";
 /// The cell of the most frequent values, which may wrap.
 const FREQUENT: usize = 11;
 
@@ -157,7 +173,7 @@ fn cells(c: &ColumnProfile) -> [String; 12] {
         c.type_name.clone(),
         count(c.count),
         nulls(c),
-        c.distinct.map_or(String::new(), count),
+        c.distinct.map_or(String::new(), |d| distinct(c, d)),
         c.min.clone().unwrap_or_default(),
         c.max.clone().unwrap_or_default(),
         opt(c.mean),
@@ -187,7 +203,8 @@ pub(crate) fn bundle(p: &Profile) -> Map<String, Value> {
     );
     for (i, h) in HEADINGS.iter().enumerate() {
         let align = if NUMERIC.contains(&i) { "right" } else { "left" };
-        let _ = write!(html, "<th style=\"text-align:{align}\">{}</th>", text(h));
+        let sticky = if i == 0 { NAME } else { "" };
+        let _ = write!(html, "<th style=\"text-align:{align}{sticky}\">{}</th>", text(h));
     }
     html.push_str("</tr></thead><tbody>");
     for c in &p.columns {
@@ -200,7 +217,8 @@ pub(crate) fn bundle(p: &Profile) -> Map<String, Value> {
                 FREQUENT => "text-align:left;white-space:normal;min-width:16em;max-width:30em",
                 _ => "text-align:left;white-space:nowrap",
             };
-            let _ = write!(html, "<td style=\"{style}\">{}</td>", text(cell));
+            let sticky = if i == 0 { NAME } else { "" };
+            let _ = write!(html, "<td style=\"{style}{sticky}\">{}</td>", text(cell));
         }
         let _ = write!(html, "<td style=\"text-align:left\">{}</td></tr>", sparkline(c));
     }
@@ -221,7 +239,9 @@ pub(crate) fn bundle(p: &Profile) -> Map<String, Value> {
             (11, "most frequent"),
         ];
         for (i, label) in labels {
-            if !v[i].is_empty() {
+            if i == FREQUENT && c.unique {
+                let _ = write!(plain_text, ", {}", v[i]);
+            } else if !v[i].is_empty() {
                 let _ = write!(plain_text, ", {label} {}", v[i]);
             }
         }
@@ -256,6 +276,7 @@ mod tests {
             quartiles: Some([Some(2.5), Some(4.75), None]),
             length: None,
             top: Vec::new(),
+            unique: false,
             histogram: vec![1, 0, 3],
             range: Some((json!(0.0), json!(9.5))),
         }
@@ -283,6 +304,55 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("histogram from 0 to 9.5: 1 0 3"), "{text}");
+    }
+
+    #[test]
+    fn an_estimate_never_exceeds_the_count_and_a_unique_column_says_so() {
+        let id = ColumnProfile {
+            name: "genome_id".into(),
+            type_name: "string".into(),
+            distinct: Some(3_059_405),
+            count: 3_000_000,
+            nulls: 0,
+            nan: 0,
+            min: None,
+            max: None,
+            mean: None,
+            stddev: None,
+            quartiles: None,
+            length: Some((13, 13)),
+            top: Vec::new(),
+            unique: true,
+            histogram: Vec::new(),
+            range: None,
+        };
+        let species = ColumnProfile {
+            name: "species".into(),
+            distinct: Some(3_100),
+            count: 3_000,
+            unique: false,
+            top: vec![("E. coli".into(), 2)],
+            ..id.clone()
+        };
+        let b = bundle(&Profile {
+            rows: 3_000_000,
+            columns: vec![id, species],
+            passes: 3,
+        });
+        let text = b["text/plain"].as_str().unwrap();
+        assert!(
+            text.contains("genome_id (string): count 3,000,000, nulls 0, distinct ≈ 3,000,000, length 13–13, every value is distinct"),
+            "{text}"
+        );
+        assert!(
+            text.contains("distinct ≈ 3,000, length 13–13, most frequent E. coli (2)"),
+            "{text}"
+        );
+        let html = b["text/html"].as_str().unwrap();
+        assert!(html.contains("every value is distinct") && !html.contains("3,059,405"));
+        // The name column stays in view when the profile scrolls sideways.
+        assert!(html.contains("<td style=\"text-align:left;white-space:nowrap;position:sticky;left:0"));
+        assert!(html.contains("<th style=\"text-align:left;position:sticky;left:0"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::data::Progress;
+use crate::data::progress::Phase;
 
 const BAR_WIDTH: usize = 30;
 
@@ -19,11 +20,21 @@ pub(crate) fn bytes(n: i64) -> String {
     }
 }
 
-fn summary(p: &Progress, elapsed: Duration) -> String {
-    let mut parts = vec![
-        format!("stages {}/{}", p.stages_done, p.stages),
-        format!("tasks {}/{}", p.tasks_done, p.tasks),
-    ];
+fn summary(p: &Progress, elapsed: Duration, label: Option<&str>) -> String {
+    let mut parts: Vec<String> = label.map(str::to_string).into_iter().collect();
+    match p.phase() {
+        Phase::Planning => parts.push("planning".into()),
+        Phase::Waiting => parts.push("waiting for executors".into()),
+        Phase::Running => {}
+    }
+    if p.stages > 0 {
+        parts.push(format!("stages {}/{}", p.stages_done, p.stages));
+        parts.push(format!(
+            "tasks {}/{}",
+            crate::engine::columns::thousands(p.tasks_done.max(0) as u64),
+            crate::engine::columns::thousands(p.tasks.max(0) as u64)
+        ));
+    }
     if p.running_tasks > 0 {
         parts.push(format!("{} running", p.running_tasks));
     }
@@ -32,7 +43,8 @@ fn summary(p: &Progress, elapsed: Duration) -> String {
     }
     if let Some((rows, written)) = p.written {
         parts.push(format!(
-            "{rows} rows, {} written",
+            "{} rows, {} written",
+            crate::engine::columns::thousands(rows),
             bytes(i64::try_from(written).unwrap_or(i64::MAX))
         ));
     }
@@ -40,20 +52,18 @@ fn summary(p: &Progress, elapsed: Duration) -> String {
     parts.join(" · ")
 }
 
-/// The bundle of a progress report, `elapsed` after the statement started.
-pub(crate) fn bar(p: &Progress, elapsed: Duration) -> Map<String, Value> {
-    let fraction = if p.tasks > 0 {
-        (p.tasks_done as f64 / p.tasks as f64).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
+/// The bundle of a progress report, `elapsed` after the statement started: the bar at
+/// `fraction` (which the caller keeps from going backwards), led by `label` (which pass of
+/// a magic this is) when there is one.
+pub(crate) fn bar(p: &Progress, fraction: f64, elapsed: Duration, label: Option<&str>) -> Map<String, Value> {
+    let fraction = fraction.clamp(0.0, 1.0);
     let filled = (fraction * BAR_WIDTH as f64).round() as usize;
     let text = format!(
         "[{}{}] {:>3.0}% · {}",
         "#".repeat(filled),
         " ".repeat(BAR_WIDTH - filled),
         fraction * 100.0,
-        summary(p, elapsed)
+        summary(p, elapsed, label)
     );
     let html = format!(
         "<div style=\"font-size:var(--jp-ui-font-size1);color:var(--jp-ui-font-color1)\">\
@@ -63,7 +73,7 @@ pub(crate) fn bar(p: &Progress, elapsed: Duration) -> Map<String, Value> {
          {:.0}% · {}</div>",
         fraction * 100.0,
         fraction * 100.0,
-        html_escape::encode_text(&summary(p, elapsed))
+        html_escape::encode_text(&summary(p, elapsed, label))
     );
     super::text_and_html(text, html)
 }
@@ -83,11 +93,37 @@ mod tests {
             bytes_read: 1_234_000_000,
             written: None,
         };
-        let data = bar(&p, Duration::from_secs(5));
+        let data = bar(&p, p.fraction(), Duration::from_secs(5), None);
         assert_eq!(
             data["text/plain"],
-            "[########                      ]  25% · stages 1/3 · tasks 50/200 · 8 running · 1.2 GB read · 5 s"
+            "[########                      ]  27% · stages 1/3 · tasks 50/200 · 8 running · 1.2 GB read · 5 s"
         );
-        assert!(data["text/html"].as_str().unwrap().contains("width:25.0%"));
+        assert!(data["text/html"].as_str().unwrap().contains("width:27.0%"));
+    }
+
+    #[test]
+    fn before_the_first_task_it_says_what_is_happening_and_names_the_pass() {
+        let planning = Progress::default();
+        assert_eq!(
+            bar(&planning, 0.0, Duration::from_secs(3), None)["text/plain"],
+            "[                              ]   0% · planning · 3 s"
+        );
+        let waiting = Progress {
+            stages: 1,
+            tasks: 4000,
+            ..Progress::default()
+        };
+        let data = bar(&waiting, 0.0, Duration::from_secs(4), Some("%profile pass 2 of 3"));
+        assert_eq!(
+            data["text/plain"],
+            "[                              ]   0% · %profile pass 2 of 3 · waiting for executors · stages 0/1 · \
+             tasks 0/4,000 · 4 s"
+        );
+        assert!(
+            data["text/html"]
+                .as_str()
+                .unwrap()
+                .contains("%profile pass 2 of 3 · waiting for executors")
+        );
     }
 }

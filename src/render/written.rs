@@ -8,7 +8,7 @@ use super::progress::bytes;
 pub(crate) fn bundle(path: &str, rows: u64, size: u64) -> Map<String, Value> {
     let rows = match rows {
         1 => "1 row".to_string(),
-        n => format!("{n} rows"),
+        n => format!("{} rows", crate::engine::columns::thousands(n)),
     };
     let size = bytes(i64::try_from(size).unwrap_or(i64::MAX));
     let text = format!("exported {rows} ({size}) to {path}");

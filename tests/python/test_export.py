@@ -42,7 +42,7 @@ def test_parquet_holds_the_whole_result_with_sparks_types(kernel, spark, tmp_pat
     assert reply["status"] == "ok", reply
     written, table = results(outputs)
     size = os.path.getsize(path)
-    assert written["data"]["text/plain"].startswith("exported 25000 rows (")
+    assert written["data"]["text/plain"].startswith("exported 25,000 rows (")
     assert str(path) in written["data"]["text/plain"]
     assert shown_rows(table) == 1000
     same(pq.read_table(path), spark.sql(f"{MIXED} ORDER BY id").toArrow())
