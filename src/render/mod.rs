@@ -92,7 +92,7 @@ impl Table {
     pub(crate) fn row_count(&self) -> String {
         match self.rows.len() {
             1 => "1 row".into(),
-            n => format!("{n} rows"),
+            n => format!("{} rows", crate::engine::columns::thousands(n as u64)),
         }
     }
 
@@ -142,9 +142,39 @@ pub fn result_bundle(result: &QueryResult) -> Map<String, Value> {
     }
 }
 
+/// Rows a text table holds at most: past the usual display limit, a text table is too long
+/// to read in a console and would only double what a notebook stores; the HTML table and
+/// the Arrow data keep every row shown.
+pub(crate) const TEXT_ROWS: usize = 1000;
+
+/// The text table of `table`: its first [`TEXT_ROWS`] rows, saying where the others are.
+fn text_of(table: &Table) -> String {
+    if table.rows.len() <= TEXT_ROWS {
+        return text::render(table);
+    }
+    let first = Table {
+        columns: table.columns.clone(),
+        rows: table.rows[..TEXT_ROWS].to_vec(),
+        more: false,
+        size_cut: false,
+    };
+    let mut out = text::render(&first);
+    out.push_str(&format!(
+        "\nfirst {} of the {} rows shown as text; the HTML table and the Arrow data hold all {}",
+        crate::engine::columns::thousands(TEXT_ROWS as u64),
+        crate::engine::columns::thousands(table.rows.len() as u64),
+        crate::engine::columns::thousands(table.rows.len() as u64),
+    ));
+    if let Some(notice) = table.notice() {
+        out.push('\n');
+        out.push_str(&notice);
+    }
+    out
+}
+
 fn bundle_of(result: &QueryResult, table: &Table) -> Map<String, Value> {
     let mut bundle = Map::new();
-    bundle.insert("text/plain".into(), json!(text::render(table)));
+    bundle.insert("text/plain".into(), json!(text_of(table)));
     bundle.insert("text/html".into(), json!(html::render(table)));
     match arrow::render(&result.schema, &first_rows(&result.batches, table.rows.len())) {
         Ok(data) => {
@@ -248,6 +278,48 @@ mod tests {
         let html = bundle["text/html"].as_str().unwrap().len();
         let text = bundle["text/plain"].as_str().unwrap().len();
         assert!(html <= 3 * text, "html {html} bytes, text {text} bytes");
+    }
+
+    #[test]
+    fn a_long_result_keeps_every_row_in_html_and_arrow_and_the_first_thousand_as_text() {
+        use arrow_array::Int64Array;
+        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+        let result = |n: i64, more: bool| {
+            let batch =
+                RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from_iter_values(0..n))]).unwrap();
+            QueryResult::new(schema.clone(), vec![batch], more)
+        };
+        // Up to the usual limit, the text table is whole, as before.
+        let bundle = result_bundle(&result(1000, false));
+        assert_eq!(
+            bundle["text/plain"].as_str().unwrap(),
+            text::render(&Table::new(&result(1000, false)))
+        );
+        let bundle = result_bundle(&result(5000, true));
+        let text = bundle["text/plain"].as_str().unwrap();
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with('|')).count(),
+            1001,
+            "header and 1,000 rows"
+        );
+        assert!(text.contains("|999|") && !text.contains("|1000|"));
+        assert!(
+            text.ends_with(
+                "first 1,000 of the 5,000 rows shown as text; the HTML table and the Arrow data hold all 5,000\n\
+                 first 5,000 rows shown — more available: %limit N shows more, %export PATH writes them all"
+            ),
+            "{}",
+            &text[text.len() - 300..]
+        );
+        let html = bundle["text/html"].as_str().unwrap();
+        assert_eq!(html.matches("<tr>").count(), 5001);
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(bundle[ARROW_MIME].as_str().unwrap())
+            .unwrap();
+        let reader = arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None).unwrap();
+        let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+        assert_eq!(rows, 5000);
     }
 
     #[test]

@@ -91,8 +91,8 @@ def test_a_large_result_is_cut_at_the_display_limit(executed, spark):
     table = arrow_of(result)
     assert table.num_rows == 1000
     assert_same(table, spark.sql("SELECT id, id * id AS sq FROM range(2500)").limit(1000).toArrow())
-    assert "first 1000 rows shown — more available" in result["data"]["text/plain"]
-    assert "first 1000 rows shown — more available" in result["data"]["text/html"]
+    assert "first 1,000 rows shown — more available" in result["data"]["text/plain"]
+    assert "first 1,000 rows shown — more available" in result["data"]["text/html"]
 
 
 def test_the_example_notebook_runs_without_errors():
