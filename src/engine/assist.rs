@@ -2,7 +2,7 @@
 //! views and databases where a table goes, databases after USE, the columns of the
 //! statement's tables (and struct fields after `col.`) where an expression goes, then
 //! functions with their arguments, keywords last — each with its kind. It never waits for
-//! the session to open, and never longer than `KBASE_SPARK_CATALOG_WAIT` (1 s) for the catalog.
+//! the session to open, and never longer than `KBASE_SPARK_CATALOG_WAIT` (0.3 s) for the catalog.
 
 use tokio::time::Instant;
 

@@ -45,3 +45,14 @@ def test_a_parse_error_keeps_sparks_excerpt_and_names_the_statement(kernel):
     text = "\n".join(reply["traceback"])
     assert "SELEC 2\n^^^" in text
     assert "(in statement 2 of 2, starting on line 2 of the cell)" in text
+
+
+def test_the_error_class_leads_once(kernel):
+    _, kc = kernel
+    reply, _ = execute(kc, "SELECT nme FROM range(1) AS t(name)")
+    assert reply["ename"] == "UNRESOLVED_COLUMN.WITH_SUGGESTION"
+    lines = [strip_ansi(t) for t in reply["traceback"]]
+    assert lines[0] == "UNRESOLVED_COLUMN.WITH_SUGGESTION"
+    assert "UNRESOLVED_COLUMN" not in "\n".join(lines[1:]), lines
+    # The message itself is Spark's, whole.
+    assert reply["evalue"].startswith("[UNRESOLVED_COLUMN.WITH_SUGGESTION] ")
