@@ -155,8 +155,9 @@ def delete_last_cell(page):
 def first_tab(page, shot):
     """Presses Tab once, as the person did, and returns the kernel's matches with their
     kinds (JupyterLab's own words have none), or the cell's text when one match was put in."""
-    # As a person pauses after typing: the editor has taken in every key.
-    page.wait_for_timeout(500)
+    # As a person pauses after typing: the editor has taken in every key, the kernel is idle.
+    page.wait_for_selector(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status='idle']:visible")
+    page.wait_for_timeout(1000)
     page.keyboard.press("Tab")
     try:
         page.wait_for_selector(".jp-Completer .jp-Completer-item", timeout=8000)
