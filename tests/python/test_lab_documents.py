@@ -90,8 +90,11 @@ def test_a_slow_statement_shows_one_bar_and_leaves_only_the_results(setup, tmp_p
     saved.write_text(notebook(CELLS))
     SHOTS.mkdir(parents=True, exist_ok=True)
     extra = {} if python is None else {"python": python}
+    # jupyter-collaboration keeps its documents' history in a file of the working directory
+    # unless told where.
+    args = [f"--SQLiteYStore.db_path={tmp_path / 'ystore.db'}"] if setup == "collaboration" else []
     log = Path(WORK) / f"lab-documents-{setup}.log"
-    with jupyter_lab(root, log, JUPYTERLAB_SETTINGS_DIR=str(settings), **extra) as (base, token):
+    with jupyter_lab(root, log, *args, JUPYTERLAB_SETTINGS_DIR=str(settings), **extra) as (base, token):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
