@@ -39,6 +39,24 @@ ensure_venv() {
   echo "$want" > "$stamp"
 }
 
+# A JupyterLab of its own in .work/NAME, from tests/NAME-requirements.txt (pinned): the
+# browser tests run the kernel under other Jupyter servers than the main environment's
+# (jupyter-server-documents, jupyter-collaboration). Reinstalled only when the requirements
+# change. Prints the environment's python.
+ensure_lab_env() { # name
+  local env="$WORK/$1" requirements="$ROOT/tests/$1-requirements.txt"
+  local stamp="$env/.requirements.sha" want
+  want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+  if ! [ -x "$env/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "setting up JupyterLab's environment .work/$1"
+    rm -rf "$env"
+    python3 -m venv "$env"
+    "$env/bin/python" -m pip install -q --disable-pip-version-check -r "$requirements" >&2
+    echo "$want" > "$stamp"
+  fi
+  echo "$env/bin/python"
+}
+
 # Debian's Chromium, which the browser tests drive (no browser can be downloaded otherwise).
 ensure_chromium() {
   if [ -x /usr/bin/chromium ]; then return; fi

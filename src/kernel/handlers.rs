@@ -11,6 +11,7 @@
 use jupyter_protocol::ExecutionState;
 use serde_json::Value;
 
+use super::appending::Appending;
 use super::replies;
 use super::state::Kernel;
 use super::wire::Message;
@@ -156,7 +157,19 @@ impl Kernel {
             let (msg_type, content) = replies::output(output, count);
             self.publish(Some(request), msg_type, content);
         };
-        let outcome = self.interpreter.run_cell(&code, silent, &mut sink).await;
+        // A client that cannot take input may keep outputs by appending updates to them
+        // (appending.rs): it gets none.
+        let outcome = if flag(c, "allow_stdin", true) {
+            self.interpreter.run_cell(&code, silent, &mut sink).await
+        } else {
+            let mut appending = Appending::new(&mut sink);
+            let outcome = {
+                let mut applied = |output: Output| appending.emit(output);
+                self.interpreter.run_cell(&code, silent, &mut applied).await
+            };
+            appending.finish();
+            outcome
+        };
         if let (Some(text), true) = (result_text, store_history) {
             self.record_output(count, text);
         }

@@ -2,6 +2,7 @@
 //! state of a running kernel and what it does with each request. It drives an
 //! [`Interpreter`] and knows nothing of Spark, SQL or Arrow.
 
+pub(crate) mod appending;
 pub(crate) mod connection;
 pub(crate) mod handlers;
 pub(crate) mod history;

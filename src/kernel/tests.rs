@@ -484,3 +484,86 @@ async fn comm_messages_get_busy_and_idle_but_no_reply() {
     let (reply, _) = client.run(&request("comm_info_request", json!({}))).await;
     assert_eq!(reply.content, json!({"status": "ok", "comms": {}}));
 }
+
+/// What a client that appends outputs and honours `clear_output` holds after `published`.
+fn held_by_appending_client(published: &[Message]) -> Vec<String> {
+    let mut held = Vec::new();
+    for m in published {
+        match m.msg_type() {
+            "clear_output" => held.clear(),
+            t @ ("display_data" | "update_display_data" | "execute_result" | "stream") => held.push(t.to_string()),
+            _ => {}
+        }
+    }
+    held
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_that_cannot_take_input_gets_no_updates_and_holds_each_result_once() {
+    let report = |tasks_done| Progress {
+        stages: 1,
+        tasks: 4,
+        tasks_done,
+        ..Progress::default()
+    };
+    let session = FakeSession::new(vec![
+        Step::Rows { after: ms(10), rows: 1 },
+        Step::Progress {
+            reports: vec![(ms(1500), report(1)), (ms(1500), report(2)), (ms(1500), report(3))],
+            then: Box::new(Step::Rows {
+                after: ms(500),
+                rows: 1,
+            }),
+        },
+        Step::Rows { after: ms(10), rows: 1 },
+    ]);
+    let mut client = start(session);
+    // As jupyter-server-documents, nbclient and papermill ask.
+    let cell = request(
+        "execute_request",
+        json!({"code": "SELECT 1; SELECT 2; SELECT 3", "allow_stdin": false}),
+    );
+    let (reply, published) = client.run(&cell).await;
+    assert_eq!(reply.content["status"], "ok");
+    let kinds = types(&published);
+    assert!(!kinds.iter().any(|t| t == "update_display_data"), "{kinds:?}");
+    // The progress was shown (riding on the first result, republished after a clear)...
+    assert!(
+        published.iter().any(|m| m.msg_type() == "display_data"
+            && m.content["data"]["text/html"]
+                .as_str()
+                .is_some_and(|h| h.contains("tasks"))),
+        "{kinds:?}"
+    );
+    // ...and what such a client holds at the end is the three results alone.
+    assert_eq!(
+        held_by_appending_client(&published),
+        ["display_data", "display_data", "execute_result"]
+    );
+    let last_clear = published.iter().rposition(|m| m.msg_type() == "clear_output");
+    assert!(last_clear.is_some(), "{kinds:?}");
+    assert!(
+        published[last_clear.unwrap_or(0)..]
+            .iter()
+            .all(|m| !m.content["data"]["text/html"]
+                .as_str()
+                .is_some_and(|h| h.contains("tasks"))),
+        "{kinds:?}"
+    );
+
+    // A person's front end that takes input still gets the progress updated in place.
+    let session = FakeSession::new(vec![
+        Step::Rows { after: ms(10), rows: 1 },
+        Step::Progress {
+            reports: vec![(ms(1500), report(1)), (ms(1500), report(2))],
+            then: Box::new(Step::Rows {
+                after: ms(500),
+                rows: 1,
+            }),
+        },
+    ]);
+    let mut client = start(session);
+    let (_, published) = client.run(&execute("SELECT 1; SELECT 2")).await;
+    assert!(types(&published).iter().any(|t| t == "update_display_data"));
+    assert!(!types(&published).iter().any(|t| t == "clear_output"));
+}

@@ -184,13 +184,14 @@ def notebook(cells):
 
 
 @contextlib.contextmanager
-def jupyter_lab(root, log_path, *args, **env):
-    """JupyterLab serving `root` (extra command-line `args`, environment changed by `env`),
-    its output in `log_path`; yields (base URL, token) once it answers."""
+def jupyter_lab(root, log_path, *args, python=sys.executable, **env):
+    """JupyterLab serving `root` (extra command-line `args`, environment changed by `env`,
+    from the environment of `python`), its output in `log_path`; yields (base URL, token)
+    once it answers."""
     port, token = free_port(), secrets.token_hex(16)
     with open(log_path, "w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+            [python, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
              f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--allow-root", *args],
             env=environment(**env), stdout=log, stderr=subprocess.STDOUT,
         )
