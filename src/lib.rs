@@ -7,6 +7,7 @@
 //! Everything is crate-private but what the command line (`main.rs`) and the rendering
 //! benchmark (`benches/render.rs`) use.
 
+mod assist;
 mod auth;
 pub mod config;
 pub mod data;
@@ -15,12 +16,16 @@ mod engine;
 mod export;
 #[cfg(test)]
 mod fuzz;
+mod interpreter;
 pub mod kernel;
+mod magic;
 pub mod memory;
+mod picture;
 pub mod render;
 #[cfg(test)]
 mod scratch;
 mod spark;
+mod sql;
 mod token;
 
 use std::path::Path;

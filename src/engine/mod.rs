@@ -3,27 +3,11 @@
 //! away, renewing a session the server lost, stopping on interrupt), and hands back MIME
 //! bundles and errors. It knows nothing of ZeroMQ.
 
-pub(crate) mod assist;
-#[cfg(test)]
-mod assist_tests;
-pub(crate) mod caret;
-pub(crate) mod catalog;
-pub(crate) mod chart;
-pub(crate) mod columns;
-pub(crate) mod context;
-pub(crate) mod inspect;
-pub(crate) mod interpreter;
-pub(crate) mod keywords;
-pub(crate) mod kind;
-pub(crate) mod magic;
-pub(crate) mod names;
 pub(crate) mod outputs;
 pub(crate) mod picture;
 #[cfg(test)]
 mod picture_tests;
-pub(crate) mod profile;
 pub(crate) mod progress;
-pub(crate) mod scan;
 pub(crate) mod session;
 pub(crate) mod slot;
 #[cfg(test)]
@@ -40,16 +24,19 @@ use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 use tokio::sync::Notify;
 
+use crate::assist::catalog;
+use crate::assist::completion::Completion;
 use crate::data::Progress;
 use crate::export::{Export, ExportError, Target};
+pub(crate) use crate::interpreter::{CellError, Interpreter, Output, OutputSink};
+use crate::magic;
 use crate::render;
 use crate::spark::{OpenError, SparkError, StatementRun};
-use assist::Completion;
-pub(crate) use interpreter::{CellError, Interpreter, Output, OutputSink};
+pub(crate) use crate::sql::scan::Completeness;
+use crate::sql::scan::{Statement, completeness, split_statements};
+use crate::sql::{caret, kind, scan};
 use outputs::CellOutputs;
 use progress::ProgressDisplay;
-pub(crate) use scan::Completeness;
-use scan::{Statement, completeness, split_statements};
 use session::Connector;
 use slot::SessionSlot;
 
@@ -62,9 +49,9 @@ const FIRST_PAUSE: Duration = Duration::from_millis(500);
 const MAX_PAUSE: Duration = Duration::from_secs(4);
 
 pub(crate) struct Engine {
-    slot: SessionSlot,
+    pub(crate) slot: SessionSlot,
     /// What completion and inspection know of the session's catalog.
-    catalog: catalog::Catalog,
+    pub(crate) catalog: catalog::Catalog,
     /// Counts interrupts; a statement started before the latest one is cancelled.
     interrupts: AtomicU64,
     /// The tag of the cell running (or last run): what an interrupt cancels on the server.

@@ -10,8 +10,10 @@ use serde_json::{Map, Value};
 use super::outputs::CellOutputs;
 use super::progress::ProgressDisplay;
 use super::session::Session;
-use super::{CellError, Engine, cancelled, chart, columns, magic, profile};
+use super::{CellError, Engine, cancelled};
 use crate::data::{Progress, QueryResult};
+use crate::magic;
+use crate::picture::{chart, columns, profile};
 use crate::render;
 use crate::spark::{SparkError, StatementRun};
 

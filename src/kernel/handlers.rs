@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::replies;
 use super::state::Kernel;
 use super::wire::Message;
-use crate::engine::Output;
+use crate::interpreter::Output;
 
 /// What the caller does after a request was handled.
 #[derive(Debug, PartialEq, Eq)]

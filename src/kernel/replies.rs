@@ -14,8 +14,9 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::wire::PROTOCOL_VERSION;
-use crate::engine::assist::Completion;
-use crate::engine::{CellError, Completeness, Output};
+use crate::assist::completion::Completion;
+use crate::interpreter::{CellError, Output};
+use crate::sql::scan::Completeness;
 
 /// Message content as JSON. Serializing these types cannot fail (string keys, no custom
 /// serializers that reject values); should it ever, the message goes out empty and logged.
@@ -243,7 +244,7 @@ pub(crate) fn shutdown(restart: bool) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::assist::Match;
+    use crate::assist::completion::Match;
 
     fn bundle() -> Map<String, Value> {
         let mut data = Map::new();

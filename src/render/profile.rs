@@ -64,7 +64,7 @@ fn opt(v: Option<f64>) -> String {
 }
 
 fn count(n: u64) -> String {
-    crate::engine::columns::thousands(n)
+    crate::picture::columns::thousands(n)
 }
 
 fn headline(p: &Profile) -> String {

@@ -8,9 +8,9 @@
 use serde_json::{Value, json};
 
 use super::columns::{self, Answer, Column, Role, as_label, listed, thousands};
-use super::magic::{Agg, ChartKind, ChartRequest};
-use super::picture::Over;
 use crate::engine::CellError;
+use crate::engine::picture::Over;
+use crate::magic::{Agg, ChartKind, ChartRequest};
 use crate::render::chart::{Chart, Mark};
 
 /// The most bars a bar chart draws; the smaller categories become one "other" bar.

@@ -6,9 +6,9 @@
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
-use super::assist::Completion;
-use super::scan::Completeness;
+use crate::assist::completion::Completion;
 use crate::render;
+use crate::sql::scan::Completeness;
 
 /// One output of a cell.
 #[derive(Debug, Clone)]

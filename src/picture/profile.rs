@@ -8,9 +8,9 @@
 //! a rank error of 0.01% instead of 0.1%).
 
 use super::columns::{Answer, Column, Role};
-use super::picture::Over;
 use crate::data::SqlType;
 use crate::engine::CellError;
+use crate::engine::picture::Over;
 use crate::render::profile::{ColumnProfile, Profile};
 use crate::spark::derived::RESULT_NAME;
 

@@ -6,10 +6,10 @@
 
 use tokio::time::Instant;
 
-use super::Engine;
-use super::context::{self, Context, Place};
-use super::keywords::KEYWORDS;
 use super::names::{Names, arguments, quote};
+use crate::engine::Engine;
+use crate::sql::context::{self, Context, Place};
+use crate::sql::keywords::KEYWORDS;
 
 /// Functions whose arguments are looked up for one completion, at most.
 const HINTED_FUNCTIONS: usize = 12;
@@ -148,11 +148,11 @@ fn sorted(mut names: Vec<String>) -> Vec<String> {
 
 impl Engine {
     pub(crate) async fn complete(&self, code: &str, cursor: usize) -> Completion {
-        if let Some(found) = super::magic::complete(code, cursor) {
+        if let Some(found) = crate::magic::complete(code, cursor) {
             return found;
         }
         let at = byte_offset(code, cursor);
-        let Some(cx) = context::at(&super::magic::blanked(code), at, false) else {
+        let Some(cx) = context::at(&crate::magic::blanked(code), at, false) else {
             return Completion {
                 matches: Vec::new(),
                 start: cursor,

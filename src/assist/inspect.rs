@@ -7,19 +7,19 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use super::Engine;
-use super::assist::byte_offset;
-use super::context::{self, Place};
-use super::keywords::is_keyword;
+use super::completion::byte_offset;
 use super::names::{Names, struct_fields};
+use crate::engine::Engine;
 use crate::render;
+use crate::sql::context::{self, Place};
+use crate::sql::keywords::is_keyword;
 
 /// Inspection is asked for on purpose, so it may wait a little longer than completion.
 const BUDGET: Duration = Duration::from_secs(3);
 
 impl Engine {
     pub(crate) async fn inspect(&self, code: &str, cursor: usize) -> Option<Map<String, Value>> {
-        let cx = context::at(&super::magic::blanked(code), byte_offset(code, cursor), true)?;
+        let cx = context::at(&crate::magic::blanked(code), byte_offset(code, cursor), true)?;
         if cx.name.last.is_empty() {
             return None;
         }

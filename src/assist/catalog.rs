@@ -13,7 +13,7 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use tokio::time::Instant;
 
-use super::session::Session;
+use crate::engine::session::Session;
 
 /// How long an answer is trusted: other clients' DDL shows within this time.
 pub(crate) const TTL: Duration = Duration::from_secs(20);
@@ -167,10 +167,10 @@ fn as_rows(result: &crate::data::QueryResult) -> Rows {
 
 /// Whether a statement may change what the catalog holds or which database is current.
 pub(crate) fn changes_catalog(statement: &str) -> bool {
-    let words: Vec<String> = super::scan::tokens(statement)
+    let words: Vec<String> = crate::sql::scan::tokens(statement)
         .0
         .iter()
-        .filter(|t| t.kind == super::scan::Kind::Word)
+        .filter(|t| t.kind == crate::sql::scan::Kind::Word)
         .take(2)
         .map(|t| statement[t.start..t.end].to_ascii_uppercase())
         .collect();
