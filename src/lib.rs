@@ -24,6 +24,7 @@ mod picture;
 pub mod render;
 #[cfg(test)]
 mod scratch;
+mod secret;
 mod spark;
 mod sql;
 mod token;

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 pub(crate) const TOKEN_FILE_VAR: &str = "KBASE_AUTH_TOKEN_FILE";
 

@@ -9,8 +9,9 @@ use tokio::time::Instant;
 
 use super::catalog::TTL;
 use crate::config::DEFAULT_CATALOG_WAIT;
+use crate::engine::Engine;
 use crate::engine::testing::{FakeConnector, FakeSession};
-use crate::engine::{Engine, Interpreter};
+use crate::interpreter::Interpreter;
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)

@@ -21,18 +21,15 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use serde_json::{Map, Value};
 use tokio::sync::Notify;
 
 use crate::assist::catalog;
-use crate::assist::completion::Completion;
 use crate::data::Progress;
 use crate::export::{Export, ExportError, Target};
-pub(crate) use crate::interpreter::{CellError, Interpreter, Output, OutputSink};
+use crate::interpreter::{Bundle, CellError, Completeness, Completion, Interpreter, Output, OutputSink};
 use crate::magic;
 use crate::render;
 use crate::spark::{OpenError, SparkError, StatementRun};
-pub(crate) use crate::sql::scan::Completeness;
 use crate::sql::scan::{Statement, completeness, split_statements};
 use crate::sql::{caret, kind, scan};
 use outputs::CellOutputs;
@@ -49,9 +46,9 @@ const FIRST_PAUSE: Duration = Duration::from_millis(500);
 const MAX_PAUSE: Duration = Duration::from_secs(4);
 
 pub(crate) struct Engine {
-    pub(crate) slot: SessionSlot,
+    slot: SessionSlot,
     /// What completion and inspection know of the session's catalog.
-    pub(crate) catalog: catalog::Catalog,
+    catalog: catalog::Catalog,
     /// Counts interrupts; a statement started before the latest one is cancelled.
     interrupts: AtomicU64,
     /// The tag of the cell running (or last run): what an interrupt cancels on the server.
@@ -227,7 +224,7 @@ impl Engine {
                 if result.command {
                     return Err(picture::not_a_query(&cell.magics));
                 }
-                let mut over = picture::Over {
+                let mut over = picture::SqlOver {
                     engine: self,
                     session: &session,
                     run: &run,
@@ -236,7 +233,7 @@ impl Engine {
                     outputs: &mut outputs,
                     passes: 0,
                 };
-                let bundle = picture::draw(&mut over, &cell.magics).await?;
+                let bundle = crate::picture::draw(&mut over, &cell.magics).await?;
                 outputs.emit(Output::Result(bundle));
                 continue;
             }
@@ -363,11 +360,25 @@ impl Interpreter for Engine {
     }
 
     fn complete<'a>(&'a self, code: &'a str, cursor: usize) -> BoxFuture<'a, Completion> {
-        Engine::complete(self, code, cursor).boxed()
+        crate::assist::completion::complete(
+            code,
+            cursor,
+            self.slot.current(),
+            &self.catalog,
+            self.slot.catalog_wait(),
+        )
+        .boxed()
     }
 
-    fn inspect<'a>(&'a self, code: &'a str, cursor: usize) -> BoxFuture<'a, Option<Map<String, Value>>> {
-        Engine::inspect(self, code, cursor).boxed()
+    fn inspect<'a>(&'a self, code: &'a str, cursor: usize) -> BoxFuture<'a, Option<Bundle>> {
+        crate::assist::inspect::inspect(
+            code,
+            cursor,
+            self.slot.current(),
+            &self.catalog,
+            self.slot.catalog_wait(),
+        )
+        .boxed()
     }
 
     fn is_complete(&self, code: &str) -> Completeness {

@@ -5,20 +5,20 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use serde_json::{Map, Value};
+use futures::future::BoxFuture;
 
 use super::outputs::CellOutputs;
 use super::progress::ProgressDisplay;
 use super::session::Session;
-use super::{CellError, Engine, cancelled};
+use super::{Engine, cancelled};
 use crate::data::{Progress, QueryResult};
+use crate::interpreter::CellError;
 use crate::magic;
-use crate::picture::{chart, columns, profile};
-use crate::render;
+use crate::picture::over::Over;
 use crate::spark::{SparkError, StatementRun};
 
 /// Runs SQL over the result of one statement, for one cell.
-pub(crate) struct Over<'e, 's, 'a> {
+pub(crate) struct SqlOver<'e, 's, 'a> {
     pub(super) engine: &'e Engine,
     pub(super) session: &'e Arc<dyn Session>,
     pub(super) run: &'e StatementRun,
@@ -29,9 +29,23 @@ pub(crate) struct Over<'e, 's, 'a> {
     pub(crate) passes: usize,
 }
 
-impl Over<'_, '_, '_> {
+impl Over for SqlOver<'_, '_, '_> {
+    fn query<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<QueryResult, CellError>> {
+        Box::pin(self.run_sql(sql))
+    }
+
+    fn passes(&self) -> usize {
+        self.passes
+    }
+
+    fn count_from_zero(&mut self) {
+        self.passes = 0;
+    }
+}
+
+impl SqlOver<'_, '_, '_> {
     /// Runs `sql` over the result, named `__kbase_result`, and returns its rows.
-    pub(crate) async fn query(&mut self, sql: &str) -> Result<QueryResult, CellError> {
+    async fn run_sql(&mut self, sql: &str) -> Result<QueryResult, CellError> {
         if self.engine.interrupts.load(Ordering::SeqCst) != self.epoch {
             return Err(cancelled());
         }
@@ -61,21 +75,6 @@ impl Over<'_, '_, '_> {
             ),
         })
     }
-}
-
-/// The chart or profile the magics ask for, of the result `over` runs SQL on.
-pub(crate) async fn draw(over: &mut Over<'_, '_, '_>, magics: &magic::Magics) -> Result<Map<String, Value>, CellError> {
-    let schema = over
-        .query(&format!("SELECT * FROM {} LIMIT 0", crate::spark::derived::RESULT_NAME))
-        .await?;
-    over.passes = 0;
-    let columns = columns::of(&schema);
-    if let Some(request) = &magics.chart {
-        let chart = chart::draw(over, request, &columns).await?;
-        return Ok(render::chart::bundle(&chart));
-    }
-    let profile = profile::compute(over, &columns).await?;
-    Ok(render::profile::bundle(&profile))
 }
 
 /// The error of a chart or profile of a statement that is not a query.

@@ -9,9 +9,10 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::Engine;
 use super::testing::{FakeConnector, FakeSession, Step, session_lost, table_not_found, unavailable};
-use super::{CellError, Engine, Output};
 use crate::data::Progress;
+use crate::interpreter::{CellError, Output};
 use crate::render::ARROW_MIME;
 use crate::scratch::{Scratch, files};
 use crate::spark::OpenError;

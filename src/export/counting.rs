@@ -5,9 +5,14 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::Counters;
+/// How far an export has got, readable while it runs.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) rows: AtomicU64,
+    pub(crate) bytes: AtomicU64,
+}
 
 pub(crate) struct CountingFile {
     inner: BufWriter<File>,

@@ -6,62 +6,26 @@
 
 mod counting;
 mod delimited;
+mod error;
 mod format;
 mod jsonl;
 mod target;
 mod text;
+mod writer;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
 use crate::data::{BatchSink, SqlType};
+pub(crate) use counting::Counters;
 use counting::CountingFile;
-pub(crate) use format::Format;
-use format::FormatWriter;
+pub(crate) use error::ExportError;
 pub(crate) use target::Target;
-
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum ExportError {
-    #[error("%export: {0}")]
-    Path(String),
-    #[error("%export could not write {path}: {detail}")]
-    Write { path: String, detail: String },
-    #[error(
-        "%export: {format} cannot hold column {column} of type {sql_type}: {detail}. Try .arrow, or cast the column"
-    )]
-    Unsupported {
-        format: &'static str,
-        column: String,
-        sql_type: String,
-        detail: String,
-    },
-    #[error(
-        "%export: the statement's result has no columns (a command such as CREATE or INSERT gives none), so there is nothing to write; the statement did run"
-    )]
-    NoColumns,
-}
-
-impl ExportError {
-    pub(crate) fn name(&self) -> String {
-        match self {
-            ExportError::Path(_) => "ExportPathError".into(),
-            ExportError::Write { .. } => "ExportWriteError".into(),
-            ExportError::Unsupported { .. } => "ExportUnsupportedType".into(),
-            ExportError::NoColumns => "ExportNoColumns".into(),
-        }
-    }
-}
-
-/// How far an export has got, readable while it runs.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    pub(crate) rows: AtomicU64,
-    pub(crate) bytes: AtomicU64,
-}
+use writer::FormatWriter;
 
 /// What was written.
 #[derive(Debug, Clone, PartialEq, Eq)]

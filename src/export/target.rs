@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{ExportError, Format};
+use super::error::ExportError;
+use super::format::Format;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Target {

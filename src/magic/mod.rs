@@ -2,7 +2,7 @@
 //! split into statements. Their lines are blanked (not removed) in the SQL the engine runs,
 //! so byte offsets and the line numbers of error carets still count from the top of the cell.
 
-use crate::assist::completion::{Completion, Match};
+use crate::interpreter::{Completion, Match};
 use crate::render::help::Entry;
 
 /// The magics, with what `%help` says of each.

@@ -8,8 +8,8 @@
 use serde_json::{Value, json};
 
 use super::columns::{self, Answer, Column, Role, as_label, listed, thousands};
-use crate::engine::CellError;
-use crate::engine::picture::Over;
+use super::over::Over;
+use crate::interpreter::CellError;
 use crate::magic::{Agg, ChartKind, ChartRequest};
 use crate::render::chart::{Chart, Mark};
 
@@ -332,11 +332,7 @@ fn plural(n: u64, one: &str) -> String {
 }
 
 /// Draws the chart `request` asks for over the whole result `over` runs SQL on.
-pub(crate) async fn draw(
-    over: &mut Over<'_, '_, '_>,
-    request: &ChartRequest,
-    columns: &[Column],
-) -> Result<Chart, CellError> {
+pub(crate) async fn draw(over: &mut dyn Over, request: &ChartRequest, columns: &[Column]) -> Result<Chart, CellError> {
     let chosen = choose(request, columns)?;
     match request.kind {
         ChartKind::Histogram => histogram(over, &chosen.x, request.bins).await,
@@ -345,7 +341,7 @@ pub(crate) async fn draw(
     }
 }
 
-async fn grouped(over: &mut Over<'_, '_, '_>, kind: ChartKind, agg: Agg, chosen: &Chosen) -> Result<Chart, CellError> {
+async fn grouped(over: &mut dyn Over, kind: ChartKind, agg: Agg, chosen: &Chosen) -> Result<Chart, CellError> {
     let x_role = chosen.x.role();
     let mut result = over.query(&grouped_sql(kind, agg, chosen, None)).await?;
     // Too many numbers or times for a line: Spark groups them into equal ranges instead.
@@ -493,7 +489,7 @@ async fn grouped(over: &mut Over<'_, '_, '_>, kind: ChartKind, agg: Agg, chosen:
     })
 }
 
-async fn scatter(over: &mut Over<'_, '_, '_>, chosen: &Chosen) -> Result<Chart, CellError> {
+async fn scatter(over: &mut dyn Over, chosen: &Chosen) -> Result<Chart, CellError> {
     let counts = over.query(&scatter_count_sql(chosen)).await?;
     let a = Answer::new(&counts);
     let (total, usable) = (a.count("total", 0), a.count("usable", 0));
@@ -560,7 +556,7 @@ async fn scatter(over: &mut Over<'_, '_, '_>, chosen: &Chosen) -> Result<Chart, 
     })
 }
 
-async fn histogram(over: &mut Over<'_, '_, '_>, x: &Column, bins: usize) -> Result<Chart, CellError> {
+async fn histogram(over: &mut dyn Over, x: &Column, bins: usize) -> Result<Chart, CellError> {
     let range = over.query(&histogram_range_sql(x)).await?;
     let a = Answer::new(&range);
     let (total, usable) = (a.count("total", 0), a.count("usable", 0));

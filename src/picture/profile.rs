@@ -8,9 +8,9 @@
 //! a rank error of 0.01% instead of 0.1%).
 
 use super::columns::{Answer, Column, Role};
+use super::over::Over;
 use crate::data::SqlType;
-use crate::engine::CellError;
-use crate::engine::picture::Over;
+use crate::interpreter::CellError;
 use crate::render::profile::{ColumnProfile, Profile};
 use crate::spark::derived::RESULT_NAME;
 
@@ -124,7 +124,7 @@ pub(crate) fn top_sql(columns: &[Column]) -> Option<String> {
 }
 
 /// Profiles the whole result `over` runs SQL on.
-pub(crate) async fn compute(over: &mut Over<'_, '_, '_>, columns: &[Column]) -> Result<Profile, CellError> {
+pub(crate) async fn compute(over: &mut dyn Over, columns: &[Column]) -> Result<Profile, CellError> {
     let stats = over.query(&stats_sql(columns)).await?;
     let a = Answer::new(&stats);
     let total = a.count("total", 0);
@@ -197,7 +197,7 @@ pub(crate) async fn compute(over: &mut Over<'_, '_, '_>, columns: &[Column]) -> 
     Ok(Profile {
         rows: total,
         columns: profiles,
-        passes: over.passes,
+        passes: over.passes(),
     })
 }
 

@@ -3,9 +3,8 @@
 
 use std::time::Duration;
 
-use serde_json::{Map, Value};
-
 use crate::data::Progress;
+use crate::interpreter::Bundle;
 
 const BAR_WIDTH: usize = 30;
 
@@ -41,7 +40,7 @@ fn summary(p: &Progress, elapsed: Duration) -> String {
 }
 
 /// The bundle of a progress report, `elapsed` after the statement started.
-pub(crate) fn bar(p: &Progress, elapsed: Duration) -> Map<String, Value> {
+pub(crate) fn bar(p: &Progress, elapsed: Duration) -> Bundle {
     let fraction = if p.tasks > 0 {
         (p.tasks_done as f64 / p.tasks as f64).clamp(0.0, 1.0)
     } else {

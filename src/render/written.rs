@@ -1,11 +1,10 @@
 //! The look of a finished export: where the file is, its size and its row count, shown
 //! above the first rows of the result.
 
-use serde_json::{Map, Value};
-
 use super::progress::bytes;
+use crate::interpreter::Bundle;
 
-pub(crate) fn bundle(path: &str, rows: u64, size: u64) -> Map<String, Value> {
+pub(crate) fn bundle(path: &str, rows: u64, size: u64) -> Bundle {
     let rows = match rows {
         1 => "1 row".to_string(),
         n => format!("{n} rows"),
