@@ -22,8 +22,6 @@ mod magic;
 pub mod memory;
 mod picture;
 pub mod render;
-#[cfg(test)]
-mod scratch;
 mod secret;
 mod spark;
 mod sql;
