@@ -3,16 +3,19 @@
 //! Anything else goes the way pyspark sends every statement: `SqlCommand` first (commands
 //! such as DDL run eagerly there, once), then the relation it returns, under the same limit.
 
+pub(super) mod decode;
+pub(crate) mod run;
+
 use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
 
-use super::decode::Decoder;
-use super::error::SparkError;
-use super::proto::{self, execute_plan_response::ResponseType, plan::OpType, relation::RelType};
-use super::run::StatementRun;
-use super::session::SparkSession;
 use crate::data::{BatchSink, Progress, QueryResult};
+use crate::spark::error::SparkError;
+use crate::spark::proto::{self, execute_plan_response::ResponseType, plan::OpType, relation::RelType};
+use crate::spark::session::SparkSession;
+use decode::Decoder;
+use run::StatementRun;
 
 /// Sums Spark's `execution_progress` report over its stages.
 fn progress_of(report: &proto::execute_plan_response::ExecutionProgress) -> Progress {
