@@ -3,31 +3,10 @@
 //! [`Secret`] so that no `Debug`, log line or error message can ever print it.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::time::Duration;
 
+use crate::secret::Secret;
 use crate::token::{TOKEN_FILE_VAR, TokenSource};
-
-/// A credential. It has no `Display`, its `Debug` prints `***`, and the only way to read it
-/// is [`Secret::expose`], which the code calls exactly where the value goes on the wire.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Secret(String);
-
-impl Secret {
-    pub(crate) fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
 
 pub(crate) const DEFAULT_AUTH_URL: &str = "https://kbase.us/services/auth/";
 pub(crate) const DEFAULT_HOST_TEMPLATE: &str = "spark-connect-{username}";

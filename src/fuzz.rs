@@ -15,11 +15,11 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use crate::data::SqlType;
-use crate::engine::caret::caret_lines;
-use crate::engine::scan::{completeness, split_statements};
 use crate::kernel::wire::{Message, Signer};
 use crate::render::value::cell;
 use crate::spark::error::QuerySpan;
+use crate::sql::caret::caret_lines;
+use crate::sql::scan::{completeness, split_statements};
 
 fn frames() -> impl Strategy<Value = Vec<Vec<u8>>> {
     let frame = prop_oneof![

@@ -1,12 +1,16 @@
 //! KBase Spark SQL: a Jupyter kernel that runs every cell as Spark SQL on the user's own
-//! Spark Connect server. Three layers, imports running one way: `kernel` (Jupyter) drives
-//! `engine` (SQL cells), which reaches `spark` (Spark Connect, with `auth`); `render` turns
-//! results into notebook output beside the engine, `export` writes whole results to files
-//! for it, and `data` holds what they share.
+//! Spark Connect server. Layers, imports running one way: `kernel` (Jupyter) drives an
+//! `Interpreter`, the seam in a file of its own; `engine` is the one behind
+//! it, running cells on a `spark` session (with `auth`, `token`, `secret`). Beside the
+//! engine: `sql` (pure SQL text), `assist` (completion and inspection), `magic`, `picture`
+//! (charts and profiles), `export` (whole results to files) and `render` (notebook output);
+//! `data` holds what they share. ARCHITECTURE.md is the map; `tests/structure.rs` checks
+//! that no file imports a file that imports it back.
 //!
 //! Everything is crate-private but what the command line (`main.rs`) and the rendering
 //! benchmark (`benches/render.rs`) use.
 
+mod assist;
 mod auth;
 pub mod config;
 pub mod data;
@@ -15,12 +19,15 @@ mod engine;
 mod export;
 #[cfg(test)]
 mod fuzz;
+mod interpreter;
 pub mod kernel;
+mod magic;
 pub mod memory;
+mod picture;
 pub mod render;
-#[cfg(test)]
-mod scratch;
+mod secret;
 mod spark;
+mod sql;
 mod token;
 
 use std::path::Path;

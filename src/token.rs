@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 pub(crate) const TOKEN_FILE_VAR: &str = "KBASE_AUTH_TOKEN_FILE";
 
@@ -65,15 +65,17 @@ impl TokenSource {
 mod tests {
     use super::*;
 
-    fn file_with(name: &str, content: &[u8]) -> TokenSource {
-        let path = std::env::temp_dir().join(format!("kbase-token-test-{}-{name}", std::process::id()));
+    /// A token file holding `content` in a directory of its own, removed with the directory.
+    fn file_with(content: &[u8]) -> (tempfile::TempDir, TokenSource) {
+        let dir = tempfile::Builder::new().prefix("kbase-token-test-").tempdir().unwrap();
+        let path = dir.path().join("token");
         std::fs::write(&path, content).unwrap();
-        TokenSource::File(path)
+        (dir, TokenSource::File(path))
     }
 
     #[test]
     fn a_token_file_is_read_anew_and_trimmed() {
-        let source = file_with("good", b"  first-token\n");
+        let (_dir, source) = file_with(b"  first-token\n");
         assert_eq!(source.read().unwrap().unwrap().expose(), "first-token");
         let TokenSource::File(path) = &source else {
             unreachable!()
@@ -88,18 +90,10 @@ mod tests {
 
     #[test]
     fn garbage_is_refused_without_being_shown() {
-        for (name, content) in [
-            ("empty", &b" \n"[..]),
-            ("two", b"hush-one hush-two"),
-            ("binary", b"\xff\xfe\x00"),
-        ] {
-            let source = file_with(name, content);
+        for content in [&b" \n"[..], b"hush-one hush-two", b"\xff\xfe\x00"] {
+            let (_dir, source) = file_with(content);
             let message = source.read().unwrap_err().to_string();
             assert!(!message.contains("hush"), "{message}");
-            let TokenSource::File(path) = source else {
-                unreachable!()
-            };
-            std::fs::remove_file(path).unwrap();
         }
     }
 }

@@ -4,15 +4,16 @@
 // A test that cannot set up its files should fail loudly.
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kbase-spark-sql-kernel");
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kbase-spark-sql-test-{name}-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A directory of its own for one test, removed when the test ends, whatever its outcome.
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("kbase-spark-sql-test-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// The binary with none of the kernel's settings inherited from the test environment.
@@ -40,7 +41,8 @@ fn text(out: &Output) -> String {
 
 #[test]
 fn install_with_a_prefix_writes_the_kernelspec_and_makes_it_the_default() {
-    let prefix = temp_dir("install");
+    let prefix_dir = temp_dir("install");
+    let prefix = prefix_dir.path();
     // A server config that the prefix already has keeps its other settings.
     let config = prefix.join("etc/jupyter/jupyter_server_config.json");
     std::fs::create_dir_all(config.parent().unwrap()).unwrap();
@@ -51,7 +53,7 @@ fn install_with_a_prefix_writes_the_kernelspec_and_makes_it_the_default() {
     .unwrap();
     let out = kernel()
         .args(["install", "--prefix"])
-        .arg(&prefix)
+        .arg(prefix)
         .args([
             "--display-name",
             "KBase Spark SQL (test)",
@@ -91,18 +93,18 @@ fn install_with_a_prefix_writes_the_kernelspec_and_makes_it_the_default() {
             "MappingKernelManager": {"cull_idle_timeout": 3600, "default_kernel_name": "kbase-spark-sql"},
         })
     );
-    std::fs::remove_dir_all(prefix).unwrap();
 }
 
 #[test]
 fn make_default_refuses_a_server_config_it_cannot_read() {
-    let prefix = temp_dir("badconfig");
+    let prefix_dir = temp_dir("badconfig");
+    let prefix = prefix_dir.path();
     let config = prefix.join("etc/jupyter/jupyter_server_config.json");
     std::fs::create_dir_all(config.parent().unwrap()).unwrap();
     std::fs::write(&config, "c.ServerApp.port = 8888").unwrap();
     let out = kernel()
         .args(["install", "--prefix"])
-        .arg(&prefix)
+        .arg(prefix)
         .arg("--make-default")
         .output()
         .unwrap();
@@ -113,20 +115,19 @@ fn make_default_refuses_a_server_config_it_cannot_read() {
         text(&out)
     );
     assert_eq!(std::fs::read_to_string(&config).unwrap(), "c.ServerApp.port = 8888");
-    std::fs::remove_dir_all(prefix).unwrap();
 }
 
 #[test]
 fn install_for_the_user_honours_the_jupyter_data_dir_and_name() {
-    let data = temp_dir("user");
+    let data_dir = temp_dir("user");
+    let data = data_dir.path();
     let out = kernel()
         .args(["install", "--user", "--name", "spark-sql-2"])
-        .env("JUPYTER_DATA_DIR", &data)
+        .env("JUPYTER_DATA_DIR", data)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
     assert!(data.join("kernels/spark-sql-2/kernel.json").is_file());
-    std::fs::remove_dir_all(data).unwrap();
 }
 
 #[test]
@@ -155,13 +156,13 @@ fn run_explains_a_missing_or_broken_connection_file() {
     assert!(!out.status.success());
     assert!(text(&out).contains("cannot read the connection file"), "{}", text(&out));
 
-    let dir = temp_dir("conn");
+    let dir_dir = temp_dir("conn");
+    let dir = dir_dir.path();
     let file = dir.join("kernel.json");
     std::fs::write(&file, "{not json").unwrap();
     let out = kernel().arg("run").arg("-f").arg(&file).output().unwrap();
     assert!(!out.status.success());
     assert!(text(&out).contains("is not valid"), "{}", text(&out));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
-use super::SqlType;
+use super::sql_type::SqlType;
 
 #[derive(Debug, Clone)]
 pub struct QueryResult {

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use arrow_array::RecordBatch;
 
-use super::SqlType;
+use super::sql_type::SqlType;
 
 pub(crate) trait BatchSink: Send {
     /// Receives the next batch (its schema carries each column's Spark type in the field

@@ -3,27 +3,14 @@
 //! away, renewing a session the server lost, stopping on interrupt), and hands back MIME
 //! bundles and errors. It knows nothing of ZeroMQ.
 
-pub(crate) mod assist;
-#[cfg(test)]
-mod assist_tests;
-pub(crate) mod caret;
-pub(crate) mod catalog;
-pub(crate) mod chart;
-pub(crate) mod columns;
-pub(crate) mod context;
-pub(crate) mod inspect;
-pub(crate) mod interpreter;
-pub(crate) mod keywords;
-pub(crate) mod kind;
-pub(crate) mod magic;
-pub(crate) mod names;
+pub(crate) mod error;
+pub(crate) mod interrupt;
 pub(crate) mod outputs;
 pub(crate) mod picture;
 #[cfg(test)]
 mod picture_tests;
-pub(crate) mod profile;
 pub(crate) mod progress;
-pub(crate) mod scan;
+pub(crate) mod retry;
 pub(crate) mod session;
 pub(crate) mod slot;
 #[cfg(test)]
@@ -31,46 +18,68 @@ pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use serde_json::{Map, Value};
-use tokio::sync::Notify;
 
-use crate::data::Progress;
+use crate::assist::catalog;
+use crate::data::{Progress, QueryResult};
 use crate::export::{Export, ExportError, Target};
+use crate::interpreter::{Bundle, CellError, Completeness, Completion, Interpreter, Output, OutputSink};
+use crate::magic;
 use crate::render;
-use crate::spark::{OpenError, SparkError, StatementRun};
-use assist::Completion;
-pub(crate) use interpreter::{CellError, Interpreter, Output, OutputSink};
+use crate::spark::{SparkError, StatementRun};
+use crate::sql::scan::{Statement, completeness, split_statements};
+use crate::sql::{caret, kind, scan};
+use error::EngineError;
+use interrupt::{Epoch, Interrupts};
 use outputs::CellOutputs;
 use progress::ProgressDisplay;
-pub(crate) use scan::Completeness;
-use scan::{Statement, completeness, split_statements};
-use session::Connector;
+use retry::{Next, Tries};
+use session::{Connector, Session};
 use slot::SessionSlot;
-
-/// How long a cancelled statement may take to end on its own before the kernel stops waiting.
-const CANCEL_GRACE: Duration = Duration::from_secs(3);
-/// How long a statement waits for a server that went away (a restart takes seconds) before
-/// the cell fails; the pause between tries doubles from the first to the longest.
-const RECONNECT_WAIT: Duration = Duration::from_secs(30);
-const FIRST_PAUSE: Duration = Duration::from_millis(500);
-const MAX_PAUSE: Duration = Duration::from_secs(4);
 
 pub(crate) struct Engine {
     slot: SessionSlot,
     /// What completion and inspection know of the session's catalog.
     catalog: catalog::Catalog,
-    /// Counts interrupts; a statement started before the latest one is cancelled.
-    interrupts: AtomicU64,
+    /// A statement started before the latest interrupt is cancelled.
+    interrupts: Interrupts,
     /// The tag of the cell running (or last run): what an interrupt cancels on the server.
     cell_tag: Mutex<Option<String>>,
-    interrupted: Notify,
 }
+
+/// What every statement of one cell shares.
+struct Cell<'c> {
+    /// The cell's SQL, magic lines blanked (same offsets and lines as the cell).
+    code: &'c str,
+    magics: &'c magic::Magics,
+    /// How many statements the cell has.
+    count: usize,
+    /// Where `%export` writes, checked before any work starts.
+    target: Option<Target>,
+    /// Marks the cell's operations on the server, so that an interrupt cancels them.
+    tag: String,
+    epoch: Epoch,
+    max_rows: usize,
+    silent: bool,
+}
+
+/// How one try of a statement runs.
+enum Mode<'m> {
+    /// The whole result streams into an export.
+    Whole(&'m mut Export),
+    /// Sent once without fetching rows: a chart or profile follows over its result.
+    Base(&'m mut StatementRun),
+    /// Run (or resumed) and its first rows fetched.
+    Resuming(&'m mut StatementRun),
+}
+
+/// One statement's last try: its result, what the tries got done, and its export if any.
+type Tried = (Result<QueryResult, SparkError>, StatementRun, Option<Export>);
 
 impl Engine {
     /// Creates the engine and starts opening its session in the background.
@@ -78,9 +87,8 @@ impl Engine {
         let engine = Arc::new(Engine {
             slot: SessionSlot::new(connector),
             catalog: catalog::Catalog::default(),
-            interrupts: AtomicU64::new(0),
+            interrupts: Interrupts::default(),
             cell_tag: Mutex::new(None),
-            interrupted: Notify::new(),
         });
         let opener = engine.clone();
         tokio::spawn(async move {
@@ -97,237 +105,243 @@ impl Engine {
     /// Runs every statement of `code` in order and stops at the first error.
     pub(crate) async fn run_cell(&self, code: &str, silent: bool, mut sink: OutputSink<'_>) -> Result<(), CellError> {
         let mut outputs = CellOutputs::new(&mut sink);
-        let cell = magic::parse(code).map_err(|e| CellError::new(e.name(), e.to_string(), Vec::new()))?;
-        // From here on the cell is its SQL, magic lines blanked (same offsets and lines).
-        let code = cell.sql.as_str();
+        self.run_statements(code, silent, &mut outputs)
+            .await
+            .map_err(CellError::from)
+    }
+
+    async fn run_statements(
+        &self,
+        code: &str,
+        silent: bool,
+        outputs: &mut CellOutputs<'_, '_>,
+    ) -> Result<(), EngineError> {
+        let parsed = magic::parse(code)?;
+        let code = parsed.sql.as_str();
         let statements = split_statements(code);
-        if cell.magics.help {
-            let help = render::help::bundle(&[("Magics", &magic::MAGICS), ("Settings", &magic::SETTINGS)]);
-            outputs.emit(if statements.is_empty() {
-                Output::Result(help)
-            } else {
-                Output::Display(help)
+        show_help(&parsed.magics, statements.is_empty(), outputs);
+        if statements.is_empty() {
+            return nothing_to_run(&parsed.magics);
+        }
+        let target = parsed.magics.export.as_ref().map(export_target).transpose()?;
+        let epoch = self.interrupts.epoch();
+        let mut session = match self.interrupts.until(epoch, self.slot.get()).await {
+            None => return Err(EngineError::Cancelled),
+            Some(opened) => opened?,
+        };
+        self.tell_notices(silent, outputs);
+        let cell = Cell {
+            code,
+            magics: &parsed.magics,
+            count: statements.len(),
+            target,
+            max_rows: parsed.magics.limit.unwrap_or_else(|| self.slot.max_rows()),
+            tag: self.tag_cell(),
+            epoch,
+            silent,
+        };
+        for (i, statement) in statements.iter().enumerate() {
+            if self.interrupts.came_after(epoch) {
+                return Err(EngineError::Cancelled);
+            }
+            self.run_statement(&cell, &mut session, statement, i, outputs).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs statement `i` of the cell, retrying as [`retry::next`] decides, and shows what
+    /// it gave: its result, the file it wrote, or the chart or profile of its result.
+    async fn run_statement(
+        &self,
+        cell: &Cell<'_>,
+        session: &mut Arc<dyn Session>,
+        statement: &Statement<'_>,
+        i: usize,
+        outputs: &mut CellOutputs<'_, '_>,
+    ) -> Result<(), EngineError> {
+        let last = i + 1 == cell.count;
+        // A chart's or profile's statement is sent once and its rows are not fetched: SQL
+        // over its whole result follows.
+        let picture = last && cell.magics.picture();
+        let (result, run, mut export) = self.try_statement(cell, session, statement.text, last, outputs).await?;
+        outputs.statement_ended();
+        let result = match (result, export.as_mut().and_then(Export::take_error)) {
+            // The file could not be written: say so, and stop the query on the server.
+            (_, Some(e)) => {
+                self.cancel_on_server(&cell.tag);
+                return Err(e.into());
+            }
+            (r, None) => r.map_err(|e| statement_error(e, cell.code, statement, i, cell.count))?,
+        };
+        self.catalog.learn(session, statement.text);
+        if picture {
+            return self.draw(cell, session, &run, result.command, outputs).await;
+        }
+        if let Some(export) = export {
+            let written = export.finish(result.schema.clone(), &result.types)?;
+            outputs.emit(Output::Display(render::written::bundle(
+                &written.path,
+                written.rows,
+                written.bytes,
+            )));
+        }
+        show_result(&result, last, outputs);
+        Ok(())
+    }
+
+    /// Tries a statement until it gives an answer or an error that ends it.
+    async fn try_statement(
+        &self,
+        cell: &Cell<'_>,
+        session: &mut Arc<dyn Session>,
+        text: &str,
+        last: bool,
+        outputs: &mut CellOutputs<'_, '_>,
+    ) -> Result<Tried, EngineError> {
+        let picture = last && cell.magics.picture();
+        let mut progress = ProgressDisplay::start();
+        let mut tries = Tries::default();
+        // Kept across tries: a retry resumes the statement where the last try stopped.
+        let plain_query = kind::plain_query(text);
+        let mut run = StatementRun::of(plain_query);
+        let repeatable = kind::repeatable(text);
+        loop {
+            // Each attempt writes a fresh file; one that failed is dropped, and with it its file.
+            let mut export = match (&cell.target, last) {
+                (Some(t), true) => Some(Export::start(t.clone())?),
+                _ => None,
+            };
+            let mode = match export.as_mut() {
+                Some(whole) => Mode::Whole(whole),
+                None if picture => Mode::Base(&mut run),
+                None => Mode::Resuming(&mut run),
+            };
+            let error = match self.attempt(cell, session, text, mode, &mut progress, outputs).await {
+                Ok(answer) => return Ok((Ok(answer), run, export)),
+                Err(e) => e,
+            };
+            // A change that reached the server, whose outcome was then lost with it.
+            let in_doubt = run.may_have_run() && !run.command_done() && !repeatable;
+            match retry::next(&error, &tries, in_doubt, self.interrupts.came_after(cell.epoch)) {
+                Next::Wait(pause) => {
+                    if self.interrupts.pause(cell.epoch, pause).await {
+                        return Ok((Err(SparkError::Cancelled), run, export));
+                    }
+                    tries.waited(pause);
+                }
+                // Going on in a new session: a command that completed only has its result
+                // fetched again; one that never reached the old server, or only reads,
+                // runs again.
+                Next::Renew { then_unknown } => {
+                    tries.renewed();
+                    *session = self.slot.renew(session).await?;
+                    self.tell_notices(cell.silent, outputs);
+                    if then_unknown {
+                        return Ok((Err(error.outcome_unknown()), run, export));
+                    }
+                    if !run.command_done() {
+                        run = StatementRun::of(plain_query);
+                    }
+                }
+                Next::Unknown => return Ok((Err(error.outcome_unknown()), run, export)),
+                Next::Fail => return Ok((Err(error), run, export)),
+            }
+        }
+    }
+
+    /// One try of a statement, its progress shown, ended by an interrupt.
+    async fn attempt(
+        &self,
+        cell: &Cell<'_>,
+        session: &Arc<dyn Session>,
+        text: &str,
+        mode: Mode<'_>,
+        progress: &mut ProgressDisplay,
+        outputs: &mut CellOutputs<'_, '_>,
+    ) -> Result<QueryResult, SparkError> {
+        let counters = match &mode {
+            Mode::Whole(export) => Some(export.counters()),
+            _ => None,
+        };
+        let mut on_progress = |p: &Progress| {
+            let mut p = p.clone();
+            if let Some(c) = &counters {
+                p.written = Some((c.rows.load(Ordering::Relaxed), c.bytes.load(Ordering::Relaxed)));
+            }
+            if let Some(output) = progress.report(&p) {
+                outputs.emit(output);
+            }
+        };
+        let call = match mode {
+            Mode::Whole(whole) => session.sql_whole(text, cell.max_rows, &cell.tag, &mut on_progress, whole),
+            Mode::Base(run) => session.sql_base(text, &cell.tag, run, &mut on_progress),
+            Mode::Resuming(run) => session.sql_resuming(text, cell.max_rows, &cell.tag, run, &mut on_progress),
+        };
+        self.interrupts
+            .until(cell.epoch, call)
+            .await
+            // The server did not end the statement in time after the interrupt.
+            .unwrap_or(Err(SparkError::Cancelled))
+    }
+
+    /// The chart or profile of the cell's last statement, by SQL over its result.
+    async fn draw(
+        &self,
+        cell: &Cell<'_>,
+        session: &Arc<dyn Session>,
+        run: &StatementRun,
+        command: bool,
+        outputs: &mut CellOutputs<'_, '_>,
+    ) -> Result<(), EngineError> {
+        if command {
+            return Err(EngineError::NotAQuery {
+                magic: if cell.magics.chart.is_some() {
+                    "%chart"
+                } else {
+                    "%profile"
+                },
             });
         }
-        if statements.is_empty() {
-            return match (&cell.magics.export, &cell.magics.chart, cell.magics.profile) {
-                (Some(_), _, _) => Err(CellError::new(
-                    "MagicUsage".into(),
-                    "%export: the cell has no query; it writes the whole result of the cell's last query".into(),
-                    Vec::new(),
-                )),
-                (_, Some(_), _) | (_, _, true) => Err(CellError::new(
-                    "MagicUsage".into(),
-                    "the cell has no query; %chart and %profile draw the whole result of the cell's last query".into(),
-                    Vec::new(),
-                )),
-                _ => Ok(()),
-            };
-        }
-        // The export's path is checked before any work starts.
-        let target = match &cell.magics.export {
-            Some(request) => Some(export_target(request)?),
-            None => None,
+        let mut over = picture::SqlOver {
+            interrupts: &self.interrupts,
+            session,
+            run,
+            tag: &cell.tag,
+            epoch: cell.epoch,
+            outputs,
+            passes: 0,
+            planned: None,
         };
-        let epoch = self.interrupts.load(Ordering::SeqCst);
-        let mut session = match self.until_interrupted(epoch, self.slot.get()).await {
-            None => return Err(cancelled()),
-            Some(Err(e)) => return Err(open_error(&e)),
-            Some(Ok(s)) => s,
-        };
+        let bundle = crate::picture::draw(&mut over, cell.magics)
+            .await
+            .map_err(EngineError::Picture)?;
+        outputs.emit(Output::Result(bundle));
+        Ok(())
+    }
+
+    /// Shows the user what the session has to tell (token warnings, a new session), unless
+    /// nobody sees this cell.
+    fn tell_notices(&self, silent: bool, outputs: &mut CellOutputs<'_, '_>) {
         if !silent {
             for notice in self.slot.take_notices() {
                 outputs.notice_later(notice);
             }
         }
-        let max_rows = cell.magics.limit.unwrap_or_else(|| self.slot.max_rows());
+    }
+
+    /// A new tag for the cell, kept as what an interrupt cancels.
+    fn tag_cell(&self) -> String {
         let tag = format!("kbase-spark-sql-cell-{}", uuid::Uuid::new_v4());
         if let Ok(mut current) = self.cell_tag.lock() {
             *current = Some(tag.clone());
         }
-        let last = statements.len() - 1;
-        for (i, statement) in statements.iter().enumerate() {
-            if self.interrupts.load(Ordering::SeqCst) != epoch {
-                return Err(cancelled());
-            }
-            let mut progress = ProgressDisplay::start();
-            let mut waited = Duration::ZERO;
-            let mut delay = FIRST_PAUSE;
-            let mut renewed = false;
-            let mut export;
-            // A chart's or profile's statement is sent once and its rows are not fetched: SQL
-            // over its whole result follows.
-            let picture = i == last && cell.magics.picture();
-            // Kept across tries: a retry resumes the statement where the last try stopped.
-            let plain_query = kind::plain_query(statement.text);
-            let mut run = StatementRun::of(plain_query);
-            let repeatable = kind::repeatable(statement.text);
-            let result = loop {
-                // Each attempt writes a fresh file; one that failed is dropped, and with it its file.
-                export = match (&target, i == last) {
-                    (Some(t), true) => Some(Export::start(t.clone()).map_err(|e| export_error(&e))?),
-                    _ => None,
-                };
-                let counters = export.as_ref().map(Export::counters);
-                let attempt = {
-                    let mut on_progress = |p: &Progress| {
-                        let mut p = p.clone();
-                        if let Some(c) = &counters {
-                            p.written = Some((c.rows.load(Ordering::Relaxed), c.bytes.load(Ordering::Relaxed)));
-                        }
-                        if let Some(output) = progress.report(&p) {
-                            outputs.emit(output);
-                        }
-                    };
-                    let call = match export.as_mut() {
-                        Some(whole) => session.sql_whole(statement.text, max_rows, &tag, &mut on_progress, whole),
-                        None if picture => session.sql_base(statement.text, &tag, &mut run, &mut on_progress),
-                        None => session.sql_resuming(statement.text, max_rows, &tag, &mut run, &mut on_progress),
-                    };
-                    self.until_interrupted(epoch, call)
-                        .await
-                        // The server did not end the statement in time after the interrupt.
-                        .unwrap_or(Err(SparkError::Cancelled))
-                };
-                // A change that reached the server, whose outcome was then lost with it.
-                let in_doubt = run.may_have_run() && !run.command_done() && !repeatable;
-                match attempt {
-                    // The server is down or restarting: wait a little longer each time, within a bound.
-                    Err(e) if e.is_unavailable() && waited < RECONNECT_WAIT => {
-                        if self.pause(epoch, delay).await {
-                            break Err(SparkError::Cancelled);
-                        }
-                        waited += delay;
-                        delay = (delay * 2).min(MAX_PAUSE);
-                    }
-                    // The server restarted and lost the session: go on in a new one. A command
-                    // that completed only has its result fetched again; one that never reached
-                    // the old server, or only reads, runs again; any other is in doubt.
-                    Err(e) if e.is_session_lost() && !renewed => {
-                        renewed = true;
-                        session = self.slot.renew(&session).await.map_err(|e| open_error(&e))?;
-                        if !silent {
-                            for notice in self.slot.take_notices() {
-                                outputs.notice_later(notice);
-                            }
-                        }
-                        if in_doubt {
-                            break Err(e.outcome_unknown());
-                        }
-                        if !run.command_done() {
-                            run = StatementRun::of(plain_query);
-                        }
-                    }
-                    // A cancellation nobody asked for (the server went down mid-statement) is no outcome either.
-                    Err(e)
-                        if in_doubt
-                            && (e.leaves_outcome_open()
-                                || (matches!(e, SparkError::Cancelled)
-                                    && self.interrupts.load(Ordering::SeqCst) == epoch)) =>
-                    {
-                        break Err(e.outcome_unknown());
-                    }
-                    other => break other,
-                }
-            };
-            outputs.statement_ended();
-            let result = match (result, export.as_mut().and_then(Export::take_error)) {
-                // The file could not be written: say so, and stop the query on the server.
-                (_, Some(e)) => {
-                    self.cancel_on_server(&tag);
-                    return Err(export_error(&e));
-                }
-                (r, None) => r.map_err(|e| statement_error(&e, code, statement, i, statements.len()))?,
-            };
-            self.catalog.learn(&session, statement.text);
-            if picture {
-                if result.command {
-                    return Err(picture::not_a_query(&cell.magics));
-                }
-                let mut over = picture::Over {
-                    engine: self,
-                    session: &session,
-                    run: &run,
-                    tag: &tag,
-                    epoch,
-                    outputs: &mut outputs,
-                    passes: 0,
-                    planned: None,
-                };
-                let bundle = picture::draw(&mut over, &cell.magics).await?;
-                outputs.emit(Output::Result(bundle));
-                continue;
-            }
-            if let Some(export) = export {
-                let written = export
-                    .finish(result.schema.clone(), &result.types)
-                    .map_err(|e| export_error(&e))?;
-                outputs.emit(Output::Display(render::written::bundle(
-                    &written.path,
-                    written.rows,
-                    written.bytes,
-                )));
-            }
-            let rendering = Instant::now();
-            let bundle = if result.command && result.schema.fields().is_empty() {
-                render::done_bundle()
-            } else {
-                render::result_bundle(&result)
-            };
-            tracing::debug!(
-                target: "kbase_spark_sql_kernel::timing",
-                rows = result.num_rows(),
-                render_ms = rendering.elapsed().as_secs_f64() * 1000.0,
-                "rendered"
-            );
-            outputs.emit(if i == last {
-                Output::Result(bundle)
-            } else {
-                Output::Display(bundle)
-            });
-        }
-        Ok(())
-    }
-
-    /// Runs `work` unless an interrupt comes (or came) after `epoch`. After an interrupt the
-    /// work gets a short grace to end by itself (the server reports the cancellation); `None`
-    /// means it was cut off.
-    async fn until_interrupted<T>(&self, epoch: u64, work: impl std::future::Future<Output = T>) -> Option<T> {
-        tokio::pin!(work);
-        loop {
-            let notified = self.interrupted.notified();
-            if self.interrupts.load(Ordering::SeqCst) != epoch {
-                return tokio::time::timeout(CANCEL_GRACE, &mut work).await.ok();
-            }
-            tokio::select! {
-                r = &mut work => return Some(r),
-                _ = notified => {}
-            }
-        }
-    }
-
-    /// Waits `pause` unless an interrupt comes (or came) after `epoch`; true when interrupted.
-    async fn pause(&self, epoch: u64, pause: Duration) -> bool {
-        let notified = self.interrupted.notified();
-        if self.interrupts.load(Ordering::SeqCst) != epoch {
-            return true;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(pause) => self.interrupts.load(Ordering::SeqCst) != epoch,
-            _ = notified => true,
-        }
-    }
-
-    /// Makes the running cell stop waiting for its statement (after a short grace).
-    fn stop_waiting(&self) {
-        self.interrupts.fetch_add(1, Ordering::SeqCst);
-        self.interrupted.notify_waiters();
+        tag
     }
 
     /// Cancels what is running: the cell's operations on the server (by its tag), and the
     /// kernel's wait for them.
     pub(crate) fn interrupt(&self) {
-        self.stop_waiting();
+        self.interrupts.interrupt();
         if let Some(tag) = self.cell_tag.lock().ok().and_then(|t| t.clone()) {
             self.cancel_on_server(&tag);
         }
@@ -347,7 +361,7 @@ impl Engine {
 
     /// Stops running work and releases the Spark session on the server.
     pub(crate) async fn shutdown(&self) {
-        self.stop_waiting();
+        self.interrupts.interrupt();
         if let Some(session) = self.slot.take() {
             let release = async {
                 let _ = session.interrupt_all().await;
@@ -385,11 +399,25 @@ impl Interpreter for Engine {
     }
 
     fn complete<'a>(&'a self, code: &'a str, cursor: usize) -> BoxFuture<'a, Completion> {
-        Engine::complete(self, code, cursor).boxed()
+        crate::assist::completion::complete(
+            code,
+            cursor,
+            self.slot.current(),
+            &self.catalog,
+            self.slot.catalog_wait(),
+        )
+        .boxed()
     }
 
-    fn inspect<'a>(&'a self, code: &'a str, cursor: usize) -> BoxFuture<'a, Option<Map<String, Value>>> {
-        Engine::inspect(self, code, cursor).boxed()
+    fn inspect<'a>(&'a self, code: &'a str, cursor: usize) -> BoxFuture<'a, Option<Bundle>> {
+        crate::assist::inspect::inspect(
+            code,
+            cursor,
+            self.slot.current(),
+            &self.catalog,
+            self.slot.catalog_wait(),
+        )
+        .boxed()
     }
 
     fn is_complete(&self, code: &str) -> Completeness {
@@ -410,40 +438,66 @@ impl Interpreter for Engine {
     }
 }
 
-fn cancelled() -> CellError {
-    let e = SparkError::Cancelled;
-    CellError::new(e.name(), e.to_string(), Vec::new())
+/// `%help`'s table, the cell's result when the cell has no statement.
+fn show_help(magics: &magic::Magics, no_statements: bool, outputs: &mut CellOutputs<'_, '_>) {
+    if magics.help {
+        let help = render::help::bundle(&[("Magics", &magic::MAGICS), ("Settings", &magic::SETTINGS)]);
+        outputs.emit(if no_statements {
+            Output::Result(help)
+        } else {
+            Output::Display(help)
+        });
+    }
 }
 
-fn export_error(e: &ExportError) -> CellError {
-    CellError::new(e.name(), e.to_string(), Vec::new())
+/// A cell of magics alone: fine, unless a magic needs a query.
+fn nothing_to_run(magics: &magic::Magics) -> Result<(), EngineError> {
+    match (&magics.export, &magics.chart, magics.profile) {
+        (Some(_), _, _) => Err(EngineError::NothingToExport),
+        (_, Some(_), _) | (_, _, true) => Err(EngineError::NothingToDraw),
+        _ => Ok(()),
+    }
+}
+
+/// A statement's result as the notebook shows it.
+fn show_result(result: &QueryResult, last: bool, outputs: &mut CellOutputs<'_, '_>) {
+    let rendering = Instant::now();
+    let bundle = if result.command && result.schema.fields().is_empty() {
+        render::done_bundle()
+    } else {
+        render::result_bundle(result)
+    };
+    tracing::debug!(
+        target: "kbase_spark_sql_kernel::timing",
+        rows = result.num_rows(),
+        render_ms = rendering.elapsed().as_secs_f64() * 1000.0,
+        "rendered"
+    );
+    outputs.emit(if last {
+        Output::Result(bundle)
+    } else {
+        Output::Display(bundle)
+    });
 }
 
 /// Where `%export` writes, relative to the kernel's working directory.
-fn export_target(request: &magic::ExportRequest) -> Result<Target, CellError> {
-    let base = std::env::current_dir().map_err(|e| {
-        export_error(&ExportError::Path(format!(
-            "the kernel's working directory is unknown: {e}"
-        )))
-    })?;
-    Target::check(&request.path, request.overwrite, &base).map_err(|e| export_error(&e))
-}
-
-fn open_error(e: &OpenError) -> CellError {
-    CellError::new(e.name(), e.to_string(), Vec::new())
+fn export_target(request: &magic::ExportRequest) -> Result<Target, EngineError> {
+    let base = std::env::current_dir()
+        .map_err(|e| ExportError::Path(format!("the kernel's working directory is unknown: {e}")))?;
+    Ok(Target::check(&request.path, request.overwrite, &base)?)
 }
 
 /// The error of one statement: Spark's message, a caret under the failing text of the cell
 /// when Spark names it, and which statement it was when the cell has several.
-fn statement_error(e: &SparkError, code: &str, statement: &Statement, index: usize, count: usize) -> CellError {
-    let mut evalue = e.to_string().trim().to_string();
+fn statement_error(e: SparkError, code: &str, statement: &Statement, index: usize, count: usize) -> EngineError {
+    let mut message = e.to_string().trim().to_string();
     let mut context = Vec::new();
-    if let SparkError::Server { span: Some(span), .. } = e
+    if let SparkError::Server { span: Some(span), .. } = &e
         && let Some(lines) = caret::caret_lines(code, statement.text, statement.offset, *span)
     {
         // Spark's own "line 1 pos 14" counts within the statement; the caret says it better.
-        if let Some(i) = evalue.rfind("; line ") {
-            evalue.truncate(i);
+        if let Some(i) = message.rfind("; line ") {
+            message.truncate(i);
         }
         context.extend(lines);
     }
@@ -454,5 +508,9 @@ fn statement_error(e: &SparkError, code: &str, statement: &Statement, index: usi
             index + 1
         ));
     }
-    CellError::new(e.name(), evalue, context)
+    EngineError::Statement {
+        error: Box::new(e),
+        message,
+        context,
+    }
 }

@@ -16,11 +16,10 @@
 //! Notices that arrive while a statement runs (a session opened or renewed) wait for the
 //! statement's end, so they are never among what is published again.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{Output, OutputSink};
-
-type Bundle = Map<String, Value>;
+use crate::interpreter::Bundle;
+use crate::interpreter::{Output, OutputSink};
 
 /// How the running statement's progress is shown.
 enum Progress {

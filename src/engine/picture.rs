@@ -3,25 +3,26 @@
 //! stops it on the server) with the progress display of any long statement.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
-use serde_json::{Map, Value};
+use futures::future::BoxFuture;
 
+use super::error::EngineError;
+use super::interrupt::{Epoch, Interrupts};
 use super::outputs::CellOutputs;
 use super::progress::ProgressDisplay;
 use super::session::Session;
-use super::{CellError, Engine, cancelled, chart, columns, magic, profile};
 use crate::data::{Progress, QueryResult};
-use crate::render;
+use crate::interpreter::CellError;
+use crate::picture::over::Over;
 use crate::spark::{SparkError, StatementRun};
 
 /// Runs SQL over the result of one statement, for one cell.
-pub(crate) struct Over<'e, 's, 'a> {
-    pub(super) engine: &'e Engine,
+pub(crate) struct SqlOver<'e, 's, 'a> {
+    pub(super) interrupts: &'e Interrupts,
     pub(super) session: &'e Arc<dyn Session>,
     pub(super) run: &'e StatementRun,
     pub(super) tag: &'e str,
-    pub(super) epoch: u64,
+    pub(super) epoch: Epoch,
     pub(super) outputs: &'e mut CellOutputs<'s, 'a>,
     /// How many queries ran over the result (each one pass of Spark over it, or less).
     pub(crate) passes: usize,
@@ -29,11 +30,29 @@ pub(crate) struct Over<'e, 's, 'a> {
     pub(crate) planned: Option<(&'static str, usize)>,
 }
 
-impl Over<'_, '_, '_> {
+impl Over for SqlOver<'_, '_, '_> {
+    fn query<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<QueryResult, CellError>> {
+        Box::pin(self.run_sql(sql))
+    }
+
+    fn passes(&self) -> usize {
+        self.passes
+    }
+
+    fn plan(&mut self, magic: &'static str, passes: usize) {
+        self.planned = Some((magic, passes));
+    }
+
+    fn count_from_zero(&mut self) {
+        self.passes = 0;
+    }
+}
+
+impl SqlOver<'_, '_, '_> {
     /// Runs `sql` over the result, named `__kbase_result`, and returns its rows.
-    pub(crate) async fn query(&mut self, sql: &str) -> Result<QueryResult, CellError> {
-        if self.engine.interrupts.load(Ordering::SeqCst) != self.epoch {
-            return Err(cancelled());
+    async fn run_sql(&mut self, sql: &str) -> Result<QueryResult, CellError> {
+        if self.interrupts.came_after(self.epoch) {
+            return Err(EngineError::Cancelled.into());
         }
         self.passes += 1;
         tracing::debug!(sql, "SQL over a result");
@@ -49,47 +68,15 @@ impl Over<'_, '_, '_> {
                 }
             };
             let call = self.session.sql_over(self.run, sql, self.tag, &mut on_progress);
-            self.engine
-                .until_interrupted(self.epoch, call)
+            self.interrupts
+                .until(self.epoch, call)
                 .await
                 .unwrap_or(Err(SparkError::Cancelled))
         };
         self.outputs.statement_ended();
         result.map_err(|e| match e {
-            SparkError::Cancelled => cancelled(),
-            e => CellError::new(
-                e.name(),
-                format!("Spark could not compute this: {}", e.to_string().trim()),
-                Vec::new(),
-            ),
+            SparkError::Cancelled => EngineError::Cancelled.into(),
+            e => EngineError::PictureSql(Box::new(e)).into(),
         })
     }
-}
-
-/// The chart or profile the magics ask for, of the result `over` runs SQL on.
-pub(crate) async fn draw(over: &mut Over<'_, '_, '_>, magics: &magic::Magics) -> Result<Map<String, Value>, CellError> {
-    let schema = over
-        .query(&format!("SELECT * FROM {} LIMIT 0", crate::spark::derived::RESULT_NAME))
-        .await?;
-    over.passes = 0;
-    let columns = columns::of(&schema);
-    if let Some(request) = &magics.chart {
-        let chart = chart::draw(over, request, &columns).await?;
-        return Ok(render::chart::bundle(&chart));
-    }
-    let profile = profile::compute(over, &columns).await?;
-    Ok(render::profile::bundle(&profile))
-}
-
-/// The error of a chart or profile of a statement that is not a query.
-pub(crate) fn not_a_query(magics: &magic::Magics) -> CellError {
-    let magic = if magics.chart.is_some() { "%chart" } else { "%profile" };
-    CellError::new(
-        "NotAQuery".into(),
-        format!(
-            "{magic} needs a query (SELECT, WITH, VALUES, TABLE…), and the cell's last statement is a command: \
-             it ran once, as usual, and has no result to draw"
-        ),
-        Vec::new(),
-    )
 }

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use arrow_array::{Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 
+use super::Engine;
 use super::testing::{FakeConnector, FakeSession, Step};
-use super::{CellError, Engine, Output};
 use crate::data::QueryResult;
+use crate::interpreter::{CellError, Output};
 use crate::render::chart::VEGA_LITE_MIME;
 
 async fn run(engine: &Engine, code: &str) -> (Vec<Output>, Result<(), CellError>) {

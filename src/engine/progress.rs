@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::Output;
 use crate::data::Progress;
+use crate::interpreter::Output;
 use crate::render;
 
 /// Statements quicker than this show no progress at all.

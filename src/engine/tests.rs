@@ -9,11 +9,12 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::Engine;
 use super::testing::{FakeConnector, FakeSession, Step, session_lost, table_not_found, unavailable};
-use super::{CellError, Engine, Output};
 use crate::data::Progress;
+use crate::export::tests::{files, scratch};
+use crate::interpreter::{CellError, Output};
 use crate::render::ARROW_MIME;
-use crate::scratch::{Scratch, files};
 use crate::spark::OpenError;
 
 type Ran = (Vec<Output>, Result<(), CellError>);
@@ -521,13 +522,10 @@ async fn an_unknown_magic_fails_the_cell_before_any_sql_runs() {
     assert!(session.queries().is_empty());
 }
 
-fn scratch() -> Scratch {
-    crate::scratch::scratch("engine-export")
-}
-
 #[tokio::test(start_paused = true)]
 async fn export_writes_the_whole_result_of_the_last_query_and_shows_its_first_rows() {
-    let dir = scratch();
+    let scratch = scratch();
+    let dir = scratch.path();
     let session = FakeSession::new(vec![
         Step::Done { after: ms(10) },
         Step::Stream {
@@ -546,7 +544,7 @@ async fn export_writes_the_whole_result_of_the_last_query_and_shows_its_first_ro
     let text_of_file = std::fs::read_to_string(dir.join("out.csv")).unwrap();
     assert_eq!(text_of_file.lines().count(), 1 + 3000);
     assert!(text_of_file.starts_with("x\r\n0\r\n1\r\n"));
-    assert_eq!(files(&dir), ["out.csv"]);
+    assert_eq!(files(dir), ["out.csv"]);
     let [Output::Display(ok), Output::Display(written), Output::Result(table)] = &outputs[..] else {
         panic!("{outputs:?}")
     };
@@ -560,7 +558,8 @@ async fn export_writes_the_whole_result_of_the_last_query_and_shows_its_first_ro
 
 #[tokio::test(start_paused = true)]
 async fn an_interrupted_export_stops_on_the_server_and_leaves_no_file() {
-    let dir = scratch();
+    let scratch = scratch();
+    let dir = scratch.path();
     let session = FakeSession::new(vec![Step::Stream {
         batches: 1000,
         rows: 100,
@@ -572,18 +571,19 @@ async fn an_interrupted_export_stops_on_the_server_and_leaves_no_file() {
     let cell = spawn_cell(&engine, code);
     tokio::time::sleep(ms(2000)).await;
     // Part of it is being written, under a temporary name.
-    assert_eq!(files(&dir).len(), 1);
-    assert!(files(&dir)[0].starts_with(".big.parquet."), "{:?}", files(&dir));
+    assert_eq!(files(dir).len(), 1);
+    assert!(files(dir)[0].starts_with(".big.parquet."), "{:?}", files(dir));
     engine.interrupt();
     let (_, result) = cell.await.unwrap();
     assert_eq!(ename(&result), "QueryCancelled");
     assert_eq!(session.interrupted().len(), 1);
-    assert!(files(&dir).is_empty(), "{:?}", files(&dir));
+    assert!(files(dir).is_empty(), "{:?}", files(dir));
 }
 
 #[tokio::test(start_paused = true)]
 async fn an_export_that_cannot_be_written_fails_before_any_query() {
-    let dir = scratch();
+    let scratch = scratch();
+    let dir = scratch.path();
     std::fs::write(dir.join("there.csv"), "keep").unwrap();
     let session = FakeSession::new(Vec::new());
     let engine = engine(vec![session.clone()]);
@@ -608,7 +608,7 @@ async fn an_export_that_cannot_be_written_fails_before_any_query() {
     }
     assert!(session.queries().is_empty());
     assert_eq!(std::fs::read_to_string(dir.join("there.csv")).unwrap(), "keep");
-    assert_eq!(files(&dir), ["there.csv"]);
+    assert_eq!(files(dir), ["there.csv"]);
 }
 
 #[tokio::test(start_paused = true)]

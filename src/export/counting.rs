@@ -3,11 +3,15 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::Counters;
+/// How far an export has got, readable while it runs.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) rows: AtomicU64,
+    pub(crate) bytes: AtomicU64,
+}
 
 pub(crate) struct CountingFile {
     inner: BufWriter<File>,
@@ -15,13 +19,12 @@ pub(crate) struct CountingFile {
 }
 
 impl CountingFile {
-    /// Creates `path`, failing if something is already there (a temporary name is new).
-    pub(crate) fn create(path: &Path) -> io::Result<CountingFile> {
-        let file = File::options().write(true).create_new(true).open(path)?;
-        Ok(CountingFile {
+    /// Writes to `file` through a buffer.
+    pub(crate) fn new(file: File) -> CountingFile {
+        CountingFile {
             inner: BufWriter::with_capacity(1 << 20, file),
             counters: None,
-        })
+        }
     }
 
     pub(crate) fn counting(mut self, counters: Arc<Counters>) -> CountingFile {

@@ -8,8 +8,8 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
 use super::counting::CountingFile;
-use super::format::FormatWriter;
 use super::text::text;
+use super::writer::FormatWriter;
 use crate::data::SqlType;
 
 pub(crate) struct CsvWriter {

@@ -8,10 +8,11 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-use super::ExportError;
 use super::counting::CountingFile;
 use super::delimited::CsvWriter;
+use super::error::ExportError;
 use super::jsonl::JsonLinesWriter;
+use super::writer::FormatWriter;
 use crate::data::SqlType;
 
 /// A Parquet row group ends at this many rows (what pyarrow and pandas write) or when its
@@ -52,12 +53,6 @@ impl Format {
             Format::JsonLines => "JSON lines",
         }
     }
-}
-
-/// Writes batches in one format; errors are said in words for the user.
-pub(crate) trait FormatWriter: Send {
-    fn write(&mut self, batch: &RecordBatch) -> Result<(), String>;
-    fn finish(self: Box<Self>) -> Result<(), String>;
 }
 
 pub(crate) fn writer(

@@ -11,8 +11,8 @@ use arrow_schema::{DataType, SchemaRef};
 use serde_json::Value;
 
 use super::counting::CountingFile;
-use super::format::FormatWriter;
 use super::text::text;
+use super::writer::FormatWriter;
 use crate::data::SqlType;
 
 pub(crate) struct JsonLinesWriter {

@@ -6,62 +6,27 @@
 
 mod counting;
 mod delimited;
+mod error;
 mod format;
 mod jsonl;
 mod target;
 mod text;
+mod writer;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
+use tempfile::TempPath;
 
 use crate::data::{BatchSink, SqlType};
+pub(crate) use counting::Counters;
 use counting::CountingFile;
-pub(crate) use format::Format;
-use format::FormatWriter;
+pub(crate) use error::ExportError;
 pub(crate) use target::Target;
-
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum ExportError {
-    #[error("%export: {0}")]
-    Path(String),
-    #[error("%export could not write {path}: {detail}")]
-    Write { path: String, detail: String },
-    #[error(
-        "%export: {format} cannot hold column {column} of type {sql_type}: {detail}. Try .arrow, or cast the column"
-    )]
-    Unsupported {
-        format: &'static str,
-        column: String,
-        sql_type: String,
-        detail: String,
-    },
-    #[error(
-        "%export: the statement's result has no columns (a command such as CREATE or INSERT gives none), so there is nothing to write; the statement did run"
-    )]
-    NoColumns,
-}
-
-impl ExportError {
-    pub(crate) fn name(&self) -> String {
-        match self {
-            ExportError::Path(_) => "ExportPathError".into(),
-            ExportError::Write { .. } => "ExportWriteError".into(),
-            ExportError::Unsupported { .. } => "ExportUnsupportedType".into(),
-            ExportError::NoColumns => "ExportNoColumns".into(),
-        }
-    }
-}
-
-/// How far an export has got, readable while it runs.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    pub(crate) rows: AtomicU64,
-    pub(crate) bytes: AtomicU64,
-}
+use writer::FormatWriter;
 
 /// What was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,22 +44,25 @@ pub(crate) struct Export {
     writer: Option<Box<dyn FormatWriter>>,
     counters: Arc<Counters>,
     error: Option<ExportError>,
-    committed: bool,
+    /// The file being written, removed when dropped unless moved into place; declared
+    /// last, so the file is closed first.
+    temporary: Option<TempPath>,
 }
 
 impl Export {
     /// Starts an export to `target` (already checked): creates the temporary file, which
     /// also proves the directory writable before any query runs.
     pub(crate) fn start(target: Target) -> Result<Export, ExportError> {
-        let file = CountingFile::create(&target.temporary)
+        let (file, temporary) = target
+            .temporary()
             .map_err(|e| ExportError::Path(format!("cannot write in {}: {e}", target.directory_shown())))?;
         Ok(Export {
             target,
-            file: Some(file),
+            file: Some(CountingFile::new(file)),
             writer: None,
             counters: Arc::new(Counters::default()),
             error: None,
-            committed: false,
+            temporary: Some(temporary),
         })
     }
 
@@ -144,8 +112,11 @@ impl Export {
         if let Some(w) = self.writer.take() {
             w.finish().map_err(|e| self.target.write_error(e))?;
         }
-        self.target.commit()?;
-        self.committed = true;
+        let temporary = self
+            .temporary
+            .take()
+            .ok_or_else(|| self.target.write_error("the file is already closed".into()))?;
+        self.target.commit(temporary)?;
         Ok(Written {
             path: self.target.shown.clone(),
             rows: self.counters.rows.load(Ordering::Relaxed),
@@ -166,16 +137,5 @@ impl BatchSink for Export {
     }
 }
 
-impl Drop for Export {
-    fn drop(&mut self) {
-        if !self.committed {
-            // Close before removing; what was written is of no use to anyone.
-            self.writer = None;
-            self.file = None;
-            let _ = std::fs::remove_file(&self.target.temporary);
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

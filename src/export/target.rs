@@ -1,10 +1,15 @@
 //! Where an export goes, checked before any query runs: a known extension, an existing
-//! directory, no file in the way unless `--overwrite`; and the temporary name beside it
-//! that the file is written under until it is complete.
+//! directory, no file in the way unless `--overwrite`; and the temporary file beside it
+//! that the export is written under until it is complete.
 
+use std::fs::File;
+use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{ExportError, Format};
+use tempfile::TempPath;
+
+use super::error::ExportError;
+use super::format::Format;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
@@ -12,8 +17,8 @@ pub(crate) struct Target {
     pub(crate) path: PathBuf,
     /// The path as shown to the user.
     pub(crate) shown: String,
-    /// Where the file is written until it is complete: same directory, hidden name.
-    pub(crate) temporary: PathBuf,
+    /// The file's name, for the hidden one it is written under until complete.
+    name: String,
     pub(crate) format: Format,
     overwrite: bool,
 }
@@ -47,11 +52,10 @@ impl Target {
                 full.display()
             )));
         }
-        let temporary = directory.join(format!(".{name}.{}.part", uuid::Uuid::new_v4().simple()));
         Ok(Target {
             shown: full.display().to_string(),
             path: full,
-            temporary,
+            name,
             format,
             overwrite,
         })
@@ -70,14 +74,34 @@ impl Target {
         }
     }
 
-    /// Moves the complete file into place.
-    pub(crate) fn commit(&self) -> Result<(), ExportError> {
-        if self.path.exists() && !self.overwrite {
-            return Err(ExportError::Path(format!(
+    /// Creates the file the export is written under until it is complete: in the same
+    /// directory (so that moving it into place is a rename), under a new hidden name. It is
+    /// removed when dropped, unless [`Target::commit`] moved it into place.
+    pub(crate) fn temporary(&self) -> io::Result<(File, TempPath)> {
+        let directory = self.path.parent().unwrap_or(Path::new("."));
+        let file = tempfile::Builder::new()
+            .prefix(&format!(".{}.", self.name))
+            .suffix(".part")
+            // As any new file (less the umask), not only for its owner as temporary files are.
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+            .tempfile_in(directory)?;
+        Ok(file.into_parts())
+    }
+
+    /// Moves the complete file into place; without `--overwrite`, never over a file that
+    /// appeared while the export ran (checked and moved in one step).
+    pub(crate) fn commit(&self, temporary: TempPath) -> Result<(), ExportError> {
+        let moved = if self.overwrite {
+            temporary.persist(&self.path)
+        } else {
+            temporary.persist_noclobber(&self.path)
+        };
+        moved.map_err(|e| match e.error.kind() {
+            io::ErrorKind::AlreadyExists => ExportError::Path(format!(
                 "{} appeared while the export ran; it is kept (add --overwrite to replace it)",
                 self.shown
-            )));
-        }
-        std::fs::rename(&self.temporary, &self.path).map_err(|e| self.write_error(e.to_string()))
+            )),
+            _ => self.write_error(e.error.to_string()),
+        })
     }
 }

@@ -23,7 +23,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use crate::engine::Output;
+use crate::interpreter::Output;
 
 type Bundle = Map<String, Value>;
 

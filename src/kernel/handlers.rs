@@ -15,7 +15,7 @@ use super::appending::Appending;
 use super::replies;
 use super::state::Kernel;
 use super::wire::Message;
-use crate::engine::Output;
+use crate::interpreter::Output;
 
 /// What the caller does after a request was handled.
 #[derive(Debug, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use jupyter_protocol::ConnectionInfo;
 
-use crate::engine::Interpreter;
+use crate::interpreter::Interpreter;
 pub(crate) use connection::Connection;
 pub(crate) use serve::serve;
 pub use sockets::KernelError;

@@ -14,8 +14,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::wire::PROTOCOL_VERSION;
-use crate::engine::assist::Completion;
-use crate::engine::{CellError, Completeness, Output};
+use crate::interpreter::Bundle;
+use crate::interpreter::{CellError, Completeness, Completion, Output};
 
 /// Message content as JSON. Serializing these types cannot fail (string keys, no custom
 /// serializers that reject values); should it ever, the message goes out empty and logged.
@@ -31,7 +31,7 @@ fn count(n: u64) -> ExecutionCount {
 }
 
 /// A MIME bundle as `jupyter-protocol` holds one; every value goes out as it came.
-fn media(data: Map<String, Value>) -> Media {
+fn media(data: Bundle) -> Media {
     Media::new(
         data.into_iter()
             .map(|(mime, value)| match (mime.as_str(), value) {
@@ -208,7 +208,7 @@ pub(crate) fn complete(found: Completion) -> Value {
     })
 }
 
-pub(crate) fn inspect(found: Option<Map<String, Value>>) -> Value {
+pub(crate) fn inspect(found: Option<Bundle>) -> Value {
     content(&InspectReply {
         found: found.is_some(),
         data: media(found.unwrap_or_default()),
@@ -243,9 +243,9 @@ pub(crate) fn shutdown(restart: bool) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::assist::Match;
+    use crate::interpreter::Match;
 
-    fn bundle() -> Map<String, Value> {
+    fn bundle() -> Bundle {
         let mut data = Map::new();
         data.insert("text/plain".into(), json!("OK"));
         data.insert("text/html".into(), json!("<div>OK</div>"));

@@ -16,7 +16,7 @@ use super::connection::Connection;
 use super::handlers::After;
 use super::state::Kernel;
 use super::wire::Message;
-use crate::engine::Interpreter;
+use crate::interpreter::Interpreter;
 
 /// Runs the kernel until it is asked to stop, then shuts the interpreter down. When it
 /// returns, nothing of the kernel holds the iopub channel any more, so the channel's

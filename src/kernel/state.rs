@@ -11,7 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::history::History;
 use super::replies;
 use super::wire::Message;
-use crate::engine::Interpreter;
+use crate::interpreter::Interpreter;
 
 pub(crate) struct Kernel {
     /// The kernel's own session id, in the header of every message it sends.

@@ -3,6 +3,7 @@
 //! by hand beyond a grey that reads on JupyterLab's light and dark themes; the background is
 //! transparent, so the chart takes the notebook's.
 
+use crate::interpreter::Bundle;
 use serde_json::{Map, Value, json};
 
 pub(crate) const VEGA_LITE_MIME: &str = "application/vnd.vegalite.v5+json";
@@ -167,7 +168,7 @@ fn title(description: &str) -> Value {
 }
 
 /// The MIME bundle of a chart: the Vega-Lite spec and its description as text.
-pub(crate) fn bundle(chart: &Chart) -> Map<String, Value> {
+pub(crate) fn bundle(chart: &Chart) -> Bundle {
     let mut data = Map::new();
     data.insert(VEGA_LITE_MIME.into(), spec(chart));
     data.insert("text/plain".into(), json!(chart.description));

@@ -2,7 +2,7 @@
 //! comment (a table's columns, a column) or a text shown whole (a function's usage,
 //! arguments and examples), as text and as HTML with every value escaped.
 
-use serde_json::{Map, Value};
+use crate::interpreter::Bundle;
 use unicode_width::UnicodeWidthStr;
 
 /// Inline, so that JupyterLab's rule right-aligning every cell of rendered HTML does not
@@ -15,7 +15,7 @@ fn escape(text: &str) -> String {
 
 /// `heading`, then `rows` of name, type and comment aligned in columns. A row whose name
 /// starts with `#` (Spark's section rows, such as `# Partition Information`) stands alone.
-pub(crate) fn rows(heading: &str, rows: &[[String; 3]]) -> Map<String, Value> {
+pub(crate) fn rows(heading: &str, rows: &[[String; 3]]) -> Bundle {
     let width = |i: usize| {
         rows.iter()
             .filter(|r| !r[0].starts_with('#'))
@@ -59,7 +59,7 @@ pub(crate) fn rows(heading: &str, rows: &[[String; 3]]) -> Map<String, Value> {
 }
 
 /// `heading`, then `body` whole, line breaks and indentation kept.
-pub(crate) fn text(heading: &str, body: &str) -> Map<String, Value> {
+pub(crate) fn text(heading: &str, body: &str) -> Bundle {
     let text = format!("{heading}\n\n{body}");
     let html = format!(
         "<div><strong>{}</strong><pre style=\"white-space:pre-wrap;margin-top:4px\">{}</pre></div>",

@@ -1,7 +1,8 @@
 //! The look of `%help`: the magics and the settings, each with what it does and an example,
 //! as a small table in HTML and in text.
 
-use serde_json::{Map, Value, json};
+use crate::interpreter::Bundle;
+use serde_json::{Map, json};
 
 /// One line of the help: how to write it, what it does, an example.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,7 +13,7 @@ pub(crate) struct Entry {
 }
 
 /// The bundle of the help, in titled sections.
-pub(crate) fn bundle(sections: &[(&str, &[Entry])]) -> Map<String, Value> {
+pub(crate) fn bundle(sections: &[(&str, &[Entry])]) -> Bundle {
     let mut text = String::new();
     let mut html = String::from("<div style=\"font-size:var(--jp-ui-font-size1)\">");
     for (title, entries) in sections {

@@ -19,6 +19,7 @@ use arrow_array::RecordBatch;
 use serde_json::{Map, Value, json};
 
 use crate::data::QueryResult;
+use crate::interpreter::Bundle;
 use value::Cell;
 
 pub(crate) const ARROW_MIME: &str = "application/vnd.apache.arrow.stream";
@@ -92,7 +93,7 @@ impl Table {
     pub(crate) fn row_count(&self) -> String {
         match self.rows.len() {
             1 => "1 row".into(),
-            n => format!("{} rows", crate::engine::columns::thousands(n as u64)),
+            n => format!("{} rows", crate::picture::columns::thousands(n as u64)),
         }
     }
 
@@ -125,7 +126,7 @@ fn output_bytes(cell: &Cell) -> usize {
 
 /// The MIME bundle of one result set, within [`MAX_OUTPUT_BYTES`]. Only the rows that fit
 /// are formatted; when the outputs still come out too large, fewer rows are shown.
-pub fn result_bundle(result: &QueryResult) -> Map<String, Value> {
+pub fn result_bundle(result: &QueryResult) -> Bundle {
     let mut table = Table::within(result, MAX_OUTPUT_BYTES);
     loop {
         let bundle = bundle_of(result, &table);
@@ -161,9 +162,9 @@ fn text_of(table: &Table) -> String {
     let mut out = text::render(&first);
     out.push_str(&format!(
         "\nfirst {} of the {} rows shown as text; the HTML table and the Arrow data hold all {}",
-        crate::engine::columns::thousands(TEXT_ROWS as u64),
-        crate::engine::columns::thousands(table.rows.len() as u64),
-        crate::engine::columns::thousands(table.rows.len() as u64),
+        crate::picture::columns::thousands(TEXT_ROWS as u64),
+        crate::picture::columns::thousands(table.rows.len() as u64),
+        crate::picture::columns::thousands(table.rows.len() as u64),
     ));
     if let Some(notice) = table.notice() {
         out.push('\n');
@@ -172,7 +173,7 @@ fn text_of(table: &Table) -> String {
     out
 }
 
-fn bundle_of(result: &QueryResult, table: &Table) -> Map<String, Value> {
+fn bundle_of(result: &QueryResult, table: &Table) -> Bundle {
     let mut bundle = Map::new();
     bundle.insert("text/plain".into(), json!(text_of(table)));
     bundle.insert("text/html".into(), json!(html::render(table)));
@@ -199,7 +200,7 @@ fn first_rows(batches: &[RecordBatch], mut n: usize) -> Vec<RecordBatch> {
 }
 
 /// A bundle of the same content as text and as HTML.
-pub(crate) fn text_and_html(text: String, html: String) -> Map<String, Value> {
+pub(crate) fn text_and_html(text: String, html: String) -> Bundle {
     let mut data = Map::new();
     data.insert("text/plain".into(), json!(text));
     data.insert("text/html".into(), json!(html));
@@ -207,7 +208,7 @@ pub(crate) fn text_and_html(text: String, html: String) -> Map<String, Value> {
 }
 
 /// The bundle of a statement that returns no columns (DDL, most commands).
-pub(crate) fn done_bundle() -> Map<String, Value> {
+pub(crate) fn done_bundle() -> Bundle {
     text_and_html(
         "OK".into(),
         "<div style=\"color:var(--jp-ui-font-color2);font-size:var(--jp-ui-font-size1)\">OK</div>".into(),

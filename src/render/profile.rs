@@ -5,8 +5,9 @@
 
 use std::fmt::Write;
 
+use crate::interpreter::Bundle;
 use html_escape::encode_text as text;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// One column's figures.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,7 +67,7 @@ fn opt(v: Option<f64>) -> String {
 }
 
 fn count(n: u64) -> String {
-    crate::engine::columns::thousands(n)
+    crate::picture::columns::thousands(n)
 }
 
 fn headline(p: &Profile) -> String {
@@ -195,7 +196,7 @@ table.kbase-profile td{text-align:left;color:var(--jp-content-font-color0);\
 border-bottom:1px solid var(--jp-border-color2);vertical-align:middle}";
 
 /// The MIME bundle of a profile: an HTML table and the same figures as text.
-pub(crate) fn bundle(p: &Profile) -> Map<String, Value> {
+pub(crate) fn bundle(p: &Profile) -> Bundle {
     let mut html = format!(
         "<div style=\"max-width:100%;overflow:auto\"><style>{STYLE}</style>\
          <div style=\"color:var(--jp-ui-font-color1);padding:2px 0 4px\">{}</div><table class=\"kbase-profile\"><thead><tr>",

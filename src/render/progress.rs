@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
-use serde_json::{Map, Value};
-
 use crate::data::Progress;
 use crate::data::progress::Phase;
+use crate::interpreter::Bundle;
 
 const BAR_WIDTH: usize = 30;
 
@@ -31,8 +30,8 @@ fn summary(p: &Progress, elapsed: Duration, label: Option<&str>) -> String {
         parts.push(format!("stages {}/{}", p.stages_done, p.stages));
         parts.push(format!(
             "tasks {}/{}",
-            crate::engine::columns::thousands(p.tasks_done.max(0) as u64),
-            crate::engine::columns::thousands(p.tasks.max(0) as u64)
+            crate::picture::columns::thousands(p.tasks_done.max(0) as u64),
+            crate::picture::columns::thousands(p.tasks.max(0) as u64)
         ));
     }
     if p.running_tasks > 0 {
@@ -44,7 +43,7 @@ fn summary(p: &Progress, elapsed: Duration, label: Option<&str>) -> String {
     if let Some((rows, written)) = p.written {
         parts.push(format!(
             "{} rows, {} written",
-            crate::engine::columns::thousands(rows),
+            crate::picture::columns::thousands(rows),
             bytes(i64::try_from(written).unwrap_or(i64::MAX))
         ));
     }
@@ -55,7 +54,7 @@ fn summary(p: &Progress, elapsed: Duration, label: Option<&str>) -> String {
 /// The bundle of a progress report, `elapsed` after the statement started: the bar at
 /// `fraction` (which the caller keeps from going backwards), led by `label` (which pass of
 /// a magic this is) when there is one.
-pub(crate) fn bar(p: &Progress, fraction: f64, elapsed: Duration, label: Option<&str>) -> Map<String, Value> {
+pub(crate) fn bar(p: &Progress, fraction: f64, elapsed: Duration, label: Option<&str>) -> Bundle {
     let fraction = fraction.clamp(0.0, 1.0);
     let filled = (fraction * BAR_WIDTH as f64).round() as usize;
     let text = format!(

@@ -1,14 +1,13 @@
 //! The look of a finished export: where the file is, its size and its row count, shown
 //! above the first rows of the result.
 
-use serde_json::{Map, Value};
-
 use super::progress::bytes;
+use crate::interpreter::Bundle;
 
-pub(crate) fn bundle(path: &str, rows: u64, size: u64) -> Map<String, Value> {
+pub(crate) fn bundle(path: &str, rows: u64, size: u64) -> Bundle {
     let rows = match rows {
         1 => "1 row".to_string(),
-        n => format!("{} rows", crate::engine::columns::thousands(n)),
+        n => format!("{} rows", crate::picture::columns::thousands(n)),
     };
     let size = bytes(i64::try_from(size).unwrap_or(i64::MAX));
     let text = format!("exported {rows} ({size}) to {path}");

@@ -13,17 +13,13 @@ use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 /// The HTTP/2 flow-control window of one call: how much the server may send ahead.
 const STREAM_WINDOW: u32 = 8 * 1024 * 1024;
 
-use super::error::SparkError;
+use super::error::{SparkError, TOKEN_ERROR_KEY};
 use super::proto::spark_connect_service_client::SparkConnectServiceClient;
 use super::url::ConnectUrl;
-use crate::config::Secret;
+use crate::secret::Secret;
 use crate::token::TokenSource;
 
 pub(crate) type Client = SparkConnectServiceClient<InterceptedService<Channel, CallCredentials>>;
-
-/// Marks a call refused by this client because the token could not be read (not by the
-/// server), so the error names the token file rather than the server.
-pub(crate) const TOKEN_ERROR_KEY: &str = "x-kbase-token-unreadable";
 
 /// Adds the credentials and the URL's extra headers to each outgoing call.
 #[derive(Clone)]

@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use arrow_schema::Schema;
 
-use super::decode::Decoder;
 use super::error::SparkError;
+use super::execute::decode::Decoder;
+use super::execute::run::StatementRun;
 use super::execute::sql_relation;
 use super::proto::{self, execute_plan_response::ResponseType, plan::OpType, relation::RelType};
-use super::run::StatementRun;
 use super::session::SparkSession;
 use crate::data::QueryResult;
 

@@ -5,6 +5,10 @@
 use tonic::Code;
 use tonic_types::StatusExt;
 
+/// Marks a call refused by this client because the token could not be read (not by the
+/// server), so the error names the token file rather than the server.
+pub(crate) const TOKEN_ERROR_KEY: &str = "x-kbase-token-unreadable";
+
 /// A part of a statement, as Spark counts it: UTF-16 code units, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct QuerySpan {
@@ -83,7 +87,7 @@ impl SparkError {
     /// Maps a gRPC status to an error; `target` is the (token-free) address for messages.
     pub(crate) fn from_status(status: &tonic::Status, target: &str) -> SparkError {
         let detail = || first_line(status.message());
-        if status.metadata().contains_key(super::channel::TOKEN_ERROR_KEY) {
+        if status.metadata().contains_key(TOKEN_ERROR_KEY) {
             return SparkError::Token(status.message().to_string());
         }
         match status.code() {

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::SparkError;
 use crate::auth;
-use crate::config::Secret;
+use crate::secret::Secret;
 use crate::token::TokenSource;
 
 pub(crate) struct Identity {

@@ -2,20 +2,18 @@
 //! The generated protocol types stay inside this module.
 
 pub(crate) mod channel;
-mod decode;
 pub(crate) mod derived;
 pub(crate) mod error;
 pub(crate) mod execute;
 mod identity;
 pub(crate) mod open;
 mod proto;
-pub(crate) mod run;
 pub(crate) mod session;
 pub(crate) mod types;
 pub(crate) mod url;
 
 pub(crate) use error::SparkError;
 pub(crate) use execute::OnProgress;
+pub(crate) use execute::run::StatementRun;
 pub(crate) use open::{OpenError, open_session};
-pub(crate) use run::StatementRun;
 pub(crate) use session::SparkSession;

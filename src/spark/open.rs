@@ -11,7 +11,8 @@ use super::identity::Identity;
 use super::session::SparkSession;
 use super::url::{ConnectUrl, UrlError};
 use crate::auth::{self, AuthError, TokenInfo};
-use crate::config::{Config, ConfigError, Secret};
+use crate::config::{Config, ConfigError};
+use crate::secret::Secret;
 use crate::token::{TokenError, TokenSource};
 
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 pub(crate) const DEFAULT_MAX_MESSAGE_SIZE: usize = 128 * 1024 * 1024;
 

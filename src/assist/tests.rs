@@ -8,9 +8,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::catalog::TTL;
-use super::testing::{FakeConnector, FakeSession};
-use super::{Engine, Interpreter};
 use crate::config::DEFAULT_CATALOG_WAIT;
+use crate::engine::Engine;
+use crate::engine::testing::{FakeConnector, FakeSession};
+use crate::interpreter::Interpreter;
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)

@@ -2,7 +2,7 @@
 //! split into statements. Their lines are blanked (not removed) in the SQL the engine runs,
 //! so byte offsets and the line numbers of error carets still count from the top of the cell.
 
-use super::assist::{Completion, Match};
+use crate::interpreter::{Completion, Match};
 use crate::render::help::Entry;
 
 /// The magics, with what `%help` says of each.
@@ -384,20 +384,7 @@ fn chart(rest: &str) -> Result<ChartRequest, MagicError> {
     let Some((kind, options)) = words.split_first() else {
         return Err(bad(format!("give the kind of chart: {}", CHART_KINDS.join(", "))));
     };
-    let kind = match kind.as_str() {
-        "bar" => ChartKind::Bar,
-        "line" => ChartKind::Line,
-        "area" => ChartKind::Area,
-        "scatter" => ChartKind::Scatter,
-        "histogram" | "hist" => ChartKind::Histogram,
-        other => {
-            return Err(bad(format!(
-                "there is no chart kind {}; the kinds are {}",
-                other.replace(['\u{1}'], "=").replace('\u{2}', ","),
-                CHART_KINDS.join(", ")
-            )));
-        }
-    };
+    let kind = chart_kind(kind)?;
     let (mut x, mut y, mut color, mut agg, mut bins) = (None, None, None, None, None);
     for option in options {
         let Some((key, value)) = option.split_once('\u{1}') else {
@@ -406,7 +393,7 @@ fn chart(rest: &str) -> Result<ChartRequest, MagicError> {
                 option.replace('\u{2}', ",")
             )));
         };
-        let text = |v: &str| v.replace('\u{1}', "=").replace('\u{2}', ",");
+        let text = decoded;
         let one = |v: &str| -> Result<String, MagicError> {
             if v.is_empty() || v.contains('\u{2}') {
                 Err(bad(format!("{key}= takes one column, not {:?}", text(v))))
@@ -427,35 +414,8 @@ fn chart(rest: &str) -> Result<ChartRequest, MagicError> {
                 }
                 y.replace(columns).is_some()
             }
-            "agg" => {
-                let a = match value {
-                    "sum" => Agg::Sum,
-                    "avg" | "mean" => Agg::Avg,
-                    "count" => Agg::Count,
-                    "min" => Agg::Min,
-                    "max" => Agg::Max,
-                    other => {
-                        return Err(bad(format!(
-                            "agg= is one of sum, avg, count, min, max, not {}",
-                            text(other)
-                        )));
-                    }
-                };
-                agg.replace(a).is_some()
-            }
-            "bins" => {
-                let n = value
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=MAX_BINS).contains(n))
-                    .ok_or_else(|| {
-                        bad(format!(
-                            "bins= is a whole number from 1 to {MAX_BINS}, not {}",
-                            text(value)
-                        ))
-                    })?;
-                bins.replace(n).is_some()
-            }
+            "agg" => agg.replace(chart_agg(value)?).is_some(),
+            "bins" => bins.replace(chart_bins(value)?).is_some(),
             other => {
                 return Err(bad(format!(
                     "there is no key {}; the keys are x, y, color, agg, bins",
@@ -468,31 +428,7 @@ fn chart(rest: &str) -> Result<ChartRequest, MagicError> {
         }
     }
     let x = x.ok_or_else(|| bad(format!("a {} chart needs x=COL", kind.name())))?;
-    match kind {
-        ChartKind::Histogram => {
-            if y.is_some() || color.is_some() || agg.is_some() {
-                return Err(bad(
-                    "a histogram takes x= (and bins=) only; it counts the rows in each bin".into(),
-                ));
-            }
-        }
-        _ if bins.is_some() => return Err(bad("bins= is for histograms".into())),
-        ChartKind::Scatter => {
-            if y.is_none() {
-                return Err(bad("a scatter chart needs y=COL".into()));
-            }
-            if agg.is_some() {
-                return Err(bad(
-                    "a scatter chart draws rows as they are; agg= is for bar, line and area".into(),
-                ));
-            }
-        }
-        _ => {
-            if y.is_none() && agg.is_some_and(|a| a != Agg::Count) {
-                return Err(bad(format!("agg={} needs y=COL", agg.map_or("", Agg::name))));
-            }
-        }
-    }
+    check_chart(kind, y.is_some(), color.is_some(), agg, bins.is_some())?;
     // Without y, bar, line and area charts count rows.
     let agg = agg.unwrap_or(if y.is_none() { Agg::Count } else { Agg::Sum });
     Ok(ChartRequest {
@@ -503,6 +439,94 @@ fn chart(rest: &str) -> Result<ChartRequest, MagicError> {
         agg,
         bins: bins.unwrap_or(20),
     })
+}
+
+/// The chart kind a word names (`hist` is short for `histogram`).
+fn chart_kind(word: &str) -> Result<ChartKind, MagicError> {
+    Ok(match word {
+        "bar" => ChartKind::Bar,
+        "line" => ChartKind::Line,
+        "area" => ChartKind::Area,
+        "scatter" => ChartKind::Scatter,
+        "histogram" | "hist" => ChartKind::Histogram,
+        other => {
+            return Err(usage(
+                "%chart",
+                format!(
+                    "there is no chart kind {}; the kinds are {}",
+                    decoded(other),
+                    CHART_KINDS.join(", ")
+                ),
+            ));
+        }
+    })
+}
+
+/// The aggregate `agg=` names.
+fn chart_agg(value: &str) -> Result<Agg, MagicError> {
+    Ok(match value {
+        "sum" => Agg::Sum,
+        "avg" | "mean" => Agg::Avg,
+        "count" => Agg::Count,
+        "min" => Agg::Min,
+        "max" => Agg::Max,
+        other => {
+            return Err(usage(
+                "%chart",
+                format!("agg= is one of sum, avg, count, min, max, not {}", decoded(other)),
+            ));
+        }
+    })
+}
+
+/// The number of bins `bins=` asks for.
+fn chart_bins(value: &str) -> Result<usize, MagicError> {
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=MAX_BINS).contains(n))
+        .ok_or_else(|| {
+            usage(
+                "%chart",
+                format!("bins= is a whole number from 1 to {MAX_BINS}, not {}", decoded(value)),
+            )
+        })
+}
+
+/// An option's text as typed, its `=` and `,` marks turned back into themselves.
+fn decoded(v: &str) -> String {
+    v.replace('\u{1}', "=").replace('\u{2}', ",")
+}
+
+/// Refuses options that do not go together for `kind`.
+fn check_chart(kind: ChartKind, y: bool, color: bool, agg: Option<Agg>, bins: bool) -> Result<(), MagicError> {
+    let bad = |p: String| usage("%chart", p);
+    match kind {
+        ChartKind::Histogram => {
+            if y || color || agg.is_some() {
+                return Err(bad(
+                    "a histogram takes x= (and bins=) only; it counts the rows in each bin".into(),
+                ));
+            }
+        }
+        _ if bins => return Err(bad("bins= is for histograms".into())),
+        ChartKind::Scatter => {
+            if !y {
+                return Err(bad("a scatter chart needs y=COL".into()));
+            }
+            if agg.is_some() {
+                return Err(bad(
+                    "a scatter chart draws rows as they are; agg= is for bar, line and area".into(),
+                ));
+            }
+        }
+        _ => {
+            if !y && agg.is_some_and(|a| a != Agg::Count) {
+                return Err(bad(format!("agg={} needs y=COL", agg.map_or("", Agg::name))));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Completes a magic's name or an option of `%export` when the cursor (code points) is on a

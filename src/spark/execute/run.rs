@@ -6,7 +6,7 @@
 //! statement known to be a plain query has no command: it is sent as one plan, and each
 //! try reads its rows afresh.
 
-use super::proto;
+use crate::spark::proto;
 
 /// One statement's progress on the server, from before its first send to its command done.
 #[derive(Debug, Clone)]
@@ -72,19 +72,19 @@ impl StatementRun {
         self.sent = sent;
     }
 
-    pub(super) fn last_response_id(&self) -> Option<String> {
+    pub(in crate::spark) fn last_response_id(&self) -> Option<String> {
         self.last_response_id.clone()
     }
 
-    pub(super) fn set_last_response_id(&mut self, id: String) {
+    pub(in crate::spark) fn set_last_response_id(&mut self, id: String) {
         self.last_response_id = Some(id);
     }
 
-    pub(super) fn set_relation(&mut self, relation: Option<proto::Relation>) {
+    pub(in crate::spark) fn set_relation(&mut self, relation: Option<proto::Relation>) {
         self.relation = relation;
     }
 
-    pub(super) fn relation(&self) -> Option<&proto::Relation> {
+    pub(in crate::spark) fn relation(&self) -> Option<&proto::Relation> {
         self.relation.as_ref()
     }
 

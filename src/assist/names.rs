@@ -7,8 +7,8 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use super::catalog::{Catalog, Rows};
-use super::context::TableRef;
-use super::session::Session;
+use crate::engine::session::Session;
+use crate::sql::context::TableRef;
 
 /// Backticks around a name, doubling any inside.
 pub(crate) fn quote(name: &str) -> String {

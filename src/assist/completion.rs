@@ -6,30 +6,18 @@
 
 use tokio::time::Instant;
 
-use super::Engine;
-use super::context::{self, Context, Place};
-use super::keywords::KEYWORDS;
 use super::names::{Names, arguments, quote};
+use crate::interpreter::{Completion, Match};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::catalog::Catalog;
+use crate::engine::session::Session;
+use crate::sql::context::{self, Context, Place};
+use crate::sql::keywords::KEYWORDS;
 
 /// Functions whose arguments are looked up for one completion, at most.
 const HINTED_FUNCTIONS: usize = 12;
-
-/// One match: the text that replaces the typed name, and what it is (`table`, `view`,
-/// `column: bigint`, `function: substr(str, pos[, len])`, `keyword`…), as JupyterLab shows
-/// it; the spaces of a kind are no-break spaces.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Match {
-    pub(crate) text: String,
-    pub(crate) kind: String,
-}
-
-/// Completions for the name at the cursor, replacing the code points `start..end`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Completion {
-    pub(crate) matches: Vec<Match>,
-    pub(crate) start: usize,
-    pub(crate) end: usize,
-}
 
 /// The byte offset of code point `cursor`.
 pub(crate) fn byte_offset(code: &str, cursor: usize) -> usize {
@@ -146,41 +134,47 @@ fn sorted(mut names: Vec<String>) -> Vec<String> {
     names
 }
 
-impl Engine {
-    pub(crate) async fn complete(&self, code: &str, cursor: usize) -> Completion {
-        if let Some(found) = super::magic::complete(code, cursor) {
-            return found;
-        }
-        let at = byte_offset(code, cursor);
-        let Some(cx) = context::at(&super::magic::blanked(code), at, false) else {
-            return Completion {
-                matches: Vec::new(),
-                start: cursor,
-                end: cursor,
-            };
-        };
-        let mut offer = Offer {
-            cx: &cx,
-            lower: cx.name.last.to_lowercase(),
+/// Completions for `code` at `cursor` (code points), from `catalog` and the open `session`
+/// if there is one, waiting at most `wait` for the catalog.
+pub(crate) async fn complete(
+    code: &str,
+    cursor: usize,
+    session: Option<Arc<dyn Session>>,
+    catalog: &Catalog,
+    wait: Duration,
+) -> Completion {
+    if let Some(found) = crate::magic::complete(code, cursor) {
+        return found;
+    }
+    let at = byte_offset(code, cursor);
+    let Some(cx) = context::at(&crate::magic::blanked(code), at, false) else {
+        return Completion {
             matches: Vec::new(),
+            start: cursor,
+            end: cursor,
         };
-        // Completion never waits for the session to open: until then, keywords.
-        if let Some(session) = self.slot.current() {
-            let names = Names {
-                catalog: &self.catalog,
-                session: &session,
-                deadline: Instant::now() + self.slot.catalog_wait(),
-            };
-            catalog_matches(&names, &cx, &mut offer).await;
-        }
-        if matches!(cx.place, Place::Start | Place::AfterTable | Place::Expression) && cx.name.qualifier.is_empty() {
-            offer.keywords();
-        }
-        Completion {
-            matches: offer.matches,
-            start: code_points(code, cx.name.start),
-            end: code_points(code, cx.name.end),
-        }
+    };
+    let mut offer = Offer {
+        cx: &cx,
+        lower: cx.name.last.to_lowercase(),
+        matches: Vec::new(),
+    };
+    // Completion never waits for the session to open: until then, keywords.
+    if let Some(session) = session {
+        let names = Names {
+            catalog,
+            session: &session,
+            deadline: Instant::now() + wait,
+        };
+        catalog_matches(&names, &cx, &mut offer).await;
+    }
+    if matches!(cx.place, Place::Start | Place::AfterTable | Place::Expression) && cx.name.qualifier.is_empty() {
+        offer.keywords();
+    }
+    Completion {
+        matches: offer.matches,
+        start: code_points(code, cx.name.start),
+        end: code_points(code, cx.name.end),
     }
 }
 

@@ -8,9 +8,9 @@
 //! a rank error of 0.01% instead of 0.1%).
 
 use super::columns::{Answer, Column, Role};
-use super::picture::Over;
+use super::over::Over;
 use crate::data::SqlType;
-use crate::engine::CellError;
+use crate::interpreter::CellError;
 use crate::render::profile::{ColumnProfile, Profile};
 use crate::spark::derived::RESULT_NAME;
 
@@ -126,12 +126,12 @@ pub(crate) fn top_sql(columns: &[Column]) -> Option<String> {
 }
 
 /// Profiles the whole result `over` runs SQL on.
-pub(crate) async fn compute(over: &mut Over<'_, '_, '_>, columns: &[Column]) -> Result<Profile, CellError> {
+pub(crate) async fn compute(over: &mut dyn Over, columns: &[Column]) -> Result<Profile, CellError> {
     let binned = columns
         .iter()
         .any(|c| matches!(kind(c), Kind::Number | Kind::Time) && c.continuous().is_some());
     let top = top_sql(columns);
-    over.planned = Some(("%profile", 1 + usize::from(binned) + usize::from(top.is_some())));
+    over.plan("%profile", 1 + usize::from(binned) + usize::from(top.is_some()));
     let stats = over.query(&stats_sql(columns)).await?;
     let a = Answer::new(&stats);
     let total = a.count("total", 0);
@@ -179,10 +179,10 @@ pub(crate) async fn compute(over: &mut Over<'_, '_, '_>, columns: &[Column]) -> 
         });
     }
     // Which passes remain, now that the ranges are known.
-    over.planned = Some((
+    over.plan(
         "%profile",
-        over.passes + usize::from(!ranges.is_empty()) + usize::from(top.is_some()),
-    ));
+        over.passes() + usize::from(!ranges.is_empty()) + usize::from(top.is_some()),
+    );
     if let Some(sql) = histograms_sql(columns, &ranges) {
         let bins = over.query(&sql).await?;
         let a = Answer::new(&bins);
@@ -215,7 +215,7 @@ pub(crate) async fn compute(over: &mut Over<'_, '_, '_>, columns: &[Column]) -> 
     Ok(Profile {
         rows: total,
         columns: profiles,
-        passes: over.passes,
+        passes: over.passes(),
     })
 }
 

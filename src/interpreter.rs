@@ -6,29 +6,49 @@
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
-use super::assist::Completion;
-use super::scan::Completeness;
-use crate::render;
+use crate::render::error::traceback;
+pub(crate) use crate::sql::scan::Completeness;
+
+/// A MIME bundle: what one output shows, keyed by MIME type (`text/plain`, `text/html`,
+/// the Arrow data, a Vega-Lite chart), as Jupyter's `display_data` carries it.
+pub(crate) type Bundle = Map<String, Value>;
 
 /// One output of a cell.
 #[derive(Debug, Clone)]
 pub(crate) enum Output {
     /// The result of a statement before the last.
-    Display(Map<String, Value>),
+    Display(Bundle),
     /// The result of the cell's last statement.
-    Result(Map<String, Value>),
+    Result(Bundle),
     /// Something the user should know that is not a result (a warning about their token).
     Notice(String),
     /// Content kept under a display id: shown once, then updated in place (a long
     /// statement's progress bar).
     InPlace {
         display_id: String,
-        data: Map<String, Value>,
+        data: Bundle,
         update: bool,
     },
     /// Clears the cell's outputs when the next one arrives (Jupyter's `clear_output` with
     /// `wait`), so that a transient display leaves nothing behind.
     Clear,
+}
+
+/// One match: the text that replaces the typed name, and what it is (`table`, `view`,
+/// `column: bigint`, `function: substr(str, pos[, len])`, `keyword`…), as JupyterLab shows
+/// it; the spaces of a kind are no-break spaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Match {
+    pub(crate) text: String,
+    pub(crate) kind: String,
+}
+
+/// Completions for the name at the cursor, replacing the code points `start..end`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Completion {
+    pub(crate) matches: Vec<Match>,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
 }
 
 /// Receives a cell's outputs as they come.
@@ -45,7 +65,7 @@ pub(crate) struct CellError {
 impl CellError {
     /// An error whose traceback is its name, its message, then `context` lines.
     pub(crate) fn new(ename: String, evalue: String, context: Vec<String>) -> CellError {
-        let traceback = render::error::traceback(&ename, &evalue, context);
+        let traceback = traceback(&ename, &evalue, context);
         CellError {
             ename,
             evalue,
@@ -69,7 +89,7 @@ pub(crate) trait Interpreter: Send + Sync {
     fn complete<'a>(&'a self, code: &'a str, cursor: usize) -> BoxFuture<'a, Completion>;
 
     /// What to show of the name at `cursor` (code points), as a MIME bundle.
-    fn inspect<'a>(&'a self, code: &'a str, cursor: usize) -> BoxFuture<'a, Option<Map<String, Value>>>;
+    fn inspect<'a>(&'a self, code: &'a str, cursor: usize) -> BoxFuture<'a, Option<Bundle>>;
 
     /// Whether `code` is ready to run, for consoles.
     fn is_complete(&self, code: &str) -> Completeness;

@@ -10,28 +10,28 @@ use arrow_ipc::reader::StreamReader;
 use arrow_schema::{Schema, SchemaRef};
 use bytes::Bytes;
 
-use super::error::SparkError;
-use super::proto;
-use super::types;
 use crate::data::SqlType;
+use crate::spark::error::SparkError;
+use crate::spark::proto;
+use crate::spark::types;
 
 /// The batches of one result, as its responses arrive.
 #[derive(Default)]
-pub(super) struct Decoder {
+pub(in crate::spark) struct Decoder {
     spark_schema: Option<proto::DataType>,
     shape: Option<(SchemaRef, Vec<SqlType>)>,
 }
 
 impl Decoder {
     /// Notes the Spark schema a response carries.
-    pub(super) fn saw_schema(&mut self, spark: Option<proto::DataType>) {
+    pub(in crate::spark) fn saw_schema(&mut self, spark: Option<proto::DataType>) {
         if spark.is_some() {
             self.spark_schema = spark;
         }
     }
 
     /// The batches of one response's Arrow data, with the result's types.
-    pub(super) fn batches(&mut self, data: Bytes) -> Result<(Vec<RecordBatch>, &[SqlType]), SparkError> {
+    pub(in crate::spark) fn batches(&mut self, data: Bytes) -> Result<(Vec<RecordBatch>, &[SqlType]), SparkError> {
         let reader = StreamReader::try_new(Cursor::new(data), None)
             .map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?;
         let spark = self.spark_schema.as_ref();
@@ -49,7 +49,7 @@ impl Decoder {
     }
 
     /// The result's schema and types (those of an empty result when no batch came).
-    pub(super) fn finish(self) -> (SchemaRef, Vec<SqlType>) {
+    pub(in crate::spark) fn finish(self) -> (SchemaRef, Vec<SqlType>) {
         let spark = self.spark_schema;
         self.shape
             .unwrap_or_else(|| types::annotate(&Arc::new(Schema::empty()), spark.as_ref()))

@@ -17,7 +17,7 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use tokio::time::Instant;
 
-use super::session::Session;
+use crate::engine::session::Session;
 
 /// How long an answer is trusted: other clients' DDL shows within this time.
 pub(crate) const TTL: Duration = Duration::from_secs(20);
@@ -291,10 +291,10 @@ fn as_rows(result: &crate::data::QueryResult) -> Rows {
 
 /// The table or view a `CREATE` or `DROP` of a table or view names: (created, its name).
 fn ddl_name(statement: &str) -> Option<(bool, Learned)> {
-    use super::scan::Kind;
-    let (tokens, _) = super::scan::tokens(statement);
+    use crate::sql::scan::Kind;
+    let (tokens, _) = crate::sql::scan::tokens(statement);
     let mut words = tokens.iter().filter(|t| !t.is_comment()).peekable();
-    let upper = |t: &super::scan::Token| statement[t.start..t.end].to_ascii_uppercase();
+    let upper = |t: &crate::sql::scan::Token| statement[t.start..t.end].to_ascii_uppercase();
     let created = match words.next().map(upper).as_deref() {
         Some("CREATE") => true,
         Some("DROP") => false,
@@ -329,7 +329,7 @@ fn ddl_name(statement: &str) -> Option<(bool, Learned)> {
         let t = words.next()?;
         let part = match t.kind {
             Kind::Word => statement[t.start..t.end].to_string(),
-            Kind::Backticked => super::context::unquote(&statement[t.start..t.end]),
+            Kind::Backticked => crate::sql::context::unquote(&statement[t.start..t.end]),
             _ => return None,
         };
         parts.push(part);
@@ -350,10 +350,10 @@ fn ddl_name(statement: &str) -> Option<(bool, Learned)> {
 
 /// Whether a statement may change what the catalog holds or which database is current.
 pub(crate) fn changes_catalog(statement: &str) -> bool {
-    let words: Vec<String> = super::scan::tokens(statement)
+    let words: Vec<String> = crate::sql::scan::tokens(statement)
         .0
         .iter()
-        .filter(|t| t.kind == super::scan::Kind::Word)
+        .filter(|t| t.kind == crate::sql::scan::Kind::Word)
         .take(2)
         .map(|t| statement[t.start..t.end].to_ascii_uppercase())
         .collect();

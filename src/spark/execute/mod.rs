@@ -3,16 +3,19 @@
 //! Anything else goes the way pyspark sends every statement: `SqlCommand` first (commands
 //! such as DDL run eagerly there, once), then the relation it returns, under the same limit.
 
+pub(super) mod decode;
+pub(crate) mod run;
+
 use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
 
-use super::decode::Decoder;
-use super::error::SparkError;
-use super::proto::{self, execute_plan_response::ResponseType, plan::OpType, relation::RelType};
-use super::run::StatementRun;
-use super::session::SparkSession;
 use crate::data::{BatchSink, Progress, QueryResult};
+use crate::spark::error::SparkError;
+use crate::spark::proto::{self, execute_plan_response::ResponseType, plan::OpType, relation::RelType};
+use crate::spark::session::SparkSession;
+use decode::Decoder;
+use run::StatementRun;
 
 /// Sums Spark's `execution_progress` report over its stages.
 fn progress_of(report: &proto::execute_plan_response::ExecutionProgress) -> Progress {
@@ -240,63 +243,20 @@ impl SparkSession {
             Option<proto::DataType>,
         ) -> Result<(), SparkError>,
     ) -> Result<(), SparkError> {
-        use proto::execute_plan_request::{RequestOption, request_option};
         let operation_id = run.command_id().to_string();
-        let request = proto::ExecutePlanRequest {
-            session_id: self.session_id().to_string(),
-            client_observed_server_side_session_id: self.observed_server_session(),
-            user_context: self.user_context(),
-            operation_id: Some(operation_id.clone()),
-            plan: Some(proto::Plan { op_type: Some(op) }),
-            client_type: self.client_type(),
-            request_options: vec![RequestOption {
-                request_option: Some(request_option::RequestOption::ReattachOptions(proto::ReattachOptions {
-                    reattachable: true,
-                })),
-            }],
-            tags: vec![tag.to_string()],
-        };
-        let sent_before = run.may_have_run();
-        run.mark_sent(true);
-        let mut stream = match self.client().execute_plan(request).await {
-            Ok(s) => Some(s.into_inner()),
-            // An earlier try reached the server: follow that execution instead.
-            Err(status) if already_exists(&status) => None,
-            Err(status) => {
-                let error = self.error(&status);
-                if !sent_before && (never_reached(&status) || error.is_session_lost()) {
-                    run.mark_sent(false);
-                }
-                return Err(error);
-            }
-        };
+        let mut stream = self.send_plan(op, tag, &operation_id, run).await?;
         let mut received = false;
         let mut reattached = 0;
         loop {
             let mut broken = None;
             if let Some(current) = stream.as_mut() {
-                match current.message().await {
-                    Ok(Some(response)) => {
-                        received = true;
-                        self.observe_server_session(&response.server_side_session_id);
-                        if !response.response_id.is_empty() {
-                            run.set_last_response_id(response.response_id.clone());
-                        }
-                        let complete = matches!(response.response_type, Some(ResponseType::ResultComplete(_)));
-                        match response.response_type {
-                            Some(ResponseType::ExecutionProgress(report)) => on_progress(&progress_of(&report)),
-                            other => on_response(run, other, response.schema)?,
-                        }
-                        if complete {
-                            run.mark_done();
-                            break;
-                        }
-                        continue;
-                    }
-                    Ok(None) => {}
-                    Err(status) if stream_broke(&status) => broken = Some(status),
-                    Err(status) if !received && already_exists(&status) => {}
-                    Err(status) => return Err(self.error(&status)),
+                match self
+                    .follow(current, run, &mut received, on_progress, &mut on_response)
+                    .await?
+                {
+                    Followed::Complete => break,
+                    Followed::Ended => {}
+                    Followed::Broken(status) => broken = Some(status),
                 }
             }
             if reattached >= MAX_REATTACH {
@@ -311,32 +271,117 @@ impl SparkSession {
                 "result stream interrupted; reattaching"
             );
             tokio::time::sleep(Duration::from_millis(100 * reattached)).await;
-            let request = proto::ReattachExecuteRequest {
-                session_id: self.session_id().to_string(),
-                client_observed_server_side_session_id: self.observed_server_session(),
-                user_context: self.user_context(),
-                operation_id: operation_id.clone(),
-                client_type: self.client_type(),
-                last_response_id: run.last_response_id(),
-            };
-            match self.client().reattach_execute(request).await {
-                Ok(s) => {
-                    stream = Some(s.into_inner());
-                    received = false;
-                }
-                // The server is away: the caller waits for it and tries again under the same
-                // operation id, which leads back here if the server still has the execution.
-                Err(status) => {
-                    let error = self.error(&status);
-                    if !error.is_unavailable() && stream_broke(&status) {
-                        continue;
-                    }
-                    return Err(error);
-                }
+            if let Some(resumed) = self.reattach(&operation_id, run).await? {
+                stream = Some(resumed);
+                received = false;
             }
         }
         self.release_execute(&operation_id);
         Ok(())
+    }
+
+    /// Sends the plan under `operation_id`, reattachable and tagged. `None`: an earlier try
+    /// already reached the server with it, so that execution is followed instead.
+    async fn send_plan(
+        &self,
+        op: OpType,
+        tag: &str,
+        operation_id: &str,
+        run: &mut StatementRun,
+    ) -> Result<Option<Responses>, SparkError> {
+        use proto::execute_plan_request::{RequestOption, request_option};
+        let request = proto::ExecutePlanRequest {
+            session_id: self.session_id().to_string(),
+            client_observed_server_side_session_id: self.observed_server_session(),
+            user_context: self.user_context(),
+            operation_id: Some(operation_id.to_string()),
+            plan: Some(proto::Plan { op_type: Some(op) }),
+            client_type: self.client_type(),
+            request_options: vec![RequestOption {
+                request_option: Some(request_option::RequestOption::ReattachOptions(proto::ReattachOptions {
+                    reattachable: true,
+                })),
+            }],
+            tags: vec![tag.to_string()],
+        };
+        let sent_before = run.may_have_run();
+        run.mark_sent(true);
+        match self.client().execute_plan(request).await {
+            Ok(s) => Ok(Some(s.into_inner())),
+            // An earlier try reached the server: follow that execution instead.
+            Err(status) if already_exists(&status) => Ok(None),
+            Err(status) => {
+                let error = self.error(&status);
+                if !sent_before && (never_reached(&status) || error.is_session_lost()) {
+                    run.mark_sent(false);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Reads `stream` until the result is complete, the stream ends early, or it breaks;
+    /// progress goes to `on_progress`, every other response to `on_response`.
+    async fn follow<F>(
+        &self,
+        stream: &mut Responses,
+        run: &mut StatementRun,
+        received: &mut bool,
+        on_progress: &mut (dyn FnMut(&Progress) + Send),
+        on_response: &mut F,
+    ) -> Result<Followed, SparkError>
+    where
+        F: FnMut(&mut StatementRun, Option<ResponseType>, Option<proto::DataType>) -> Result<(), SparkError>,
+    {
+        loop {
+            match stream.message().await {
+                Ok(Some(response)) => {
+                    *received = true;
+                    self.observe_server_session(&response.server_side_session_id);
+                    if !response.response_id.is_empty() {
+                        run.set_last_response_id(response.response_id.clone());
+                    }
+                    let complete = matches!(response.response_type, Some(ResponseType::ResultComplete(_)));
+                    match response.response_type {
+                        Some(ResponseType::ExecutionProgress(report)) => on_progress(&progress_of(&report)),
+                        other => on_response(run, other, response.schema)?,
+                    }
+                    if complete {
+                        run.mark_done();
+                        return Ok(Followed::Complete);
+                    }
+                }
+                Ok(None) => return Ok(Followed::Ended),
+                Err(status) if stream_broke(&status) => return Ok(Followed::Broken(status)),
+                Err(status) if !*received && already_exists(&status) => return Ok(Followed::Ended),
+                Err(status) => return Err(self.error(&status)),
+            }
+        }
+    }
+
+    /// Resumes the execution after the last response received. `None`: the stream broke
+    /// again on the way, try once more.
+    async fn reattach(&self, operation_id: &str, run: &StatementRun) -> Result<Option<Responses>, SparkError> {
+        let request = proto::ReattachExecuteRequest {
+            session_id: self.session_id().to_string(),
+            client_observed_server_side_session_id: self.observed_server_session(),
+            user_context: self.user_context(),
+            operation_id: operation_id.to_string(),
+            client_type: self.client_type(),
+            last_response_id: run.last_response_id(),
+        };
+        match self.client().reattach_execute(request).await {
+            Ok(s) => Ok(Some(s.into_inner())),
+            // The server is away: the caller waits for it and tries again under the same
+            // operation id, which leads back here if the server still has the execution.
+            Err(status) => {
+                let error = self.error(&status);
+                if !error.is_unavailable() && stream_broke(&status) {
+                    return Ok(None);
+                }
+                Err(error)
+            }
+        }
     }
 
     /// Lets the server drop the responses it kept for reattaching. Sent in the background
@@ -379,6 +424,19 @@ fn ms(d: Duration) -> f64 {
 
 /// How many times one execution is resumed before the kernel gives up on it.
 const MAX_REATTACH: u64 = 5;
+
+/// The responses of one execution, as they stream.
+type Responses = tonic::Streaming<proto::ExecutePlanResponse>;
+
+/// How reading a stream of responses ended.
+enum Followed {
+    /// The result is complete.
+    Complete,
+    /// The stream ended before the result was complete.
+    Ended,
+    /// The stream broke in transport.
+    Broken(tonic::Status),
+}
 
 /// A stream that broke in transport (connection lost or reset), as opposed to an error
 /// Spark reported: the execution may go on, so it is worth reattaching to.

@@ -8,9 +8,10 @@
 use serde_json::{Value, json};
 
 use super::columns::{self, Answer, Column, Role, as_label, listed, thousands};
-use super::magic::{Agg, ChartKind, ChartRequest};
-use super::picture::Over;
-use crate::engine::CellError;
+use super::over::Over;
+use crate::data::QueryResult;
+use crate::interpreter::CellError;
+use crate::magic::{Agg, ChartKind, ChartRequest};
 use crate::render::chart::{Chart, Mark};
 
 /// The most bars a bar chart draws; the smaller categories become one "other" bar.
@@ -332,11 +333,7 @@ fn plural(n: u64, one: &str) -> String {
 }
 
 /// Draws the chart `request` asks for over the whole result `over` runs SQL on.
-pub(crate) async fn draw(
-    over: &mut Over<'_, '_, '_>,
-    request: &ChartRequest,
-    columns: &[Column],
-) -> Result<Chart, CellError> {
+pub(crate) async fn draw(over: &mut dyn Over, request: &ChartRequest, columns: &[Column]) -> Result<Chart, CellError> {
     let chosen = choose(request, columns)?;
     match request.kind {
         ChartKind::Histogram => histogram(over, &chosen.x, request.bins).await,
@@ -345,7 +342,63 @@ pub(crate) async fn draw(
     }
 }
 
-async fn grouped(over: &mut Over<'_, '_, '_>, kind: ChartKind, agg: Agg, chosen: &Chosen) -> Result<Chart, CellError> {
+async fn grouped(over: &mut dyn Over, kind: ChartKind, agg: Agg, chosen: &Chosen) -> Result<Chart, CellError> {
+    let x_role = chosen.x.role();
+    let (result, bucketed) = grouped_result(over, kind, agg, chosen).await?;
+    let a = Answer::new(&result);
+    let names: Vec<String> = if chosen.y.is_empty() {
+        vec!["count".into()]
+    } else {
+        chosen.y.iter().map(|y| format!("{}({})", agg.name(), y.name)).collect()
+    };
+    let series = chosen.color.is_some() || names.len() > 1;
+    let rows = a
+        .rows()
+        .min(if kind == ChartKind::Bar { usize::MAX } else { MAX_POINTS });
+    let points = points(&a, rows, chosen, &names, series);
+    let first = |name: &str| if a.rows() > 0 { a.count(name, 0) } else { 0 };
+    let facts = Facts {
+        total: first("total"),
+        nullx: first("nullx"),
+        groups: first("groups"),
+        other_rows: points.other_rows,
+        skipped: &points.skipped,
+        bucketed,
+        cut: a.rows() > rows,
+    };
+    let text = describe(kind, agg, chosen, &names, &facts);
+    // Bars of categories go largest first, "other" last; bars of numbers or times in
+    // their own order.
+    let (x_type, x_order) = match (kind, x_role) {
+        (ChartKind::Bar, Role::Nominal) => ("nominal", Some(points.order)),
+        (ChartKind::Bar, _) => ("ordinal", None),
+        (_, role) => (vega_type(role), None),
+    };
+    Ok(Chart {
+        mark: match kind {
+            ChartKind::Line => Mark::Line,
+            ChartKind::Area => Mark::Area,
+            _ => Mark::Bar,
+        },
+        x_title: chosen.x.name.clone(),
+        x_type,
+        y_title: names.join(", "),
+        series_title: series.then(|| chosen.color.as_ref().map_or("series".to_string(), |c| c.name.clone())),
+        x_order,
+        values: points.values,
+        description: format!("{text}."),
+    })
+}
+
+/// The grouped answer Spark gives for the chart, and, when there were too many numbers or
+/// times for a line and Spark grouped them into equal ranges instead, how many distinct
+/// values there were and the ranges' width.
+async fn grouped_result(
+    over: &mut dyn Over,
+    kind: ChartKind,
+    agg: Agg,
+    chosen: &Chosen,
+) -> Result<(QueryResult, Option<(u64, f64)>), CellError> {
     let x_role = chosen.x.role();
     let mut result = over.query(&grouped_sql(kind, agg, chosen, None)).await?;
     // Too many numbers or times for a line: Spark groups them into equal ranges instead.
@@ -368,17 +421,22 @@ async fn grouped(over: &mut Over<'_, '_, '_>, kind: ChartKind, agg: Agg, chosen:
             }
         }
     }
-    let a = Answer::new(&result);
-    let names: Vec<String> = if chosen.y.is_empty() {
-        vec!["count".into()]
-    } else {
-        chosen.y.iter().map(|y| format!("{}({})", agg.name(), y.name)).collect()
-    };
-    let series = chosen.color.is_some() || names.len() > 1;
-    let rows = a
-        .rows()
-        .min(if kind == ChartKind::Bar { usize::MAX } else { MAX_POINTS });
-    let cut = a.rows() > rows;
+    Ok((result, bucketed))
+}
+
+/// The points of a grouped chart, read from Spark's answer.
+struct Points {
+    values: Vec<Value>,
+    /// The x labels in the answer's order.
+    order: Vec<String>,
+    /// Rows counted in the bar "other".
+    other_rows: u64,
+    /// Per y column, the null or NaN values not counted.
+    skipped: Vec<u64>,
+}
+
+fn points(a: &Answer, rows: usize, chosen: &Chosen, names: &[String], series: bool) -> Points {
+    let x_role = chosen.x.role();
     let mut values = Vec::new();
     let mut order: Vec<String> = Vec::new();
     let mut other_rows = 0;
@@ -420,9 +478,28 @@ async fn grouped(over: &mut Over<'_, '_, '_>, kind: ChartKind, agg: Agg, chosen:
             *s += a.count(&format!("skip{i}"), r);
         }
     }
-    let total = if a.rows() > 0 { a.count("total", 0) } else { 0 };
-    let nullx = if a.rows() > 0 { a.count("nullx", 0) } else { 0 };
-    let groups = if a.rows() > 0 { a.count("groups", 0) } else { 0 };
+    Points {
+        values,
+        order,
+        other_rows,
+        skipped,
+    }
+}
+
+/// What the description of a grouped chart says besides its kind and columns.
+struct Facts<'p> {
+    total: u64,
+    nullx: u64,
+    groups: u64,
+    other_rows: u64,
+    skipped: &'p [u64],
+    bucketed: Option<(u64, f64)>,
+    /// Only the first points are drawn.
+    cut: bool,
+}
+
+/// The chart's description in words: what it shows and what it leaves out.
+fn describe(kind: ChartKind, agg: Agg, chosen: &Chosen, names: &[String], facts: &Facts<'_>) -> String {
     let x_name = &chosen.x.name;
     let mut text = format!(
         "{} chart of {} by {x_name}{}, computed by Spark over all {} of the result",
@@ -432,36 +509,37 @@ async fn grouped(over: &mut Over<'_, '_, '_>, kind: ChartKind, agg: Agg, chosen:
             .color
             .as_ref()
             .map_or(String::new(), |c| format!(" and {}", c.name)),
-        plural(total, "row")
+        plural(facts.total, "row")
     );
+    let groups = facts.groups;
     if kind == ChartKind::Bar && groups > TOP_CATEGORIES as u64 {
         text.push_str(&format!(
             "; the {TOP_CATEGORIES} largest of {} {x_name} values shown, the other {} ({}) as one bar \"other\"",
             thousands(groups),
             thousands(groups - TOP_CATEGORIES as u64),
-            plural(other_rows, "row")
+            plural(facts.other_rows, "row")
         ));
-    } else if let Some((distinct, width)) = bucketed {
+    } else if let Some((distinct, width)) = facts.bucketed {
         text.push_str(&format!(
             "; {} {x_name} values, grouped by Spark into {} ranges of {} (each point the {} over its range, \
              at the range's start)",
             thousands(distinct),
             thousands(groups),
-            width_text(width, x_role),
+            width_text(width, chosen.x.role()),
             agg.name()
         ));
     } else {
         text.push_str(&format!("; {} {x_name} values", thousands(groups)));
     }
-    if cut {
+    if facts.cut {
         text.push_str(&format!(
             "; only the first {MAX_POINTS} points (by {x_name}) are drawn: filter or group the query for fewer"
         ));
     }
-    if nullx > 0 {
-        text.push_str(&format!("; {} with no {x_name} left out", plural(nullx, "row")));
+    if facts.nullx > 0 {
+        text.push_str(&format!("; {} with no {x_name} left out", plural(facts.nullx, "row")));
     }
-    for (y, s) in chosen.y.iter().zip(&skipped) {
+    for (y, s) in chosen.y.iter().zip(facts.skipped) {
         if *s > 0 {
             text.push_str(&format!(
                 "; {} of {} null or NaN, not counted",
@@ -470,30 +548,10 @@ async fn grouped(over: &mut Over<'_, '_, '_>, kind: ChartKind, agg: Agg, chosen:
             ));
         }
     }
-    // Bars of categories go largest first, "other" last; bars of numbers or times in
-    // their own order.
-    let (x_type, x_order) = match (kind, x_role) {
-        (ChartKind::Bar, Role::Nominal) => ("nominal", Some(order)),
-        (ChartKind::Bar, _) => ("ordinal", None),
-        (_, role) => (vega_type(role), None),
-    };
-    Ok(Chart {
-        mark: match kind {
-            ChartKind::Line => Mark::Line,
-            ChartKind::Area => Mark::Area,
-            _ => Mark::Bar,
-        },
-        x_title: x_name.clone(),
-        x_type,
-        y_title: names.join(", "),
-        series_title: series.then(|| chosen.color.as_ref().map_or("series".to_string(), |c| c.name.clone())),
-        x_order,
-        values,
-        description: format!("{text}."),
-    })
+    text
 }
 
-async fn scatter(over: &mut Over<'_, '_, '_>, chosen: &Chosen) -> Result<Chart, CellError> {
+async fn scatter(over: &mut dyn Over, chosen: &Chosen) -> Result<Chart, CellError> {
     let counts = over.query(&scatter_count_sql(chosen)).await?;
     let a = Answer::new(&counts);
     let (total, usable) = (a.count("total", 0), a.count("usable", 0));
@@ -560,7 +618,7 @@ async fn scatter(over: &mut Over<'_, '_, '_>, chosen: &Chosen) -> Result<Chart, 
     })
 }
 
-async fn histogram(over: &mut Over<'_, '_, '_>, x: &Column, bins: usize) -> Result<Chart, CellError> {
+async fn histogram(over: &mut dyn Over, x: &Column, bins: usize) -> Result<Chart, CellError> {
     let range = over.query(&histogram_range_sql(x)).await?;
     let a = Answer::new(&range);
     let (total, usable) = (a.count("total", 0), a.count("usable", 0));

@@ -1,0 +1,9 @@
+//! SQL text, and nothing else: the scanner, what kind of statement a piece of text is,
+//! carets under a statement, the keywords, and what the cursor is in. Pure functions over
+//! strings, no I/O; what the fuzzers target.
+
+pub(crate) mod caret;
+pub(crate) mod context;
+pub(crate) mod keywords;
+pub(crate) mod kind;
+pub(crate) mod scan;
