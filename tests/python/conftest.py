@@ -1,5 +1,4 @@
-"""Shared helpers for the Python suites: start the KBase Spark SQL kernel with
-jupyter_client and run code on it, collecting what it publishes."""
+"""The Python suites' fixtures; the helpers they and the test files use are in support/."""
 
 import contextlib
 import json
@@ -11,59 +10,10 @@ import sys
 import time
 import urllib.request
 
-import jupyter_client
 import pytest
 
-KERNEL_NAME = "kbase-spark-sql"
-TIMEOUT = 120
-
-
-def environment(**env):
-    """The test environment changed by `env`; a value of None removes the variable."""
-    full_env = dict(os.environ)
-    for key, value in env.items():
-        if value is None:
-            full_env.pop(key, None)
-        else:
-            full_env[key] = value
-    return full_env
-
-
-def start_kernel(stderr=None, **env):
-    """Starts the kernel in `environment(**env)`; `stderr` receives the kernel's log.
-    Returns (manager, client)."""
-    return jupyter_client.manager.start_new_kernel(kernel_name=KERNEL_NAME, env=environment(**env), stderr=stderr)
-
-
-def collect(kc, msg_id, timeout=TIMEOUT):
-    """The iopub messages of one request, up to its idle status."""
-    outputs = []
-    deadline = time.time() + timeout
-    while True:
-        msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.time()))
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        if msg["msg_type"] == "status":
-            if msg["content"]["execution_state"] == "idle":
-                return outputs
-            continue
-        outputs.append(msg)
-
-
-def shell_reply(kc, msg_id, timeout=TIMEOUT):
-    deadline = time.time() + timeout
-    while True:
-        msg = kc.get_shell_msg(timeout=max(0.1, deadline - time.time()))
-        if msg["parent_header"].get("msg_id") == msg_id:
-            return msg
-
-
-def execute(kc, code, timeout=TIMEOUT, **kwargs):
-    """Runs `code`; returns (reply content, list of iopub output messages)."""
-    msg_id = kc.execute(code, **kwargs)
-    reply = shell_reply(kc, msg_id, timeout)
-    outputs = collect(kc, msg_id, timeout)
-    return reply["content"], outputs
+from support.env import ROOT, SYSTEM_PATH, WORK, environment
+from support.kernel import KERNEL_NAME, execute, start_kernel
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -83,12 +33,6 @@ def kernel():
     yield km, kc
     kc.stop_channels()
     km.shutdown_kernel(now=False)
-
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WORK = os.path.join(ROOT, ".work")
-# What a user's environment has on PATH: the system's, not the environment's own bin/.
-SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
 def wheel_path():
@@ -146,17 +90,6 @@ def spark():
     session = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).create()
     yield session
     session.stop()
-
-
-def results(outputs):
-    """The outputs that stay, as a notebook keeps them (after any clear_output)."""
-    kept = []
-    for o in outputs:
-        if o["msg_type"] == "clear_output":
-            kept = []
-        elif o["msg_type"] in ("execute_result", "display_data"):
-            kept.append(o["content"])
-    return kept
 
 
 CHROMIUM = "/usr/bin/chromium"

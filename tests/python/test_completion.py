@@ -9,7 +9,8 @@ import uuid
 import pexpect
 import pytest
 
-from conftest import KERNEL_NAME, environment, execute, shell_reply, start_kernel
+from support.env import environment
+from support.kernel import KERNEL_NAME, execute, shell_reply, start_kernel
 
 DB = "kbase_completion_lab"
 SETUP = [

@@ -24,7 +24,8 @@ import time
 import pyarrow.dataset as ds
 import pyspark
 
-from conftest import WORK, execute, start_kernel
+from support.env import WORK
+from support.kernel import execute, start_kernel
 
 SPARK_HOME = os.path.dirname(pyspark.__file__)
 TRIALS = 60

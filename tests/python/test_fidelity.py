@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 from pyspark.sql import SparkSession
 
-from conftest import execute, start_kernel
+from support.kernel import execute, start_kernel
 
 ARROW = "application/vnd.apache.arrow.stream"
 NULL = object()  # a NULL cell, as opposed to the string 'NULL'

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from conftest import ROOT, WORK, environment
+from support.env import ROOT, WORK, environment
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(WORK) / "screenshots"

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, WORK, execute, jupyter_lab, notebook, start_kernel
+from conftest import CHROMIUM, CHROMIUM_ARGS, jupyter_lab, notebook
+from support.env import WORK
+from support.kernel import execute, start_kernel
 
 SHOTS = Path(WORK) / "screenshots"
 DB = "kbase_lab_typing"

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, WORK, jupyter_lab, notebook
+from conftest import CHROMIUM, CHROMIUM_ARGS, jupyter_lab, notebook
+from support.env import WORK
 
 SHOTS = Path(WORK) / "screenshots"
 TIMEOUT_MS = 180_000

@@ -12,7 +12,7 @@ import pytest
 from jupyter_client.session import Session
 from pyspark.sql import SparkSession
 
-from conftest import collect, execute, shell_reply, start_kernel
+from support.kernel import collect, execute, shell_reply, start_kernel
 
 # Runs for a minute on the server unless it is cancelled.
 LONG_QUERY = "SELECT reflect('java.lang.Thread', 'sleep', CAST(60000 AS BIGINT)) AS slept"

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import pyarrow as pa
 import pytest
 
-from conftest import execute, start_kernel
+from support.kernel import execute, start_kernel
 
 ARROW = "application/vnd.apache.arrow.stream"
 

@@ -13,7 +13,7 @@ import time
 import pyspark
 import pytest
 
-from conftest import execute, start_kernel
+from support.kernel import execute, start_kernel
 
 SPARK_HOME = os.path.dirname(pyspark.__file__)
 

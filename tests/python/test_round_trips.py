@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import execute, start_kernel
+from support.kernel import execute, start_kernel
 
 CALL_LOG = Path(os.environ["KBASE_TEST_CALL_LOG"])
 TOKENS = json.loads(Path(os.environ["KBASE_TEST_TOKENS"]).read_text())

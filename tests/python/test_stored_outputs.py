@@ -7,7 +7,7 @@ import copy
 import nbformat
 from nbclient import NotebookClient
 
-from conftest import KERNEL_NAME
+from support.kernel import KERNEL_NAME
 
 
 def pause(ms):

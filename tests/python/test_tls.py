@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from conftest import execute, start_kernel
+from support.kernel import execute, start_kernel
 
 TOKEN = "tls-test-token-5f1e93ab27cd"
 SPARK_PORT = int(os.environ["SPARK_REMOTE"].rsplit(":", 1)[1].strip("/"))
