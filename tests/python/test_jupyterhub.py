@@ -19,20 +19,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from support.browser import SHOTS, launch_chromium
 from support.env import ROOT, WORK, environment
+from support.net import free_port
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(WORK) / "screenshots"
 PASSWORD = secrets.token_urlsafe(12)
 TIMEOUT_MS = 180_000
-
-
-def free_port():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -92,18 +84,7 @@ def hub(singleuser):
 def browser():
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        b = launch_chromium(p, "--disable-quic", "--disable-sync")
         yield b
         b.close()
 
