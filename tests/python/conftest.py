@@ -1,19 +1,12 @@
 """The Python suites' fixtures; the helpers they and the test files use are in support/."""
 
-import contextlib
-import json
 import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
 from support.env import ROOT, SYSTEM_PATH, WORK, environment
-from support.kernel import KERNEL_NAME, execute, start_kernel
+from support.kernel import execute, start_kernel
+from support.spark import pyspark_session
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -85,8 +78,6 @@ def singleuser():
 @pytest.fixture(scope="module")
 def spark():
     """pyspark's own client on the test server, to compare the kernel's answers with."""
-    from pyspark.sql import SparkSession
-
-    session = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).create()
+    session = pyspark_session()
     yield session
     session.stop()

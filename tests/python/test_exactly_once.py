@@ -14,66 +14,22 @@ import asyncio
 import json
 import os
 import random
-import signal
-import socket
-import subprocess
 import tempfile
 import threading
 import time
 
 import pyarrow.dataset as ds
-import pyspark
 
 from support.env import WORK
 from support.kernel import execute, start_kernel
+from support.net import free_port
+from support.spark import SparkServer
 
-SPARK_HOME = os.path.dirname(pyspark.__file__)
 TRIALS = 60
 RESTARTS = 2
 SEED = int(os.environ.get("KBASE_TEST_FAULT_SEED", "10"))
 # What a cell may answer when it cannot know whether its statement ran.
 TOLD_UNKNOWN = {"SparkConnectOutcomeUnknown", "SparkConnectStreamLost"}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A Spark Connect server run from `workdir`, which can be killed and started again."""
-
-    def __init__(self, workdir):
-        self.port = free_port()
-        self.workdir = workdir
-        self.process = None
-
-    def start(self):
-        env = {k: v for k, v in os.environ.items() if k != "SPARK_REMOTE"}
-        env["SPARK_HOME"] = SPARK_HOME
-        self.process = subprocess.Popen(
-            [f"{SPARK_HOME}/bin/spark-submit", "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
-             "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
-             "--conf", f"spark.connect.grpc.binding.port={self.port}", "--conf", "spark.ui.enabled=false",
-             "--conf", f"spark.sql.warehouse.dir={self.workdir}/warehouse",
-             "spark-internal"],
-            env=env, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("the Spark Connect server did not start")
-
-    def kill(self):
-        """Ends the server at once, as a crash would."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=60)
 
 
 class FaultyProxy:
@@ -164,7 +120,7 @@ def test_no_insert_is_repeated_or_silently_lost_under_cuts_stalls_and_restarts()
     started = time.time()
     workdir = tempfile.mkdtemp(prefix="exactly-once-")
     table = os.path.join(workdir, "ids")
-    server = Server(workdir)
+    server = SparkServer(workdir)
     server.start()
     proxy = FaultyProxy(server.port)
     stderr = tempfile.NamedTemporaryFile("w+", suffix=".log")

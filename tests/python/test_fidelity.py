@@ -6,15 +6,14 @@ should read as; the text table is checked too."""
 
 import base64
 import html
-import os
 import re
 from html.parser import HTMLParser
 
 import pyarrow as pa
 import pytest
-from pyspark.sql import SparkSession
 
 from support.kernel import execute, start_kernel
+from support.spark import pyspark_session
 
 ARROW = "application/vnd.apache.arrow.stream"
 NULL = object()  # a NULL cell, as opposed to the string 'NULL'
@@ -85,8 +84,7 @@ def kernel():
 
 @pytest.fixture(scope="module")
 def spark():
-    session = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).create()
-    session.conf.set("spark.sql.session.timeZone", TZ)
+    session = pyspark_session(conf={"spark.sql.session.timeZone": TZ})
     yield session
     session.stop()
 
