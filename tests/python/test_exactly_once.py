@@ -10,7 +10,6 @@ The randomness is seeded (KBASE_TEST_FAULT_SEED, 10 by default), every wait is b
 and the faults are placed by bytes and by the cells' order, not by timing that depends on
 the machine's speed. The counts are printed and written to .work/exactly-once.json."""
 
-import asyncio
 import json
 import os
 import random
@@ -22,7 +21,7 @@ import pyarrow.dataset as ds
 
 from support.env import WORK
 from support.kernel import execute, start_kernel
-from support.net import free_port
+from support.proxy import FaultProxy
 from support.spark import SparkServer
 
 TRIALS = 60
@@ -32,89 +31,6 @@ SEED = int(os.environ.get("KBASE_TEST_FAULT_SEED", "10"))
 TOLD_UNKNOWN = {"SparkConnectOutcomeUnknown", "SparkConnectStreamLost"}
 
 
-class FaultyProxy:
-    """Forwards 127.0.0.1:port to the server. `arm(direction, after, stall)` makes the next
-    connection traffic in `direction` ("up" to the server, "down" to the kernel) pause for
-    `stall` seconds once `after` bytes have passed, then cut the connection."""
-
-    def __init__(self, target_port):
-        self.target_port = target_port
-        self.fault = None
-        self.cuts = 0
-        self.stalls = 0
-        self.lock = threading.Lock()
-        self.port = free_port()
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        threading.Thread(target=self._run, daemon=True).start()
-        if not self.ready.wait(10):
-            raise RuntimeError("the proxy did not start")
-
-    def arm(self, direction, after, stall):
-        with self.lock:
-            self.fault = {"direction": direction, "left": after, "stall": stall}
-
-    def disarm(self):
-        with self.lock:
-            self.fault = None
-
-    def _run(self):
-        asyncio.set_event_loop(self.loop)
-        server = self.loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", self.port))
-        self.ready.set()
-        self.loop.run_forever()
-        server.close()
-
-    def _take(self, direction, n):
-        """The stall to make before cutting, when this chunk trips the armed fault."""
-        with self.lock:
-            fault = self.fault
-            if fault is None or fault["direction"] != direction:
-                return None
-            fault["left"] -= n
-            if fault["left"] > 0:
-                return None
-            self.fault = None
-            return fault["stall"]
-
-    async def _serve(self, client_reader, client_writer):
-        try:
-            server_reader, server_writer = await asyncio.wait_for(
-                asyncio.open_connection("127.0.0.1", self.target_port), 5
-            )
-        except (OSError, asyncio.TimeoutError):
-            client_writer.close()
-            return
-        done = asyncio.Event()
-
-        async def pump(reader, writer, direction):
-            try:
-                while not done.is_set():
-                    data = await reader.read(16384)
-                    if not data:
-                        break
-                    stall = self._take(direction, len(data))
-                    if stall is not None:
-                        if stall > 0:
-                            self.stalls += 1
-                            await asyncio.sleep(stall)
-                        self.cuts += 1
-                        break
-                    writer.write(data)
-                    await writer.drain()
-            except (ConnectionError, OSError):
-                pass
-            finally:
-                done.set()
-                for w in (client_writer, server_writer):
-                    w.close()
-
-        await asyncio.gather(pump(client_reader, server_writer, "up"), pump(server_reader, client_writer, "down"))
-
-    def stop(self):
-        self.loop.call_soon_threadsafe(self.loop.stop)
-
-
 def test_no_insert_is_repeated_or_silently_lost_under_cuts_stalls_and_restarts():
     rng = random.Random(SEED)
     started = time.time()
@@ -122,7 +38,7 @@ def test_no_insert_is_repeated_or_silently_lost_under_cuts_stalls_and_restarts()
     table = os.path.join(workdir, "ids")
     server = SparkServer(workdir)
     server.start()
-    proxy = FaultyProxy(server.port)
+    proxy = FaultProxy(server.port)
     stderr = tempfile.NamedTemporaryFile("w+", suffix=".log")
     km, kc = start_kernel(stderr=stderr, SPARK_REMOTE=f"sc://127.0.0.1:{proxy.port}")
     restart_at = set(rng.sample(range(5, TRIALS - 5), RESTARTS))
