@@ -1,11 +1,13 @@
 """The Python suites' fixtures; the helpers they and the test files use are in support/."""
 
 import os
+import subprocess
 
 import pytest
 
 from support.env import ROOT, SYSTEM_PATH, WORK, environment
 from support.kernel import execute, start_kernel
+from support.package import make_venv, wheel_path
 from support.spark import pyspark_session
 
 
@@ -28,28 +30,6 @@ def kernel():
     km.shutdown_kernel(now=False)
 
 
-def wheel_path():
-    """The wheel that scripts/test built."""
-    path = os.environ.get("KBASE_TEST_WHEEL", "")
-    if not os.path.isfile(path):
-        pytest.fail(f"KBASE_TEST_WHEEL does not name a built wheel ({path!r}): run scripts/test")
-    return path
-
-
-def make_venv(path, *pip_args):
-    """A fresh virtual environment at `path` with `pip install *pip_args` in it."""
-    import shutil
-    import subprocess
-    import sys
-
-    shutil.rmtree(path, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", path], check=True)
-    if pip_args:
-        pip = [os.path.join(path, "bin", "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        subprocess.run(pip + list(pip_args), check=True, env=environment(PIP_REQUIRE_VIRTUALENV=None))
-    return path
-
-
 @pytest.fixture(scope="session")
 def wheel_env():
     """A fresh environment where only `pip install` of the wheel happened, beside papermill
@@ -62,8 +42,6 @@ def singleuser():
     """A user's server environment as deploy/singleuser.Dockerfile builds it: Jupyter, then
     the kernel's wheel, then `install --sys-prefix --make-default`, with the environment's
     bin/ off PATH as in the hub."""
-    import subprocess
-
     path = make_venv(
         os.path.join(WORK, "singleuser"), "-r", os.path.join(ROOT, "tests", "singleuser-requirements.txt"), wheel_path()
     )

@@ -14,9 +14,9 @@ import nbformat
 import pyarrow as pa
 from nbclient import NotebookClient
 
-from conftest import make_venv, wheel_path
 from support.env import ROOT, SYSTEM_PATH, environment
 from support.kernel import KERNEL_NAME
+from support.package import make_venv, wheel_path
 
 NOTEBOOK = Path(ROOT) / "tests" / "notebooks" / "parameters.ipynb"
 ARROW = "application/vnd.apache.arrow.stream"
