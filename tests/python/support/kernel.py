@@ -59,7 +59,3 @@ def kept_results(outputs):
             kept.append(o["content"])
     return kept
 
-
-def every_result(outputs):
-    """Every result published, cleared afterwards or not."""
-    return [o["content"] for o in outputs if o["msg_type"] in ("execute_result", "display_data")]
