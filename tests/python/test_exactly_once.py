@@ -18,11 +18,14 @@ import threading
 import time
 
 import pyarrow.dataset as ds
+import pytest
 
 from support.env import WORK
 from support.kernel import execute, start_kernel
 from support.proxy import FaultProxy
 from support.spark import SparkServer
+
+pytestmark = pytest.mark.spark
 
 TRIALS = 60
 RESTARTS = 2

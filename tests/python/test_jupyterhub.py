@@ -17,6 +17,8 @@ from support.browser import SHOTS, launch_chromium
 from support.env import ROOT, WORK
 from support.hub import jupyterhub
 
+pytestmark = [pytest.mark.browser, pytest.mark.hub, pytest.mark.package]
+
 PASSWORD = secrets.token_urlsafe(12)
 TIMEOUT_MS = 180_000
 

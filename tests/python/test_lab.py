@@ -14,6 +14,8 @@ from support.kernel import execute, start_kernel
 from support.lab import jupyter_lab
 from support.notebooks import notebook
 
+pytestmark = pytest.mark.browser
+
 DB = "kbase_lab_typing"
 TIMEOUT_MS = 60_000
 HIGHLIGHTED = (

@@ -16,6 +16,8 @@ from support.env import WORK
 from support.lab import jupyter_lab
 from support.notebooks import notebook
 
+pytestmark = pytest.mark.browser
+
 TIMEOUT_MS = 180_000
 DATA = (
     "SELECT id, concat('site ', CAST(id % 7 AS STRING)) AS site, "

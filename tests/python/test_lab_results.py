@@ -15,6 +15,8 @@ from support.env import WORK
 from support.lab import jupyter_lab
 from support.notebooks import notebook
 
+pytestmark = pytest.mark.browser
+
 TIMEOUT_MS = 90_000
 PLAN = "EXPLAIN FORMATTED SELECT id % 10 AS g, count(*) AS n FROM range(100) GROUP BY id % 10"
 ROWS = (

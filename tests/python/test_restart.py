@@ -11,6 +11,8 @@ import pytest
 from support.kernel import execute, start_kernel
 from support.spark import SparkServer
 
+pytestmark = pytest.mark.spark
+
 
 @pytest.fixture
 def server():
