@@ -11,7 +11,8 @@ import tempfile
 
 import pytest
 
-from conftest import environment, execute, start_kernel
+from support.env import environment
+from support.kernel import execute, start_kernel
 
 TOKENS = json.load(open(os.environ["KBASE_TEST_TOKENS"]))
 NOT_A_TOKEN = "not-a-real-token-1234567890"

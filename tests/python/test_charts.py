@@ -11,7 +11,7 @@ import uuid
 import pytest
 from pyspark.sql import functions as F
 
-from conftest import collect, execute, results, shell_reply
+from support.kernel import collect, execute, kept_results, shell_reply
 
 VEGA = "application/vnd.vegalite.v5+json"
 TIMEOUT = 600
@@ -27,7 +27,7 @@ BIG = (
 def chart(kc, code):
     reply, outputs = execute(kc, code, timeout=TIMEOUT)
     assert reply["status"] == "ok", reply
-    [result] = results(outputs)
+    [result] = kept_results(outputs)
     spec = result["data"][VEGA]
     assert spec["$schema"] == "https://vega.github.io/schema/vega-lite/v5.json"
     return spec, result["data"]["text/plain"]
@@ -217,7 +217,7 @@ def test_a_profile_matches_pysparks_figures(kernel, spark):
     )
     reply, outputs = execute(kc, f"%profile\n{query}", timeout=TIMEOUT)
     assert reply["status"] == "ok", reply
-    [result] = results(outputs)
+    [result] = kept_results(outputs)
     text = result["data"]["text/plain"]
     html = result["data"]["text/html"]
     assert text.startswith("profile of 100,000 rows × 4 columns, computed by Spark over the whole result in 3 passes")
@@ -271,4 +271,4 @@ def test_an_interrupt_stops_the_charts_query_on_the_server(kernel):
     # reflect answers the text 'null' for a property never set.
     reply, outputs = execute(kc, f"SELECT reflect('java.lang.System', 'getProperty', '{key}') AS v")
     assert reply["status"] == "ok", reply
-    assert "|null|" in results(outputs)[0]["data"]["text/plain"].replace(" ", "")
+    assert "|null|" in kept_results(outputs)[0]["data"]["text/plain"].replace(" ", "")

@@ -3,13 +3,13 @@
 creates), inspection of tables, columns and functions, the catalog cache following DDL, and
 `jupyter console` itself under a pseudo-terminal running a query typed over several lines."""
 
-import sys
 import uuid
 
 import pexpect
 import pytest
 
-from conftest import KERNEL_NAME, environment, execute, shell_reply, start_kernel
+from support.console import prompt, start_console
+from support.kernel import execute, shell_reply, start_kernel
 
 DB = "kbase_completion_lab"
 SETUP = [
@@ -185,26 +185,6 @@ def test_raw_strings_split_as_spark_reads_them(kc):
 def test_exit_asks_the_front_end_to_close(kc):
     reply, _ = execute(kc, "exit")
     assert reply["payload"] == [{"source": "ask_exit", "keepkernel": False}]
-
-
-# Colour and cursor codes may sit between a prompt's characters.
-ANSI = r"(?:\x1b\[[0-9;?]*[A-Za-z])*"
-
-
-def prompt(word, n):
-    return word + r"\s?\[" + ANSI + str(n) + ANSI + r"\]"
-
-
-def start_console(timeout=120):
-    """`jupyter console` on the kernel, under a pseudo-terminal."""
-    return pexpect.spawn(
-        sys.executable,
-        ["-m", "jupyter_console", "--kernel", KERNEL_NAME],
-        env=environment(),
-        encoding="utf-8",
-        timeout=timeout,
-        dimensions=(50, 200),
-    )
 
 
 def test_the_console_runs_a_query_typed_line_by_line_once_at_the_semicolon():

@@ -5,7 +5,7 @@ nothing), so the samples for those stay empty; everything it does claim has samp
 
 import jupyter_kernel_test
 
-from conftest import KERNEL_NAME, execute
+from support.kernel import KERNEL_NAME, execute
 
 VIEW = "conformance_view_xyz"
 

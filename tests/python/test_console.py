@@ -4,7 +4,7 @@ display); each result is printed once, also those of earlier statements of the c
 
 import pexpect
 
-from test_completion import prompt, start_console
+from support.console import prompt, start_console
 
 SLOW = "SELECT reflect('java.lang.Thread', 'sleep', CAST(2500 AS BIGINT)) AS slept FROM range(1);"
 

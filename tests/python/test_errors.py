@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import execute
+from support.kernel import execute
 
 CELLS = [
     # (cell, failing statement number, the failing text, the cell line it is on)

@@ -10,23 +10,23 @@ The randomness is seeded (KBASE_TEST_FAULT_SEED, 10 by default), every wait is b
 and the faults are placed by bytes and by the cells' order, not by timing that depends on
 the machine's speed. The counts are printed and written to .work/exactly-once.json."""
 
-import asyncio
 import json
 import os
 import random
-import signal
-import socket
-import subprocess
 import tempfile
 import threading
 import time
 
 import pyarrow.dataset as ds
-import pyspark
+import pytest
 
-from conftest import WORK, execute, start_kernel
+from support.env import WORK
+from support.kernel import execute, start_kernel
+from support.proxy import FaultProxy
+from support.spark import SparkServer
 
-SPARK_HOME = os.path.dirname(pyspark.__file__)
+pytestmark = pytest.mark.spark
+
 TRIALS = 60
 RESTARTS = 2
 SEED = int(os.environ.get("KBASE_TEST_FAULT_SEED", "10"))
@@ -34,138 +34,14 @@ SEED = int(os.environ.get("KBASE_TEST_FAULT_SEED", "10"))
 TOLD_UNKNOWN = {"SparkConnectOutcomeUnknown", "SparkConnectStreamLost"}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A Spark Connect server run from `workdir`, which can be killed and started again."""
-
-    def __init__(self, workdir):
-        self.port = free_port()
-        self.workdir = workdir
-        self.process = None
-
-    def start(self):
-        env = {k: v for k, v in os.environ.items() if k != "SPARK_REMOTE"}
-        env["SPARK_HOME"] = SPARK_HOME
-        self.process = subprocess.Popen(
-            [f"{SPARK_HOME}/bin/spark-submit", "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
-             "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
-             "--conf", f"spark.connect.grpc.binding.port={self.port}", "--conf", "spark.ui.enabled=false",
-             "--conf", f"spark.sql.warehouse.dir={self.workdir}/warehouse",
-             "spark-internal"],
-            env=env, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("the Spark Connect server did not start")
-
-    def kill(self):
-        """Ends the server at once, as a crash would."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=60)
-
-
-class FaultyProxy:
-    """Forwards 127.0.0.1:port to the server. `arm(direction, after, stall)` makes the next
-    connection traffic in `direction` ("up" to the server, "down" to the kernel) pause for
-    `stall` seconds once `after` bytes have passed, then cut the connection."""
-
-    def __init__(self, target_port):
-        self.target_port = target_port
-        self.fault = None
-        self.cuts = 0
-        self.stalls = 0
-        self.lock = threading.Lock()
-        self.port = free_port()
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        threading.Thread(target=self._run, daemon=True).start()
-        if not self.ready.wait(10):
-            raise RuntimeError("the proxy did not start")
-
-    def arm(self, direction, after, stall):
-        with self.lock:
-            self.fault = {"direction": direction, "left": after, "stall": stall}
-
-    def disarm(self):
-        with self.lock:
-            self.fault = None
-
-    def _run(self):
-        asyncio.set_event_loop(self.loop)
-        server = self.loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", self.port))
-        self.ready.set()
-        self.loop.run_forever()
-        server.close()
-
-    def _take(self, direction, n):
-        """The stall to make before cutting, when this chunk trips the armed fault."""
-        with self.lock:
-            fault = self.fault
-            if fault is None or fault["direction"] != direction:
-                return None
-            fault["left"] -= n
-            if fault["left"] > 0:
-                return None
-            self.fault = None
-            return fault["stall"]
-
-    async def _serve(self, client_reader, client_writer):
-        try:
-            server_reader, server_writer = await asyncio.wait_for(
-                asyncio.open_connection("127.0.0.1", self.target_port), 5
-            )
-        except (OSError, asyncio.TimeoutError):
-            client_writer.close()
-            return
-        done = asyncio.Event()
-
-        async def pump(reader, writer, direction):
-            try:
-                while not done.is_set():
-                    data = await reader.read(16384)
-                    if not data:
-                        break
-                    stall = self._take(direction, len(data))
-                    if stall is not None:
-                        if stall > 0:
-                            self.stalls += 1
-                            await asyncio.sleep(stall)
-                        self.cuts += 1
-                        break
-                    writer.write(data)
-                    await writer.drain()
-            except (ConnectionError, OSError):
-                pass
-            finally:
-                done.set()
-                for w in (client_writer, server_writer):
-                    w.close()
-
-        await asyncio.gather(pump(client_reader, server_writer, "up"), pump(server_reader, client_writer, "down"))
-
-    def stop(self):
-        self.loop.call_soon_threadsafe(self.loop.stop)
-
-
 def test_no_insert_is_repeated_or_silently_lost_under_cuts_stalls_and_restarts():
     rng = random.Random(SEED)
     started = time.time()
     workdir = tempfile.mkdtemp(prefix="exactly-once-")
     table = os.path.join(workdir, "ids")
-    server = Server(workdir)
+    server = SparkServer(workdir)
     server.start()
-    proxy = FaultyProxy(server.port)
+    proxy = FaultProxy(server.port)
     stderr = tempfile.NamedTemporaryFile("w+", suffix=".log")
     km, kc = start_kernel(stderr=stderr, SPARK_REMOTE=f"sc://127.0.0.1:{proxy.port}")
     restart_at = set(rng.sample(range(5, TRIALS - 5), RESTARTS))

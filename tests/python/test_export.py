@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import collect, execute, results, shell_reply
+from support.kernel import collect, execute, kept_results, shell_reply
 
 ARROW = "application/vnd.apache.arrow.stream"
 
@@ -40,7 +40,7 @@ def test_parquet_holds_the_whole_result_with_sparks_types(kernel, spark, tmp_pat
     path = tmp_path / "mixed.parquet"
     reply, outputs = execute(kc, f"%export {path}\n{MIXED} ORDER BY id")
     assert reply["status"] == "ok", reply
-    written, table = results(outputs)
+    written, table = kept_results(outputs)
     size = os.path.getsize(path)
     assert written["data"]["text/plain"].startswith("exported 25,000 rows (")
     assert str(path) in written["data"]["text/plain"]

@@ -6,15 +6,14 @@ should read as; the text table is checked too."""
 
 import base64
 import html
-import os
 import re
 from html.parser import HTMLParser
 
 import pyarrow as pa
 import pytest
-from pyspark.sql import SparkSession
 
-from conftest import execute, start_kernel
+from support.kernel import execute, start_kernel
+from support.spark import pyspark_session
 
 ARROW = "application/vnd.apache.arrow.stream"
 NULL = object()  # a NULL cell, as opposed to the string 'NULL'
@@ -74,7 +73,8 @@ class Cells(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def kernel():
+def kc_in_tz():
+    """A kernel's client whose Spark session reads and shows times in TZ."""
     km, kc = start_kernel()
     reply, _ = execute(kc, f"SET spark.sql.session.timeZone={TZ}")
     assert reply["status"] == "ok", reply
@@ -84,9 +84,9 @@ def kernel():
 
 
 @pytest.fixture(scope="module")
-def spark():
-    session = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).create()
-    session.conf.set("spark.sql.session.timeZone", TZ)
+def spark_in_tz():
+    """pyspark's client with the session time zone TZ, as the kernel's."""
+    session = pyspark_session(conf={"spark.sql.session.timeZone": TZ})
     yield session
     session.stop()
 
@@ -159,10 +159,10 @@ CASES = [
 
 
 @pytest.mark.parametrize("name, sql, expected", CASES, ids=[c[0] for c in CASES])
-def test_values_match_spark(kernel, spark, name, sql, expected):
-    data = show(kernel, sql)
+def test_values_match_spark(kc_in_tz, spark_in_tz, name, sql, expected):
+    data = show(kc_in_tz, sql)
     got = arrow_of(data)
-    truth = spark.sql(sql).toArrow()
+    truth = spark_in_tz.sql(sql).toArrow()
     assert got.schema.names == truth.schema.names
     for g, t in zip(got.schema, truth.schema):
         assert same_type(g.type, t.type), (g, t)
@@ -170,7 +170,7 @@ def test_values_match_spark(kernel, spark, name, sql, expected):
 
     cells = parse(data)
     assert cells.headers == truth.schema.names
-    assert cells.types == [f.dataType.simpleString() for f in spark.sql(sql).schema.fields]
+    assert cells.types == [f.dataType.simpleString() for f in spark_in_tz.sql(sql).schema.fields]
     assert cells.rows == expected
     assert "script" not in cells.tags
     text = data["text/plain"]
@@ -179,33 +179,33 @@ def test_values_match_spark(kernel, spark, name, sql, expected):
             assert (value if value is not NULL else "NULL") in text
 
 
-def test_year_month_intervals_match_spark(kernel, spark):
+def test_year_month_intervals_match_spark(kc_in_tz, spark_in_tz):
     # pyspark's client cannot read year-month intervals at all (not even with collect()), and
     # pyarrow reads their type but not their values: compare with Spark's own text for them.
     intervals = ["INTERVAL '-1-2' YEAR TO MONTH", "INTERVAL '14' MONTH", "INTERVAL '3' YEAR"]
-    data = show(kernel, "SELECT " + ", ".join(f"{i} AS c{n}" for n, i in enumerate(intervals)))
-    spark_text = spark.sql("SELECT " + ", ".join(f"CAST({i} AS STRING)" for i in intervals)).collect()[0]
+    data = show(kc_in_tz, "SELECT " + ", ".join(f"{i} AS c{n}" for n, i in enumerate(intervals)))
+    spark_text = spark_in_tz.sql("SELECT " + ", ".join(f"CAST({i} AS STRING)" for i in intervals)).collect()[0]
     assert parse(data).rows == [list(spark_text)]
     assert [str(f.type) for f in arrow_of(data).schema] == ["month_interval"] * 3
 
 
-def test_varchar_and_char_types_are_named(kernel, spark):
-    spark.sql("CREATE OR REPLACE TEMP VIEW typed AS SELECT CAST('ab' AS VARCHAR(10)) AS v, CAST('c' AS CHAR(3)) AS c")
-    execute(kernel, "CREATE OR REPLACE TEMP VIEW typed AS SELECT CAST('ab' AS VARCHAR(10)) AS v, CAST('c' AS CHAR(3)) AS c")
-    data = show(kernel, "SELECT * FROM typed")
-    assert parse(data).types == [f.dataType.simpleString() for f in spark.sql("SELECT * FROM typed").schema.fields]
+def test_varchar_and_char_types_are_named(kc_in_tz, spark_in_tz):
+    spark_in_tz.sql("CREATE OR REPLACE TEMP VIEW typed AS SELECT CAST('ab' AS VARCHAR(10)) AS v, CAST('c' AS CHAR(3)) AS c")
+    execute(kc_in_tz, "CREATE OR REPLACE TEMP VIEW typed AS SELECT CAST('ab' AS VARCHAR(10)) AS v, CAST('c' AS CHAR(3)) AS c")
+    data = show(kc_in_tz, "SELECT * FROM typed")
+    assert parse(data).types == [f.dataType.simpleString() for f in spark_in_tz.sql("SELECT * FROM typed").schema.fields]
 
 
-def test_zero_rows_show_the_header_and_a_count(kernel):
-    cells = parse(show(kernel, "SELECT id, CAST(id AS STRING) AS s FROM range(0)"))
+def test_zero_rows_show_the_header_and_a_count(kc_in_tz):
+    cells = parse(show(kc_in_tz, "SELECT id, CAST(id AS STRING) AS s FROM range(0)"))
     assert cells.headers == ["id", "s"] and cells.types == ["bigint", "string"]
     assert cells.rows == []
     assert "0 rows" in cells.footer
 
 
-def test_hundreds_of_columns(kernel, spark):
+def test_hundreds_of_columns(kc_in_tz, spark_in_tz):
     sql = "SELECT " + ", ".join(f"{i} AS c{i}" for i in range(250))
-    data = show(kernel, sql)
+    data = show(kc_in_tz, sql)
     cells = parse(data)
     assert len(cells.headers) == 250 and cells.rows == [[str(i) for i in range(250)]]
     assert arrow_of(data).num_columns == 250
@@ -213,8 +213,8 @@ def test_hundreds_of_columns(kernel, spark):
     assert len({len(line) for line in lines}) == 1  # every line of the text table aligns
 
 
-def test_very_long_values_are_shortened_in_view_with_the_full_value_kept(kernel):
-    data = show(kernel, "SELECT 1 AS n, repeat('ab', 5000) AS long")
+def test_very_long_values_are_shortened_in_view_with_the_full_value_kept(kc_in_tz):
+    data = show(kc_in_tz, "SELECT 1 AS n, repeat('ab', 5000) AS long")
     cells = parse(data)
     assert cells.rows == [["1", "ab" * 5000]]  # the full value is the cell's title
     assert "ab" * 5000 not in html.unescape(re.sub(r'title="[^"]*"', "", data["text/html"]))
@@ -222,22 +222,22 @@ def test_very_long_values_are_shortened_in_view_with_the_full_value_kept(kernel)
     assert arrow_of(data).to_pylist() == [{"n": 1, "long": "ab" * 5000}]
 
 
-def test_a_value_that_is_the_whole_result_is_shown_in_full(kernel):
-    data = show(kernel, "SELECT repeat('ab', 5000) AS long")
+def test_a_value_that_is_the_whole_result_is_shown_in_full(kc_in_tz):
+    data = show(kc_in_tz, "SELECT repeat('ab', 5000) AS long")
     assert "ab" * 5000 in data["text/html"] and "title=" not in data["text/html"]
     assert "|" + "ab" * 5000 + "|" in data["text/plain"]
 
 
-def test_wide_characters_line_up_in_the_text_table(kernel):
+def test_wide_characters_line_up_in_the_text_table(kc_in_tz):
     from wcwidth import wcswidth
 
-    data = show(kernel, "SELECT '世界' AS w, 'abc' AS a UNION ALL SELECT 'x', '🧬🧬'")
+    data = show(kc_in_tz, "SELECT '世界' AS w, 'abc' AS a UNION ALL SELECT 'x', '🧬🧬'")
     widths = {wcswidth(line) for line in data["text/plain"].splitlines()}
     assert len(widths) == 1, data["text/plain"]
 
 
-def test_an_oversized_result_is_cut_to_fit_a_notebook(kernel):
-    data = show(kernel, "SELECT id, repeat('x', 100000) AS big FROM range(100)")
+def test_an_oversized_result_is_cut_to_fit_a_notebook(kc_in_tz):
+    data = show(kc_in_tz, "SELECT id, repeat('x', 100000) AS big FROM range(100)")
     size = sum(len(v) for v in data.values())
     assert size <= 5 * 2**20
     table = arrow_of(data)
@@ -247,18 +247,18 @@ def test_an_oversized_result_is_cut_to_fit_a_notebook(kernel):
     assert f"first {table.num_rows} rows shown" in data["text/plain"]
 
 
-def test_a_query_with_rows_and_no_columns_is_a_result(kernel, spark):
+def test_a_query_with_rows_and_no_columns_is_a_result(kc_in_tz, spark_in_tz):
     sql = "SELECT * EXCEPT (id) FROM range(3)"
-    data = show(kernel, sql)
+    data = show(kc_in_tz, sql)
     assert data["text/plain"] == "++\n||\n++\n||\n||\n||\n++"
     assert "3 rows" in parse(data).footer
-    assert arrow_of(data).num_rows == len(spark.sql(sql).collect()) == 3
+    assert arrow_of(data).num_rows == len(spark_in_tz.sql(sql).collect()) == 3
 
 
-def test_collated_strings_keep_their_collation(kernel, spark):
+def test_collated_strings_keep_their_collation(kc_in_tz, spark_in_tz):
     sql = "SELECT 'a' COLLATE UTF8_LCASE AS c, array('x' COLLATE UTF8_LCASE) AS arr, 'b' AS plain"
-    data = show(kernel, sql)
-    expected = [f.dataType.simpleString() for f in spark.sql(sql).schema.fields]
+    data = show(kc_in_tz, sql)
+    expected = [f.dataType.simpleString() for f in spark_in_tz.sql(sql).schema.fields]
     assert expected[0] == "string collate UTF8_LCASE"
     assert parse(data).types == expected
     assert [f.metadata[b"spark_type"].decode() for f in arrow_of(data).schema] == expected

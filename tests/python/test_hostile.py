@@ -7,7 +7,7 @@ import time
 
 import zmq
 
-from conftest import execute, start_kernel
+from support.kernel import execute, start_kernel
 
 SEED = 20261126
 MESSAGES_PER_SOCKET = 300

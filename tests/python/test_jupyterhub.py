@@ -8,102 +8,35 @@ Spark Connect server. Bob, whose server does not exist, is told so. Screenshots 
 import json
 import os
 import secrets
-import shutil
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from conftest import ROOT, WORK, environment
+from support.browser import SHOTS, launch_chromium
+from support.env import ROOT, WORK
+from support.hub import jupyterhub
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(WORK) / "screenshots"
+pytestmark = [pytest.mark.browser, pytest.mark.hub, pytest.mark.package]
+
 PASSWORD = secrets.token_urlsafe(12)
 TIMEOUT_MS = 180_000
 
 
-def free_port():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def hub(singleuser):
-    state = Path(WORK) / "hub"
-    shutil.rmtree(state, ignore_errors=True)
-    state.mkdir(parents=True)
     users = {"alice": "alice-valid-7f3a9c2e51b84d06a1", "bob": "bob-valid-2b8f6d1e7c3a9054fe"}
     tokens = json.loads((Path(ROOT) / "tests/support/tokens.json").read_text())
     assert all(tokens[token]["user"] == user for user, token in users.items())
-    (state / "users.json").write_text(json.dumps(users))
-    port = free_port()
-    env = environment(
-        KBASE_TEST_HUB_STATE=str(state),
-        KBASE_TEST_SINGLEUSER=singleuser,
-        KBASE_TEST_HUB_USERS=str(state / "users.json"),
-        KBASE_TEST_HUB_PASSWORD=PASSWORD,
-        KBASE_TEST_HUB_PORT=str(port),
-        KBASE_TEST_HUB_API_PORT=str(free_port()),
-        KBASE_TEST_PROXY_API_PORT=str(free_port()),
-        KBASE_TEST_CHP=os.environ["KBASE_TEST_CHP"],
-        JUPYTERHUB_CRYPT_KEY=secrets.token_hex(32),
-    )
-    log = open(state / "jupyterhub.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jupyterhub", "-f", str(Path(ROOT) / "tests/support/jupyterhub_config.py")],
-        cwd=state,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/hub/api/", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            log.flush()
-            pytest.fail("JupyterHub did not start:\n" + (state / "jupyterhub.log").read_text()[-3000:])
-        time.sleep(0.5)
-    yield url
-    # The hub stops the users' servers it spawned when it shuts down (cleanup_servers).
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(60)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-    log.close()
+    with jupyterhub(Path(WORK) / "hub", singleuser, users, PASSWORD) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        b = launch_chromium(p, "--disable-quic", "--disable-sync")
         yield b
         b.close()
 

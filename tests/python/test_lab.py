@@ -8,9 +8,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, WORK, execute, jupyter_lab, notebook, start_kernel
+from support.browser import SHOTS, launch_chromium
+from support.env import WORK
+from support.kernel import execute, start_kernel
+from support.lab import jupyter_lab
+from support.notebooks import notebook
 
-SHOTS = Path(WORK) / "screenshots"
+pytestmark = pytest.mark.browser
+
 DB = "kbase_lab_typing"
 TIMEOUT_MS = 60_000
 HIGHLIGHTED = (
@@ -53,10 +58,7 @@ def lab(tmp_path_factory, catalog):
 def page(lab):
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-        )
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.set_default_timeout(TIMEOUT_MS)
         page.goto(lab)

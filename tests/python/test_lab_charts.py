@@ -11,9 +11,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, WORK, jupyter_lab, notebook
+from support.browser import SHOTS, launch_chromium
+from support.env import WORK
+from support.lab import jupyter_lab
+from support.notebooks import notebook
 
-SHOTS = Path(WORK) / "screenshots"
+pytestmark = pytest.mark.browser
+
 TIMEOUT_MS = 180_000
 DATA = (
     "SELECT id, concat('site ', CAST(id % 7 AS STRING)) AS site, "
@@ -61,10 +65,7 @@ def test_every_chart_kind_and_the_profile_render(lab, theme):
     put_setting(url, token, "@jupyterlab/apputils-extension:notification", {"fetchNews": "false"})
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-        )
+        browser = launch_chromium(p)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 900})
             problems = []

@@ -14,9 +14,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, WORK, jupyter_lab, notebook
+from support.browser import SHOTS, launch_chromium
+from support.env import WORK
+from support.lab import jupyter_lab
+from support.notebooks import notebook
 
-SHOTS = Path(WORK) / "screenshots"
+pytestmark = pytest.mark.browser
+
 TIMEOUT_MS = 120_000
 # The Python of each setup's Jupyter server: the main environment's, or one that
 # scripts/test set up from tests/lab-*-requirements.txt.
@@ -96,7 +100,7 @@ def test_a_slow_statement_shows_one_bar_and_leaves_only_the_results(setup, tmp_p
     log = Path(WORK) / f"lab-documents-{setup}.log"
     with jupyter_lab(root, log, *args, JUPYTERLAB_SETTINGS_DIR=str(settings), **extra) as (base, token):
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch_chromium(p)
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
                 page.set_default_timeout(TIMEOUT_MS)

@@ -10,9 +10,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, WORK, jupyter_lab, notebook
+from support.browser import SHOTS, launch_chromium
+from support.env import WORK
+from support.lab import jupyter_lab
+from support.notebooks import notebook
 
-SHOTS = Path(WORK) / "screenshots"
+pytestmark = pytest.mark.browser
+
 TIMEOUT_MS = 90_000
 PLAN = "EXPLAIN FORMATTED SELECT id % 10 AS g, count(*) AS n FROM range(100) GROUP BY id % 10"
 ROWS = (
@@ -71,7 +75,7 @@ def shown(request, tmp_path):
     with jupyter_lab(root, log, JUPYTERLAB_SETTINGS_DIR=str(settings)) as (base, token):
         url = f"{base}/lab/tree/results.ipynb?token={token}"
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch_chromium(p)
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
                 page.set_default_timeout(TIMEOUT_MS)

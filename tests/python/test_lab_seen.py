@@ -19,9 +19,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, WORK, free_port, jupyter_lab, notebook
+from support.browser import SHOTS, launch_chromium
+from support.env import ROOT, WORK
+from support.lab import jupyter_lab
+from support.net import free_port
+from support.notebooks import notebook
 
-SHOTS = Path(WORK) / "screenshots"
+pytestmark = pytest.mark.browser
+
 TIMEOUT_MS = 180_000
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 # Longer than JupyterLab's completer waits for a provider (1 s) and than the kernel waits.
@@ -117,7 +122,7 @@ def seen(request, tmp_path_factory, slow_catalog):
     with jupyter_lab(root, Path(WORK) / f"lab-seen-{theme}.log", JUPYTERLAB_SETTINGS_DIR=str(settings),
                      SPARK_REMOTE=remote, KBASE_SPARK_CATALOG_WAIT=None) as (base, token):
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch_chromium(p)
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
                 page.set_default_timeout(TIMEOUT_MS)

@@ -7,13 +7,9 @@ import re
 
 import pyarrow as pa
 
-from conftest import execute
+from support.kernel import execute, kept_results
 
 ARROW = "application/vnd.apache.arrow.stream"
-
-
-def results(outputs):
-    return [o["content"] for o in outputs if o["msg_type"] in ("execute_result", "display_data")]
 
 
 def rows(content):
@@ -24,7 +20,7 @@ def test_help_lists_every_magic_and_setting_with_an_example(kernel):
     _, kc = kernel
     reply, outputs = execute(kc, "%help")
     assert reply["status"] == "ok"
-    (help_,) = results(outputs)
+    (help_,) = kept_results(outputs)
     text = help_["data"]["text/plain"]
     for usage in ["%help", "%limit N", "%export PATH [--overwrite]", "%chart KIND x=COL", "%profile", "%%sql",
                   "KBASE_SPARK_MAX_ROWS"]:
@@ -35,16 +31,16 @@ def test_help_lists_every_magic_and_setting_with_an_example(kernel):
 def test_limit_shows_that_many_rows_for_this_cell_only(kernel):
     _, kc = kernel
     _, outputs = execute(kc, "%%sql\n%limit 5\nSELECT id FROM range(10);\nSELECT id FROM range(3)")
-    first, second = results(outputs)
+    first, second = kept_results(outputs)
     assert rows(first) == 5 and rows(second) == 3
     notice = "first 5 rows shown — more available: %limit N shows more, %export PATH writes them all"
     assert notice in first["data"]["text/plain"] and notice in first["data"]["text/html"]
     assert "more available" not in second["data"]["text/plain"]
     _, outputs = execute(kc, "%limit 1500\nSELECT id FROM range(2000)")
-    assert rows(results(outputs)[0]) == 1500
+    assert rows(kept_results(outputs)[0]) == 1500
     # The next cell is back to the kernel's limit.
     _, outputs = execute(kc, "SELECT id FROM range(2000)")
-    assert rows(results(outputs)[0]) == 1000
+    assert rows(kept_results(outputs)[0]) == 1000
 
 
 def test_an_unknown_magic_lists_the_known_ones(kernel):
@@ -54,7 +50,7 @@ def test_an_unknown_magic_lists_the_known_ones(kernel):
     assert reply["evalue"] == (
         "there is no magic %lmit; the magics are %help, %limit, %export, %chart, %profile, %%sql. %help says more."
     )
-    assert not results(outputs)
+    assert not kept_results(outputs)
 
 
 def test_wrong_arguments_say_what_is_wrong(kernel):

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from nbclient import NotebookClient
 
-from conftest import KERNEL_NAME
+from support.kernel import KERNEL_NAME
 
 HERE = Path(__file__).resolve().parent
 ARROW = "application/vnd.apache.arrow.stream"

@@ -12,9 +12,12 @@ from pathlib import Path
 
 import nbformat
 import pyarrow as pa
+import pytest
 from nbclient import NotebookClient
 
-from conftest import KERNEL_NAME, ROOT, SYSTEM_PATH, environment, make_venv, wheel_path
+from support.env import ROOT, SYSTEM_PATH, environment
+from support.kernel import KERNEL_NAME
+from support.package import make_venv, wheel_path
 
 NOTEBOOK = Path(ROOT) / "tests" / "notebooks" / "parameters.ipynb"
 ARROW = "application/vnd.apache.arrow.stream"
@@ -46,6 +49,7 @@ def files_under(root):
     return found
 
 
+@pytest.mark.package
 def test_the_wheel_installs_without_jupyter_and_uninstalls_without_a_trace(tmp_path):
     env_dir = make_venv(str(tmp_path / "bare"))
     before = files_under(env_dir)
@@ -77,6 +81,7 @@ def test_the_wheel_installs_without_jupyter_and_uninstalls_without_a_trace(tmp_p
     assert files_under(env_dir) == before
 
 
+@pytest.mark.package
 def test_the_environments_jupyter_lists_and_starts_the_kernel_without_path(wheel_env, tmp_path):
     listed = subprocess.run(
         [f"{wheel_env}/bin/jupyter", "kernelspec", "list", "--json"],
@@ -143,6 +148,7 @@ def last_result(nb):
     return {k: v[0] for k, v in table.to_pydict().items()}, types
 
 
+@pytest.mark.package
 def test_papermill_parameters_arrive_as_exact_typed_values(wheel_env, tmp_path):
     run, out_path = papermill(
         wheel_env,
@@ -187,6 +193,7 @@ def test_the_parameters_cell_alone_gives_the_defaults():
     assert values["ids"] == [1, 2] and values["note"] == "n/a"
 
 
+@pytest.mark.package
 def test_papermill_explains_parameters_it_cannot_translate(wheel_env, tmp_path):
     run, out_path = papermill(wheel_env, tmp_path, "-y", "config: {a: 1}")
     assert run.returncode != 0
@@ -198,6 +205,7 @@ def test_papermill_explains_parameters_it_cannot_translate(wheel_env, tmp_path):
     assert "papermill parameter 'bad-name'" in run.stderr and "SQL identifier" in run.stderr
 
 
+@pytest.mark.package
 def test_papermill_reads_the_parameters_cell(wheel_env, tmp_path):
     run = subprocess.run(
         [f"{wheel_env}/bin/papermill", "--help-notebook", str(NOTEBOOK)],

@@ -10,9 +10,9 @@ import uuid
 
 import pytest
 from jupyter_client.session import Session
-from pyspark.sql import SparkSession
 
-from conftest import collect, execute, shell_reply, start_kernel
+from support.kernel import collect, execute, shell_reply, start_kernel
+from support.spark import pyspark_session
 
 # Runs for a minute on the server unless it is cancelled.
 LONG_QUERY = "SELECT reflect('java.lang.Thread', 'sleep', CAST(60000 AS BIGINT)) AS slept"
@@ -213,7 +213,7 @@ def test_shutdown_releases_the_spark_session():
         reply, _ = execute(kc, "CREATE OR REPLACE TEMP VIEW released AS SELECT 1 AS a")
         assert reply["status"] == "ok"
         # The session is really the one named: another client can see the view in it.
-        probe = SparkSession.builder.remote(remote).create()
+        probe = pyspark_session(remote)
         assert probe.sql("SELECT * FROM released").collect()[0]["a"] == 1
     finally:
         kc.stop_channels()

@@ -8,7 +8,7 @@ import html
 import pyarrow as pa
 import pytest
 
-from conftest import execute
+from support.kernel import execute
 
 ARROW = "application/vnd.apache.arrow.stream"
 

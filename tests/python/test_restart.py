@@ -3,60 +3,20 @@ server that is restarting, starts a new Spark session when it is back (saying so
 KBASE_SPARK_CONF applied again), and gives a clear error in bounded time when the server stays
 down. This suite starts and stops a server of its own."""
 
-import os
-import signal
-import socket
-import subprocess
 import threading
 import time
 
-import pyspark
 import pytest
 
-from conftest import execute, start_kernel
+from support.kernel import execute, start_kernel
+from support.spark import SparkServer
 
-SPARK_HOME = os.path.dirname(pyspark.__file__)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self):
-        self.port = free_port()
-        self.process = None
-
-    def start(self):
-        env = {k: v for k, v in os.environ.items() if k != "SPARK_REMOTE"}
-        env["SPARK_HOME"] = SPARK_HOME
-        self.process = subprocess.Popen(
-            [f"{SPARK_HOME}/bin/spark-submit", "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
-             "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
-             "--conf", f"spark.connect.grpc.binding.port={self.port}", "--conf", "spark.ui.enabled=false",
-             "spark-internal"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("the Spark Connect server did not start")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=60)
+pytestmark = pytest.mark.spark
 
 
 @pytest.fixture
 def server():
-    s = Server()
+    s = SparkServer()
     s.start()
     yield s
     s.stop()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import execute, start_kernel
+from support.kernel import execute, start_kernel
 
 CALL_LOG = Path(os.environ["KBASE_TEST_CALL_LOG"])
 TOKENS = json.loads(Path(os.environ["KBASE_TEST_TOKENS"]).read_text())
@@ -22,7 +22,8 @@ def calls():
 
 
 @pytest.fixture(scope="module")
-def kernel():
+def alice_kc():
+    """A kernel's client on alice's token-checking server, which counts the calls it gets."""
     km, kc = start_kernel(
         SPARK_REMOTE=f"sc://127.0.0.1:{os.environ['KBASE_TEST_CHECKING_PORT']}",
         KBASE_AUTH_TOKEN=ALICE,
@@ -52,40 +53,40 @@ def plans_of(kc, code):
         "SELECT * EXCEPT (id) FROM range(3)",
     ],
 )
-def test_a_plain_query_is_one_call(kernel, code):
-    reply, outputs, plans = plans_of(kernel, code)
+def test_a_plain_query_is_one_call(alice_kc, code):
+    reply, outputs, plans = plans_of(alice_kc, code)
     assert reply["status"] == "ok", reply
     assert plans == 1
     assert any(m["msg_type"] == "execute_result" for m in outputs)
 
 
-def test_commands_run_once_and_their_result_is_fetched(kernel):
-    reply, _, plans = plans_of(kernel, "CREATE OR REPLACE TEMP VIEW round_trips AS SELECT 1 AS a")
+def test_commands_run_once_and_their_result_is_fetched(alice_kc):
+    reply, _, plans = plans_of(alice_kc, "CREATE OR REPLACE TEMP VIEW round_trips AS SELECT 1 AS a")
     assert reply["status"] == "ok", reply
     assert plans == 2
-    reply, outputs, plans = plans_of(kernel, "SHOW VIEWS LIKE 'round_trips'")
+    reply, outputs, plans = plans_of(alice_kc, "SHOW VIEWS LIKE 'round_trips'")
     assert reply["status"] == "ok", reply
     assert plans == 2
     result = next(m for m in outputs if m["msg_type"] == "execute_result")
     assert "round_trips" in result["content"]["data"]["text/plain"]
 
 
-def test_an_insert_after_a_cte_is_a_command_and_runs_once(kernel):
-    execute(kernel, "CREATE OR REPLACE TEMP VIEW rt_source AS SELECT 1 AS a")
-    reply, _ = execute(kernel, "CREATE TABLE IF NOT EXISTS rt_target (a INT) USING parquet")
+def test_an_insert_after_a_cte_is_a_command_and_runs_once(alice_kc):
+    execute(alice_kc, "CREATE OR REPLACE TEMP VIEW rt_source AS SELECT 1 AS a")
+    reply, _ = execute(alice_kc, "CREATE TABLE IF NOT EXISTS rt_target (a INT) USING parquet")
     assert reply["status"] == "ok", reply
-    execute(kernel, "TRUNCATE TABLE rt_target")
-    reply, _, plans = plans_of(kernel, "WITH x AS (SELECT a FROM rt_source) INSERT INTO rt_target SELECT a FROM x")
+    execute(alice_kc, "TRUNCATE TABLE rt_target")
+    reply, _, plans = plans_of(alice_kc, "WITH x AS (SELECT a FROM rt_source) INSERT INTO rt_target SELECT a FROM x")
     assert reply["status"] == "ok", reply
     assert plans == 2
-    reply, outputs = execute(kernel, "SELECT count(*) AS n FROM rt_target")
+    reply, outputs = execute(alice_kc, "SELECT count(*) AS n FROM rt_target")
     result = next(m for m in outputs if m["msg_type"] == "execute_result")
     assert "|1|" in result["content"]["data"]["text/plain"].replace(" ", "")
-    execute(kernel, "DROP TABLE rt_target")
+    execute(alice_kc, "DROP TABLE rt_target")
 
 
-def test_a_failing_query_is_one_call_and_points_at_its_error(kernel):
-    reply, outputs, plans = plans_of(kernel, "SELECT nope FROM range(1)")
+def test_a_failing_query_is_one_call_and_points_at_its_error(alice_kc):
+    reply, outputs, plans = plans_of(alice_kc, "SELECT nope FROM range(1)")
     assert reply["status"] == "error"
     assert "UNRESOLVED_COLUMN" in reply["ename"]
     assert plans == 1
@@ -93,10 +94,10 @@ def test_a_failing_query_is_one_call_and_points_at_its_error(kernel):
     assert any("^^^^" in line for line in error["content"]["traceback"])
 
 
-def test_the_calls_are_released_in_the_background(kernel):
+def test_the_calls_are_released_in_the_background(alice_kc):
     """Each execution is released after it completes, off the statement's path."""
     before = len(calls())
-    reply, _ = execute(kernel, "SELECT 42")
+    reply, _ = execute(alice_kc, "SELECT 42")
     assert reply["status"] == "ok"
     deadline = time.monotonic() + 60
     while "ReleaseExecute" not in calls()[before:] and time.monotonic() < deadline:

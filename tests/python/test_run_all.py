@@ -2,7 +2,7 @@
 are aborted however the timing falls, over many trials with fast and slow failures. A DROP
 queued behind a failed CREATE never runs."""
 
-from conftest import collect, execute, shell_reply
+from support.kernel import collect, execute, shell_reply
 
 TRIALS = 30
 FAST_FAILURE = "CREATE TABLE run_all_target AS SELECT * FROM no_such_table_for_run_all"

@@ -4,10 +4,10 @@ show) stores exactly the outputs of a run where they are quick."""
 
 import copy
 
-import nbformat
 from nbclient import NotebookClient
 
-from conftest import KERNEL_NAME
+from support.kernel import KERNEL_NAME
+from support.notebooks import code_notebook
 
 
 def pause(ms):
@@ -27,9 +27,7 @@ def notebook(ms):
         # A slow statement first: its progress is a display of its own, cleared away.
         pause(ms),
     ]
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    return nb
+    return code_notebook(cells)
 
 
 class RecordingClient(NotebookClient):

@@ -5,11 +5,10 @@ kernel and the proxy was TLS records (so the token never crossed in clear); an u
 certificate for another host name and a server that does not speak TLS each get a message
 that says which."""
 
-import asyncio
 import datetime
 import os
 import ssl
-import threading
+from types import SimpleNamespace
 
 import pytest
 from cryptography import x509
@@ -17,7 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from conftest import execute, start_kernel
+from support.kernel import execute, start_kernel
+from support.proxy import FaultProxy
 
 TOKEN = "tls-test-token-5f1e93ab27cd"
 SPARK_PORT = int(os.environ["SPARK_REMOTE"].rsplit(":", 1)[1].strip("/"))
@@ -65,63 +65,19 @@ def make_certificates(directory):
     return paths
 
 
-class Proxies:
-    """On one event loop in a thread: a TLS-terminating proxy in front of Spark Connect, and
-    in front of that a plain TCP relay that keeps every byte the client sent."""
-
-    def __init__(self, certificates):
-        self.wire = bytearray()
-        self.loop = asyncio.new_event_loop()
-        self.tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.tls_context.load_cert_chain(certificates["cert"], certificates["key"])
-        self.tls_context.set_alpn_protocols(["h2"])
-        ready = threading.Event()
-        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
-        ready.wait(30)
-
-    def _run(self, ready):
-        asyncio.set_event_loop(self.loop)
-
-        async def start():
-            tls = await asyncio.start_server(self._terminate_tls, "127.0.0.1", 0, ssl=self.tls_context)
-            self.tls_port = tls.sockets[0].getsockname()[1]
-            relay = await asyncio.start_server(self._relay, "127.0.0.1", 0)
-            self.relay_port = relay.sockets[0].getsockname()[1]
-
-        self.loop.run_until_complete(start())
-        ready.set()
-        self.loop.run_forever()
-
-    @staticmethod
-    async def _pipe(reader, writer, keep=None):
-        try:
-            while data := await reader.read(65536):
-                if keep is not None:
-                    keep.extend(data)
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, ssl.SSLError):
-            pass
-        finally:
-            writer.close()
-
-    async def _terminate_tls(self, client_reader, client_writer):
-        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", SPARK_PORT)
-        await asyncio.gather(self._pipe(client_reader, server_writer), self._pipe(server_reader, client_writer))
-
-    async def _relay(self, client_reader, client_writer):
-        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self.tls_port)
-        await asyncio.gather(
-            self._pipe(client_reader, server_writer, self.wire), self._pipe(server_reader, client_writer)
-        )
-
-
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory):
+    """A TLS-terminating proxy with a test certificate in front of Spark Connect, and in front
+    of that a plain relay that keeps every byte the client sent."""
     certificates = make_certificates(tmp_path_factory.mktemp("tls"))
-    proxies = Proxies(certificates)
-    yield certificates, proxies
-    proxies.loop.call_soon_threadsafe(proxies.loop.stop)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificates["cert"], certificates["key"])
+    context.set_alpn_protocols(["h2"])
+    terminator = FaultProxy(SPARK_PORT, tls=context)
+    relay = FaultProxy(terminator.port, keep_sent=True)
+    yield certificates, SimpleNamespace(tls_port=terminator.port, relay_port=relay.port, wire=relay.sent)
+    relay.stop()
+    terminator.stop()
 
 
 def run_once(sql, **env):
