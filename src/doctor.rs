@@ -48,8 +48,8 @@ impl<W: Write> Report<'_, W> {
                     "none set; connecting without KBase authentication",
                 );
             }
-            Found::Url(url) => {
-                self.step(true, Step::Url.label(), &url.to_string());
+            Found::Url(url, source) => {
+                self.step(true, Step::Url.label(), &format!("{url} ({})", source.label()));
             }
             // Nothing is sent yet; the next step proves the connection.
             Found::Client => {}

@@ -20,6 +20,7 @@ pub mod memory;
 pub mod render;
 #[cfg(test)]
 mod scratch;
+mod session_file;
 mod spark;
 mod token;
 

@@ -46,6 +46,24 @@ pub(crate) enum SparkError {
          Log in to KBase again to get a fresh token, then restart the kernel."
     )]
     Unauthenticated { detail: String },
+    /// The server refused the token, and Auth2 says it is invalid or expired.
+    #[error(
+        "The Spark Connect server did not accept your KBase token, and KBase says it is invalid or has expired \
+         ({detail}). Log in to KBase again{}",
+        if *renewable {
+            "; the next cell picks up the new token, without restarting the kernel."
+        } else {
+            ", then restart the kernel."
+        }
+    )]
+    LogInAgain { detail: String, renewable: bool },
+    /// The server refused the token while KBase's auth service cannot be reached: the token
+    /// may be fine, the check is what failed.
+    #[error(
+        "The Spark Connect server could not check your KBase token: {0} Your token may well be fine; \
+         run the cell again once the auth service is back."
+    )]
+    AuthUnreachable(String),
     /// The token could not be read, or is no longer the session user's.
     #[error("{0}")]
     Token(String),
@@ -141,6 +159,8 @@ impl SparkError {
             SparkError::Unauthenticated { .. } => "SparkConnectUnauthenticated".into(),
             SparkError::PermissionDenied { .. } => "SparkConnectPermissionDenied".into(),
             SparkError::Token(_) => "KBaseTokenUnavailable".into(),
+            SparkError::LogInAgain { .. } => "KBaseTokenInvalid".into(),
+            SparkError::AuthUnreachable(_) => "KBaseAuthUnreachable".into(),
             SparkError::StreamLost { .. } => "SparkConnectStreamLost".into(),
             SparkError::OutcomeUnknown { .. } => "SparkConnectOutcomeUnknown".into(),
             SparkError::Setup(_) => "SparkConnectSetupError".into(),
@@ -171,7 +191,11 @@ impl SparkError {
             SparkError::Server { class: Some(c), .. } => {
                 c.starts_with("INVALID_HANDLE") || c.starts_with("INVALID_CURSOR")
             }
-            SparkError::Cancelled | SparkError::OutcomeUnknown { .. } => false,
+            SparkError::Cancelled
+            | SparkError::OutcomeUnknown { .. }
+            | SparkError::LogInAgain { .. }
+            | SparkError::AuthUnreachable(_)
+            | SparkError::Token(_) => false,
             _ => true,
         }
     }
