@@ -81,7 +81,6 @@ pub struct Config {
     /// The address BERDL's hub gives the pod (`SPARK_CONNECT_URL`), used when `SPARK_REMOTE` is not set.
     pub(crate) spark_connect_url: Option<String>,
     /// BERDL's governance service, which knows the user's database prefixes.
-    #[allow(dead_code)] // read by the governance client
     pub(crate) governance_url: Option<String>,
 }
 

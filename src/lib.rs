@@ -15,6 +15,7 @@ mod engine;
 mod export;
 #[cfg(test)]
 mod fuzz;
+mod governance;
 pub mod kernel;
 pub mod memory;
 pub mod render;
@@ -36,6 +37,9 @@ pub use kernel::KernelError;
 /// read does not stop the kernel: its cells report the problem.
 pub async fn run_kernel(connection_file: &Path, config: Result<Config, ConfigError>) -> Result<(), KernelError> {
     let (connection, iopub_sent) = kernel::connect(connection_file).await?;
+    if let Ok(config) = &config {
+        governance::learn_in_background(config);
+    }
     let engine = Engine::start(Box::new(SparkConnector::new(config)));
     kernel::run(connection, iopub_sent, engine).await;
     Ok(())

@@ -151,6 +151,20 @@ impl Engine {
         if let Some(found) = super::magic::complete(code, cursor) {
             return found;
         }
+        if let Some((start, prefixes)) = crate::governance::complete_create(code, cursor) {
+            let kind = "database prefix".replace(' ', "\u{a0}");
+            return Completion {
+                matches: prefixes
+                    .into_iter()
+                    .map(|text| Match {
+                        text,
+                        kind: kind.clone(),
+                    })
+                    .collect(),
+                start,
+                end: cursor,
+            };
+        }
         let at = byte_offset(code, cursor);
         let Some(cx) = context::at(&super::magic::blanked(code), at, false) else {
             return Completion {

@@ -99,7 +99,12 @@ impl Engine {
         let code = cell.sql.as_str();
         let statements = split_statements(code);
         if cell.magics.help {
-            let help = render::help::bundle(&[("Magics", &magic::MAGICS), ("Settings", &magic::SETTINGS)]);
+            let prefixes = crate::governance::help_entries();
+            let mut sections = vec![("Magics", &magic::MAGICS[..]), ("Settings", &magic::SETTINGS[..])];
+            if !prefixes.is_empty() {
+                sections.push(("Your database prefixes on BERDL", &prefixes));
+            }
+            let help = render::help::bundle(&sections);
             outputs.emit(if statements.is_empty() {
                 Output::Result(help)
             } else {

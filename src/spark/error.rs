@@ -72,6 +72,9 @@ pub(crate) enum SparkError {
         "The Spark Connect server refused access: {detail}. It belongs to another user; check KBASE_SPARK_HOST_TEMPLATE and KBASE_SPARK_USERNAME."
     )]
     PermissionDenied { detail: String },
+    /// BERDL's server refused a database name for its prefix; the message names those allowed.
+    #[error("{0}")]
+    NamespaceRefused(String),
     /// A result stream broke and could not be resumed; the statement may have run.
     #[error(
         "The connection to Spark Connect broke while the result was coming back, and it could not be resumed \
@@ -121,7 +124,10 @@ impl SparkError {
                 detail: transport_detail(status),
             },
             Code::Unauthenticated => SparkError::Unauthenticated { detail: detail() },
-            Code::PermissionDenied => SparkError::PermissionDenied { detail: detail() },
+            Code::PermissionDenied => match crate::governance::refused_name(status.message()) {
+                Some(told) => SparkError::NamespaceRefused(told),
+                None => SparkError::PermissionDenied { detail: detail() },
+            },
             code => {
                 let info = status.get_details_error_info();
                 let meta = |key: &str| info.as_ref().and_then(|i| i.metadata.get(key)).cloned();
@@ -158,6 +164,7 @@ impl SparkError {
             SparkError::Tls { .. } => "SparkConnectTlsError".into(),
             SparkError::Unauthenticated { .. } => "SparkConnectUnauthenticated".into(),
             SparkError::PermissionDenied { .. } => "SparkConnectPermissionDenied".into(),
+            SparkError::NamespaceRefused(_) => "DatabaseNameNotAllowed".into(),
             SparkError::Token(_) => "KBaseTokenUnavailable".into(),
             SparkError::LogInAgain { .. } => "KBaseTokenInvalid".into(),
             SparkError::AuthUnreachable(_) => "KBaseAuthUnreachable".into(),
@@ -195,6 +202,7 @@ impl SparkError {
             | SparkError::OutcomeUnknown { .. }
             | SparkError::LogInAgain { .. }
             | SparkError::AuthUnreachable(_)
+            | SparkError::NamespaceRefused(_)
             | SparkError::Token(_) => false,
             _ => true,
         }

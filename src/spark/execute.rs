@@ -419,10 +419,13 @@ fn error_class(status: &tonic::Status) -> Option<String> {
     status.get_details_error_info()?.metadata.get("errorClass").cloned()
 }
 
-/// A call refused before it ran: the server's interceptor did not accept its token, or the
-/// client could not read the token to send.
+/// A call refused before it ran: the server's interceptor did not accept its token or (on
+/// BERDL) its database name, or the client could not read the token to send.
 fn refused(status: &tonic::Status) -> bool {
-    status.code() == tonic::Code::Unauthenticated || status.metadata().contains_key(super::channel::TOKEN_ERROR_KEY)
+    matches!(
+        status.code(),
+        tonic::Code::Unauthenticated | tonic::Code::PermissionDenied
+    ) || status.metadata().contains_key(super::channel::TOKEN_ERROR_KEY)
 }
 
 /// A call that failed before anything was sent: no connection could be made.
