@@ -72,6 +72,15 @@ pub(crate) enum SparkError {
         "The Spark Connect server refused access: {detail}. It belongs to another user; check KBASE_SPARK_HOST_TEMPLATE and KBASE_SPARK_USERNAME."
     )]
     PermissionDenied { detail: String },
+    /// A message of the result was larger than a hop on the way allows (BERDL's outside proxy
+    /// takes 4 MiB); smaller Arrow batches get through.
+    #[error(
+        "Part of the result was larger than the connection to Spark Connect lets through ({detail}); \
+         BERDL's outside proxy takes at most 4 MiB at a time. Make Spark send fewer rows per part, \
+         with SET spark.sql.execution.arrow.maxRecordsPerBatch = 10; (fewer for rows wider than 300 kB), \
+         then run the cell again."
+    )]
+    MessageTooLarge { detail: String },
     /// BERDL's server refused a database name for its prefix; the message names those allowed.
     #[error("{0}")]
     NamespaceRefused(String),
@@ -124,6 +133,9 @@ impl SparkError {
                 detail: transport_detail(status),
             },
             Code::Unauthenticated => SparkError::Unauthenticated { detail: detail() },
+            Code::ResourceExhausted if status.message().contains("larger than max") => {
+                SparkError::MessageTooLarge { detail: detail() }
+            }
             Code::PermissionDenied => match crate::governance::refused_name(status.message()) {
                 Some(told) => SparkError::NamespaceRefused(told),
                 None => SparkError::PermissionDenied { detail: detail() },
@@ -165,6 +177,7 @@ impl SparkError {
             SparkError::Unauthenticated { .. } => "SparkConnectUnauthenticated".into(),
             SparkError::PermissionDenied { .. } => "SparkConnectPermissionDenied".into(),
             SparkError::NamespaceRefused(_) => "DatabaseNameNotAllowed".into(),
+            SparkError::MessageTooLarge { .. } => "SparkConnectMessageTooLarge".into(),
             SparkError::Token(_) => "KBaseTokenUnavailable".into(),
             SparkError::LogInAgain { .. } => "KBaseTokenInvalid".into(),
             SparkError::AuthUnreachable(_) => "KBaseAuthUnreachable".into(),

@@ -117,6 +117,10 @@ impl Identity {
 
     fn unusable(&self, e: CheckError) -> SparkError {
         match e {
+            CheckError::Auth(AuthError::Invalid { message }) => SparkError::LogInAgain {
+                detail: message,
+                renewable: self.source.renewable(),
+            },
             CheckError::Auth(e @ (AuthError::Unreachable { .. } | AuthError::BadAnswer { .. })) => {
                 SparkError::AuthUnreachable(e.to_string())
             }
