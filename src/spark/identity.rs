@@ -128,3 +128,68 @@ impl Identity {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session_file::SessionFile;
+
+    /// An auth URL where nothing listens: Auth2 is down.
+    const DOWN: &str = "http://127.0.0.1:9/services/auth/";
+
+    fn refused() -> SparkError {
+        SparkError::Unauthenticated {
+            detail: "Invalid token".into(),
+        }
+    }
+
+    fn home(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("kbase-identity-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[tokio::test]
+    async fn a_renewed_token_is_tried_once_more() {
+        let dir = home("renewed");
+        let file = SessionFile::in_home(dir.to_str().unwrap(), Some(Secret::new("spawned")));
+        let path = file.path.clone();
+        let identity = Identity::new(TokenSource::Session(file), DOWN, "alice", &Secret::new("spawned"));
+        let before = identity.current();
+        std::fs::write(&path, "renewed").unwrap();
+        assert!(matches!(
+            identity.after_refusal(before, refused()).await,
+            Refusal::Retry
+        ));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn with_auth2_down_the_outage_is_told_not_the_token() {
+        let identity = Identity::new(
+            TokenSource::Value(Secret::new("spawned")),
+            DOWN,
+            "alice",
+            &Secret::new("spawned"),
+        );
+        let before = identity.current();
+        let Refusal::Explain(e) = identity.after_refusal(before, refused()).await else {
+            panic!("retried")
+        };
+        assert_eq!(e.name(), "KBaseAuthUnreachable");
+        let message = e.to_string();
+        assert!(message.contains("auth service"), "{message}");
+        assert!(!message.contains("spawned"), "{message}");
+        assert!(!e.leaves_outcome_open());
+    }
+
+    #[tokio::test]
+    async fn without_a_token_the_refusal_stands() {
+        let identity = Identity::new(TokenSource::None, DOWN, "alice", &Secret::new("x"));
+        let Refusal::Explain(e) = identity.after_refusal(None, refused()).await else {
+            panic!("retried")
+        };
+        assert_eq!(e.name(), "SparkConnectUnauthenticated");
+    }
+}
