@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::secret::Secret;
+use crate::session_file::SessionFile;
 use crate::token::{TOKEN_FILE_VAR, TokenSource};
 
 pub(crate) const DEFAULT_AUTH_URL: &str = "https://kbase.us/services/auth/";
@@ -18,6 +19,7 @@ pub(crate) const DEFAULT_MAX_ROWS: usize = 1000;
 /// so that its answer is shown, not dropped, on a busy machine.
 pub(crate) const DEFAULT_CATALOG_WAIT: Duration = Duration::from_millis(300);
 pub(crate) const TOKEN_VAR: &str = "KBASE_AUTH_TOKEN";
+pub(crate) const CONNECT_URL_VAR: &str = "SPARK_CONNECT_URL";
 
 /// A setting that could not be used, with the variable's name and what to do about it.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -57,6 +59,10 @@ pub struct Config {
     pub(crate) max_rows: usize,
     pub(crate) catalog_wait: Duration,
     pub(crate) spark_remote: Option<String>,
+    /// The address BERDL's hub gives the pod (`SPARK_CONNECT_URL`), used when `SPARK_REMOTE` is not set.
+    pub(crate) spark_connect_url: Option<String>,
+    /// BERDL's governance service, which knows the user's database prefixes.
+    pub(crate) governance_url: Option<String>,
 }
 
 impl Config {
@@ -119,10 +125,13 @@ impl Config {
         Ok(Config {
             // The token is taken as given (less surrounding blanks): it is a credential, not text.
             // A token file, when named, wins: it is what a deployment that refreshes tokens sets.
-            tokens: match (var(TOKEN_FILE_VAR), var(TOKEN_VAR)) {
-                (Some(file), _) => TokenSource::File(file.into()),
-                (None, Some(token)) => TokenSource::Value(Secret::new(token)),
-                (None, None) => TokenSource::None,
+            // Without one, BERDL's session file in the home directory is the token file
+            // whenever it holds a token, with the variable's token behind it.
+            tokens: match (var(TOKEN_FILE_VAR), var(TOKEN_VAR), var("HOME")) {
+                (Some(file), _, _) => TokenSource::File(file.into()),
+                (None, token, Some(home)) => TokenSource::Session(SessionFile::in_home(&home, token.map(Secret::new))),
+                (None, Some(token), None) => TokenSource::Value(Secret::new(token)),
+                (None, None, None) => TokenSource::None,
             },
             auth_url,
             host_template,
@@ -134,6 +143,8 @@ impl Config {
             max_rows,
             catalog_wait,
             spark_remote: var("SPARK_REMOTE"),
+            spark_connect_url: var(CONNECT_URL_VAR),
+            governance_url: var("GOVERNANCE_API_URL"),
         })
     }
 }
@@ -244,5 +255,32 @@ mod tests {
         assert_eq!(c.tokens, TokenSource::Value(Secret::new("super-secret-token")));
         let c = config(&[(TOKEN_VAR, "super-secret-token"), (TOKEN_FILE_VAR, "/run/kbase/token")]).unwrap();
         assert_eq!(c.tokens, TokenSource::File("/run/kbase/token".into()));
+    }
+
+    #[test]
+    fn with_a_home_the_session_file_stands_before_the_variable() {
+        let c = config(&[(TOKEN_VAR, "spawned"), ("HOME", "/home/alice")]).unwrap();
+        let TokenSource::Session(file) = &c.tokens else {
+            panic!("{:?}", c.tokens)
+        };
+        assert_eq!(file.path, std::path::Path::new("/home/alice/.berdl_kbase_session"));
+        assert_eq!(file.fallback, Some(Secret::new("spawned")));
+        // A named token file wins over both.
+        let c = config(&[(TOKEN_VAR, "t"), ("HOME", "/home/alice"), (TOKEN_FILE_VAR, "/run/t")]).unwrap();
+        assert_eq!(c.tokens, TokenSource::File("/run/t".into()));
+    }
+
+    #[test]
+    fn berdls_address_and_governance_are_read() {
+        let c = config(&[
+            (CONNECT_URL_VAR, " sc://jupyter-alice.jupyterhub-prod:15002 "),
+            ("GOVERNANCE_API_URL", "http://governance:8000"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.spark_connect_url.as_deref(),
+            Some("sc://jupyter-alice.jupyterhub-prod:15002")
+        );
+        assert_eq!(c.governance_url.as_deref(), Some("http://governance:8000"));
     }
 }

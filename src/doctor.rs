@@ -48,8 +48,8 @@ impl<W: Write> Report<'_, W> {
                     "none set; connecting without KBase authentication",
                 );
             }
-            Found::Url(url) => {
-                self.step(true, Step::Url.label(), &url.to_string());
+            Found::Url(url, source) => {
+                self.step(true, Step::Url.label(), &format!("{url} ({})", source.label()));
             }
             // Nothing is sent yet; the next step proves the connection.
             Found::Client => {}
@@ -95,6 +95,16 @@ pub async fn run(out: &mut (impl Write + Send)) -> bool {
         Ok(_) => r.step(false, "SELECT 1", "no row came back"),
         Err(e) => r.step(false, "SELECT 1", &e.to_string()),
     };
+    if let (Some(base), Ok(Some(token))) = (&config.governance_url, config.tokens.read()) {
+        // Not a check that fails: without the service, only completion and %help know less.
+        match crate::governance::fetch(base, &token).await {
+            Ok(prefixes) => {
+                let listed: Vec<String> = prefixes.iter().map(|p| format!("{p}…")).collect();
+                r.step(true, "database prefixes", &listed.join(", "));
+            }
+            Err(e) => r.warn(&format!("database prefixes unknown: {e}")),
+        }
+    }
     let _ = session.release().await;
     ok
 }

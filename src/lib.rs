@@ -19,6 +19,7 @@ mod engine;
 mod export;
 #[cfg(test)]
 mod fuzz;
+mod governance;
 mod interpreter;
 pub mod kernel;
 mod magic;
@@ -26,6 +27,7 @@ pub mod memory;
 mod picture;
 pub mod render;
 mod secret;
+mod session_file;
 mod spark;
 mod sql;
 mod token;
@@ -42,6 +44,9 @@ pub use kernel::KernelError;
 /// read does not stop the kernel: its cells report the problem.
 pub async fn run_kernel(connection_file: &Path, config: Result<Config, ConfigError>) -> Result<(), KernelError> {
     let (connection, iopub_sent) = kernel::connect(connection_file).await?;
+    if let Ok(config) = &config {
+        governance::learn_in_background(config);
+    }
     let engine = Engine::start(Box::new(SparkConnector::new(config)));
     kernel::run(connection, iopub_sent, engine).await;
     Ok(())

@@ -1,11 +1,12 @@
 //! Where the KBase token comes from, read anew whenever it is needed: the value of
 //! `KBASE_AUTH_TOKEN` as the kernel started, or the file named by `KBASE_AUTH_TOKEN_FILE`,
-//! which a deployment that refreshes tokens rewrites while the kernel runs. Nothing here
-//! ever shows what a file holds.
+//! which a deployment that refreshes tokens rewrites while the kernel runs, or BERDL's
+//! session file (`session_file.rs`). Nothing here ever shows what a file holds.
 
 use std::path::PathBuf;
 
 use crate::secret::Secret;
+use crate::session_file::SessionFile;
 
 pub(crate) const TOKEN_FILE_VAR: &str = "KBASE_AUTH_TOKEN_FILE";
 
@@ -17,46 +18,70 @@ pub(crate) enum TokenSource {
     Value(Secret),
     /// A file holding the token, read on every use.
     File(PathBuf),
+    /// BERDL's session file in the home directory, read on every use, with the variable's
+    /// token behind it.
+    Session(SessionFile),
 }
 
 /// A token file that cannot serve.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum TokenError {
     #[error(
-        "Cannot read the KBase token file {path} ({TOKEN_FILE_VAR}): {reason}. \
+        "Cannot read the KBase token file {path} ({what}): {reason}. \
          Check that the deployment still writes it, then run the cell again."
     )]
-    Unreadable { path: String, reason: String },
+    Unreadable {
+        path: String,
+        what: &'static str,
+        reason: String,
+    },
     #[error(
-        "The KBase token file {path} ({TOKEN_FILE_VAR}) does not hold a token (it is empty, or holds \
+        "The KBase token file {path} ({what}) does not hold a token (it is empty, or holds \
          more than one word). Check what writes it, then run the cell again."
     )]
-    NotAToken { path: String },
+    NotAToken { path: String, what: &'static str },
+}
+
+impl TokenError {
+    /// A file that could not be read, in words (never with what it holds).
+    pub(crate) fn unreadable(path: &std::path::Path, what: &'static str, e: &std::io::Error) -> TokenError {
+        TokenError::Unreadable {
+            path: path.display().to_string(),
+            what,
+            reason: match e.kind() {
+                std::io::ErrorKind::NotFound => "there is no such file".into(),
+                std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+                std::io::ErrorKind::InvalidData => "it is not text".into(),
+                _ => e.kind().to_string(),
+            },
+        }
+    }
 }
 
 impl TokenSource {
+    /// True when the token may change while the kernel runs (it is read from a file).
+    pub(crate) fn renewable(&self) -> bool {
+        matches!(self, TokenSource::File(_) | TokenSource::Session(_))
+    }
+
     /// The token as it is now.
     pub(crate) fn read(&self) -> Result<Option<Secret>, TokenError> {
         match self {
             TokenSource::None => Ok(None),
             TokenSource::Value(token) => Ok(Some(token.clone())),
             TokenSource::File(path) => {
-                let shown = path.display().to_string();
-                let text = std::fs::read_to_string(path).map_err(|e| TokenError::Unreadable {
-                    path: shown.clone(),
-                    reason: match e.kind() {
-                        std::io::ErrorKind::NotFound => "there is no such file".into(),
-                        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-                        std::io::ErrorKind::InvalidData => "it is not text".into(),
-                        _ => e.kind().to_string(),
-                    },
-                })?;
+                let text =
+                    std::fs::read_to_string(path).map_err(|e| TokenError::unreadable(path, TOKEN_FILE_VAR, &e))?;
                 let token = text.trim();
                 if token.is_empty() || !token.chars().all(|c| c.is_ascii_graphic()) {
-                    return Err(TokenError::NotAToken { path: shown });
+                    return Err(TokenError::NotAToken {
+                        path: path.display().to_string(),
+                        what: TOKEN_FILE_VAR,
+                    });
                 }
                 Ok(Some(Secret::new(token)))
             }
+            TokenSource::Session(file) => file.read(),
         }
     }
 }

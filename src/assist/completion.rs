@@ -146,6 +146,20 @@ pub(crate) async fn complete(
     if let Some(found) = crate::magic::complete(code, cursor) {
         return found;
     }
+    if let Some((start, prefixes)) = crate::governance::complete_create(code, cursor) {
+        let kind = "database prefix".replace(' ', "\u{a0}");
+        return Completion {
+            matches: prefixes
+                .into_iter()
+                .map(|text| Match {
+                    text,
+                    kind: kind.clone(),
+                })
+                .collect(),
+            start,
+            end: cursor,
+        };
+    }
     let at = byte_offset(code, cursor);
     let Some(cx) = context::at(&crate::magic::blanked(code), at, false) else {
         return Completion {

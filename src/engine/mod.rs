@@ -441,7 +441,12 @@ impl Interpreter for Engine {
 /// `%help`'s table, the cell's result when the cell has no statement.
 fn show_help(magics: &magic::Magics, no_statements: bool, outputs: &mut CellOutputs<'_, '_>) {
     if magics.help {
-        let help = render::help::bundle(&[("Magics", &magic::MAGICS), ("Settings", &magic::SETTINGS)]);
+        let prefixes = crate::governance::help_entries();
+        let mut sections = vec![("Magics", &magic::MAGICS[..]), ("Settings", &magic::SETTINGS[..])];
+        if !prefixes.is_empty() {
+            sections.push(("Your database prefixes on BERDL", &prefixes));
+        }
+        let help = render::help::bundle(&sections);
         outputs.emit(if no_statements {
             Output::Result(help)
         } else {

@@ -12,9 +12,9 @@ use jupyter_protocol::ExecutionState;
 use serde_json::Value;
 
 use super::appending::Appending;
-use super::replies;
 use super::state::Kernel;
 use super::wire::Message;
+use super::{activity, replies};
 use crate::interpreter::Output;
 
 /// What the caller does after a request was handled.
@@ -142,6 +142,7 @@ impl Kernel {
         if !silent {
             self.publish(Some(request), "execute_input", replies::execute_input(&code, count));
         }
+        activity::cell_execution(&code, silent);
         if self.interpreter.is_exit(&code) {
             return (replies::execute_exit(count), After::Continue);
         }
@@ -179,6 +180,7 @@ impl Kernel {
             Err(e) => {
                 if !silent {
                     self.publish(Some(request), "error", replies::error(&e));
+                    activity::cell_error(&e.ename, &e.evalue);
                 }
                 let after = if stop_on_error {
                     After::AbortQueue

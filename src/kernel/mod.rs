@@ -2,6 +2,7 @@
 //! state of a running kernel and what it does with each request. It drives an
 //! [`Interpreter`] and knows nothing of Spark, SQL or Arrow.
 
+pub(crate) mod activity;
 pub(crate) mod appending;
 pub(crate) mod connection;
 pub(crate) mod handlers;
@@ -42,6 +43,7 @@ pub(crate) async fn connect(connection_file: &Path) -> Result<(Connection, socke
 /// the process that started it is gone. SIGINT interrupts the running cell (the `signal`
 /// interrupt mode); SIGTERM stops the kernel cleanly, as a shutdown request does.
 pub(crate) async fn run(connection: Connection, iopub_sent: sockets::IopubSent, interpreter: Arc<dyn Interpreter>) {
+    activity::start();
     let signalled = signals(interpreter.clone());
     let stop = async {
         tokio::select! {
@@ -53,6 +55,7 @@ pub(crate) async fn run(connection: Connection, iopub_sent: sockets::IopubSent, 
     // Let iopub deliver the last messages (the final status) before the process ends; the
     // bound only matters if a client stopped reading.
     let _ = tokio::time::timeout(Duration::from_secs(5), iopub_sent).await;
+    activity::flush();
 }
 
 /// Completes when the process that started the kernel has ended (the kernel was handed to

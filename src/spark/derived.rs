@@ -34,6 +34,7 @@ impl SparkSession {
         run: &mut StatementRun,
         on_progress: super::OnProgress<'_>,
     ) -> Result<QueryResult, SparkError> {
+        let before = self.token_digest();
         self.check_identity().await?;
         let mut result = self
             .command(sql_relation(query), tag, run, on_progress)
@@ -42,6 +43,13 @@ impl SparkSession {
                 command,
                 ..QueryResult::new(Arc::new(Schema::empty()), Vec::new(), false)
             });
+        // A refused call never ran; the engine's next try sends it with the renewed token.
+        if let Err(e @ SparkError::Unauthenticated { .. }) = result {
+            result = Err(match self.after_refusal(before, e).await {
+                super::identity::Refusal::Retry => self.refused_again(),
+                super::identity::Refusal::Explain(e) => e,
+            });
+        }
         self.with_span(&mut result).await;
         result
     }

@@ -50,6 +50,24 @@ pub(crate) enum SparkError {
          Log in to KBase again to get a fresh token, then restart the kernel."
     )]
     Unauthenticated { detail: String },
+    /// The server refused the token, and Auth2 says it is invalid or expired.
+    #[error(
+        "The Spark Connect server did not accept your KBase token, and KBase says it is invalid or has expired \
+         ({detail}). Log in to KBase again{}",
+        if *renewable {
+            "; the next cell picks up the new token, without restarting the kernel."
+        } else {
+            ", then restart the kernel."
+        }
+    )]
+    LogInAgain { detail: String, renewable: bool },
+    /// The server refused the token while KBase's auth service cannot be reached: the token
+    /// may be fine, the check is what failed.
+    #[error(
+        "The Spark Connect server could not check your KBase token: {0} Your token may well be fine; \
+         run the cell again once the auth service is back."
+    )]
+    AuthUnreachable(String),
     /// The token could not be read, or is no longer the session user's.
     #[error("{0}")]
     Token(String),
@@ -58,6 +76,18 @@ pub(crate) enum SparkError {
         "The Spark Connect server refused access: {detail}. It belongs to another user; check KBASE_SPARK_HOST_TEMPLATE and KBASE_SPARK_USERNAME."
     )]
     PermissionDenied { detail: String },
+    /// A message of the result was larger than a hop on the way allows (BERDL's outside proxy
+    /// takes 4 MiB); smaller Arrow batches get through.
+    #[error(
+        "Part of the result was larger than the connection to Spark Connect lets through ({detail}); \
+         BERDL's outside proxy takes at most 4 MiB at a time. Make Spark send fewer rows per part, \
+         with SET spark.sql.execution.arrow.maxRecordsPerBatch = 10; (fewer for rows wider than 300 kB), \
+         then run the cell again."
+    )]
+    MessageTooLarge { detail: String },
+    /// BERDL's server refused a database name for its prefix; the message names those allowed.
+    #[error("{0}")]
+    NamespaceRefused(String),
     /// A result stream broke and could not be resumed; the statement may have run.
     #[error(
         "The connection to Spark Connect broke while the result was coming back, and it could not be resumed \
@@ -107,7 +137,13 @@ impl SparkError {
                 detail: transport_detail(status),
             },
             Code::Unauthenticated => SparkError::Unauthenticated { detail: detail() },
-            Code::PermissionDenied => SparkError::PermissionDenied { detail: detail() },
+            Code::ResourceExhausted if status.message().contains("larger than max") => {
+                SparkError::MessageTooLarge { detail: detail() }
+            }
+            Code::PermissionDenied => match crate::governance::refused_name(status.message()) {
+                Some(told) => SparkError::NamespaceRefused(told),
+                None => SparkError::PermissionDenied { detail: detail() },
+            },
             code => {
                 let info = status.get_details_error_info();
                 let meta = |key: &str| info.as_ref().and_then(|i| i.metadata.get(key)).cloned();
@@ -144,7 +180,11 @@ impl SparkError {
             SparkError::Tls { .. } => "SparkConnectTlsError".into(),
             SparkError::Unauthenticated { .. } => "SparkConnectUnauthenticated".into(),
             SparkError::PermissionDenied { .. } => "SparkConnectPermissionDenied".into(),
+            SparkError::NamespaceRefused(_) => "DatabaseNameNotAllowed".into(),
+            SparkError::MessageTooLarge { .. } => "SparkConnectMessageTooLarge".into(),
             SparkError::Token(_) => "KBaseTokenUnavailable".into(),
+            SparkError::LogInAgain { .. } => "KBaseTokenInvalid".into(),
+            SparkError::AuthUnreachable(_) => "KBaseAuthUnreachable".into(),
             SparkError::StreamLost { .. } => "SparkConnectStreamLost".into(),
             SparkError::OutcomeUnknown { .. } => "SparkConnectOutcomeUnknown".into(),
             SparkError::Setup(_) => "SparkConnectSetupError".into(),
@@ -175,7 +215,12 @@ impl SparkError {
             SparkError::Server { class: Some(c), .. } => {
                 c.starts_with("INVALID_HANDLE") || c.starts_with("INVALID_CURSOR")
             }
-            SparkError::Cancelled | SparkError::OutcomeUnknown { .. } => false,
+            SparkError::Cancelled
+            | SparkError::OutcomeUnknown { .. }
+            | SparkError::LogInAgain { .. }
+            | SparkError::AuthUnreachable(_)
+            | SparkError::NamespaceRefused(_)
+            | SparkError::Token(_) => false,
             _ => true,
         }
     }

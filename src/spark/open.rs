@@ -13,12 +13,18 @@ use super::url::{ConnectUrl, UrlError};
 use crate::auth::{self, AuthError, TokenInfo};
 use crate::config::{Config, ConfigError};
 use crate::secret::Secret;
+use crate::session_file::{self, CheckError};
 use crate::token::{TokenError, TokenSource};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum OpenError {
     #[error("SPARK_REMOTE is not a valid Spark Connect URL: {0}.")]
     BadRemote(UrlError),
+    #[error(
+        "SPARK_CONNECT_URL is not a valid Spark Connect URL: {0}. It is set by the hub: check the \
+         hub's configuration, or set SPARK_REMOTE to your server's address instead."
+    )]
+    BadConnectUrl(UrlError),
     #[error(
         "KBASE_AUTH_TOKEN is not set, so the kernel cannot find your Spark Connect server. Set it to your \
          KBase token (the hub normally does this) and restart the kernel; for a server without KBase \
@@ -42,7 +48,9 @@ impl OpenError {
             OpenError::Auth(e) => e.name().into(),
             OpenError::Spark(e) => e.name(),
             OpenError::Token(_) => "KBaseTokenUnavailable".into(),
-            OpenError::BadRemote(_) | OpenError::Config(_) => "KernelConfigurationError".into(),
+            OpenError::BadRemote(_) | OpenError::BadConnectUrl(_) | OpenError::Config(_) => {
+                "KernelConfigurationError".into()
+            }
         }
     }
 }
@@ -53,24 +61,64 @@ pub(crate) struct Opened {
     pub(crate) warnings: Vec<String>,
 }
 
-/// Validates the KBase token, if one is configured, as it is now.
+/// Validates the KBase token, if one is configured, as it is now (a session file's token
+/// that Auth2 refuses gives way to the variable's).
 pub(crate) async fn check_token(config: &Config) -> Result<Option<(TokenInfo, Secret)>, OpenError> {
-    match config.tokens.read()? {
-        Some(token) => Ok(Some((auth::validate(&config.auth_url, &token).await?, token))),
-        None => Ok(None),
+    session_file::validate_current(&config.tokens, &config.auth_url)
+        .await
+        .map_err(|e| match e {
+            CheckError::Token(e) => OpenError::Token(e),
+            CheckError::Auth(e) => OpenError::Auth(e),
+        })
+}
+
+/// Which setting gave the server's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AddressSource {
+    SparkRemote,
+    SparkConnectUrl,
+    HostTemplate,
+}
+
+impl AddressSource {
+    /// The setting, as `doctor` names it.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            AddressSource::SparkRemote => "from SPARK_REMOTE",
+            AddressSource::SparkConnectUrl => "from SPARK_CONNECT_URL (set by BERDL's hub)",
+            AddressSource::HostTemplate => "from KBASE_SPARK_HOST_TEMPLATE and the token's user",
+        }
     }
 }
 
 /// The server to use and the token to send, from the configuration and the token's owner.
+#[cfg(test)]
 pub(crate) fn resolve_target(
     config: &Config,
     token: Option<&TokenInfo>,
 ) -> Result<(ConnectUrl, TokenSource), OpenError> {
+    resolve_address(config, token).map(|(url, tokens, _)| (url, tokens))
+}
+
+/// [`resolve_target`], with the setting that gave the address: `SPARK_REMOTE`, else
+/// `SPARK_CONNECT_URL`, else the host template.
+pub(crate) fn resolve_address(
+    config: &Config,
+    token: Option<&TokenInfo>,
+) -> Result<(ConnectUrl, TokenSource, AddressSource), OpenError> {
     let tokens = config.tokens.clone();
     let username = config.username.clone().or_else(|| token.map(|t| t.user.clone()));
-    let mut url = match (&config.spark_remote, &username) {
-        (Some(remote), _) => ConnectUrl::parse(remote).map_err(OpenError::BadRemote)?,
-        (None, Some(user)) => {
+    let mut source = AddressSource::HostTemplate;
+    let mut url = match (&config.spark_remote, &config.spark_connect_url, &username) {
+        (Some(remote), _, _) => {
+            source = AddressSource::SparkRemote;
+            ConnectUrl::parse(remote).map_err(OpenError::BadRemote)?
+        }
+        (None, Some(given), _) => {
+            source = AddressSource::SparkConnectUrl;
+            ConnectUrl::parse(given).map_err(OpenError::BadConnectUrl)?
+        }
+        (None, None, Some(user)) => {
             let host = config.host_template.replace("{username}", user);
             let host = host.trim();
             if host.is_empty() {
@@ -81,7 +129,7 @@ pub(crate) fn resolve_target(
             }
             ConnectUrl::new(host, config.port, config.use_ssl)
         }
-        (None, None) => return Err(OpenError::NotConfigured),
+        (None, None, None) => return Err(OpenError::NotConfigured),
     };
     if url.user_id.is_none() {
         url.user_id = username;
@@ -89,7 +137,7 @@ pub(crate) fn resolve_target(
     if url.user_agent.is_none() {
         url.user_agent = Some(config.app_name.clone());
     }
-    Ok((url, tokens))
+    Ok((url, tokens, source))
 }
 
 /// The local account name, found the way pyspark finds it, for the session's `user_id`
@@ -132,7 +180,7 @@ impl Step {
 /// What a step found, as it ends.
 pub(crate) enum Found<'a> {
     Token(Option<&'a TokenInfo>),
-    Url(&'a ConnectUrl),
+    Url(&'a ConnectUrl, AddressSource),
     Client,
     Version(&'a str),
     Settings(&'a BTreeMap<String, String>),
@@ -155,11 +203,11 @@ pub(crate) async fn open_session_reporting(
     let checked = check_token(config).await.map_err(failed(Step::Token))?;
     let token = checked.as_ref().map(|(info, _)| info.clone());
     on_step(Found::Token(token.as_ref()));
-    let (url, tokens) = resolve_target(config, token.as_ref()).map_err(failed(Step::Url))?;
-    on_step(Found::Url(&url));
+    let (url, tokens, source) = resolve_address(config, token.as_ref()).map_err(failed(Step::Url))?;
+    on_step(Found::Url(&url, source));
     let mut session =
         SparkSession::new(&url, tokens, &local_user(), &config.app_name).map_err(|e| failed(Step::Client)(e.into()))?;
-    if let (TokenSource::File(_), Some((info, validated))) = (&config.tokens, &checked) {
+    if let Some((info, validated)) = &checked {
         session = session.guarded_by(Identity::new(
             config.tokens.clone(),
             &config.auth_url,
@@ -267,5 +315,47 @@ mod tests {
         ));
         let c = config(&[("SPARK_REMOTE", "http://nope")]);
         assert!(matches!(resolve_target(&c, None), Err(OpenError::BadRemote(_))));
+    }
+
+    #[test]
+    fn spark_connect_url_stands_between_spark_remote_and_the_template() {
+        let c = config(&[
+            ("KBASE_AUTH_TOKEN", "t"),
+            ("SPARK_CONNECT_URL", "sc://jupyter-alice.jupyterhub-prod:15002"),
+        ]);
+        let (url, tokens, source) = resolve_address(&c, Some(&alice())).unwrap();
+        assert_eq!(source, AddressSource::SparkConnectUrl);
+        assert_eq!(
+            url.to_string(),
+            "sc://jupyter-alice.jupyterhub-prod:15002/;user_id=alice"
+        );
+        assert!(matches!(tokens, TokenSource::Value(_)));
+        let c = config(&[
+            ("KBASE_AUTH_TOKEN", "t"),
+            ("SPARK_CONNECT_URL", "sc://jupyter-alice.jupyterhub-prod:15002"),
+            ("SPARK_REMOTE", "sc://localhost:15003"),
+        ]);
+        let (url, _, source) = resolve_address(&c, Some(&alice())).unwrap();
+        assert_eq!((url.port, source), (15003, AddressSource::SparkRemote));
+        let c = config(&[("KBASE_AUTH_TOKEN", "t")]);
+        let (_, _, source) = resolve_address(&c, Some(&alice())).unwrap();
+        assert_eq!(source, AddressSource::HostTemplate);
+    }
+
+    #[test]
+    fn a_malformed_spark_connect_url_is_named_and_never_echoed() {
+        for bad in [
+            "http://jupyter-alice:15002",
+            "sc://h:1/;secret-token-xyz",
+            "sc://h:port",
+        ] {
+            let c = config(&[("KBASE_AUTH_TOKEN", "t"), ("SPARK_CONNECT_URL", bad)]);
+            let e = resolve_address(&c, Some(&alice())).unwrap_err();
+            assert!(matches!(e, OpenError::BadConnectUrl(_)), "{e:?}");
+            assert_eq!(e.name(), "KernelConfigurationError");
+            let message = e.to_string();
+            assert!(message.starts_with("SPARK_CONNECT_URL is not a valid"), "{message}");
+            assert!(!message.contains("secret-token"), "{message}");
+        }
     }
 }

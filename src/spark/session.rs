@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use super::channel::{Client, connect};
 use super::error::{QuerySpan, SparkError};
-use super::identity::Identity;
+use super::identity::{Identity, Refusal};
 use super::proto::{self, UserContext};
 use super::url::ConnectUrl;
 use crate::token::TokenSource;
@@ -60,6 +60,27 @@ impl SparkSession {
         match &self.identity {
             Some(identity) => identity.check().await,
             None => Ok(()),
+        }
+    }
+
+    /// The digest of the token as it is now, to tell later whether it was renewed.
+    pub(crate) fn token_digest(&self) -> Option<[u8; 32]> {
+        self.identity.as_ref().and_then(Identity::current)
+    }
+
+    /// What to do after the server refused a call as unauthenticated (see [`Identity`]).
+    pub(crate) async fn after_refusal(&self, before: Option<[u8; 32]>, refused: SparkError) -> Refusal {
+        match &self.identity {
+            Some(identity) => identity.after_refusal(before, refused).await,
+            None => Refusal::Explain(refused),
+        }
+    }
+
+    /// A renewed token was refused too: say so as Auth2 sees the token now.
+    pub(crate) fn refused_again(&self) -> SparkError {
+        SparkError::LogInAgain {
+            detail: "the renewed token was refused too".into(),
+            renewable: true,
         }
     }
 
@@ -215,10 +236,15 @@ impl SparkSession {
             client_type: self.client_type(),
             ..Default::default()
         };
-        self.client()
-            .release_session(request)
-            .await
-            .map_err(|s| self.error(&s))?;
-        Ok(())
+        match self.client().release_session(request).await {
+            Ok(_) => Ok(()),
+            // BERDL's outside proxy does not route ReleaseSession: the server frees the
+            // session when it times out, and there is nothing for the user to do.
+            Err(status) if status.code() == tonic::Code::Unimplemented => {
+                tracing::debug!("the server does not release sessions on request");
+                Ok(())
+            }
+            Err(status) => Err(self.error(&status)),
+        }
     }
 }

@@ -2,12 +2,16 @@
 keeps her KBase token, and spawns her server from an environment where the kernel's wheel was
 pip-installed and made the default kernel; headless Chromium opens a new notebook, which is on
 KBase Spark SQL without anyone choosing it, and runs a query on alice's own token-checking
-Spark Connect server. Bob, whose server does not exist, is told so. Screenshots are kept in
-.work/screenshots."""
+Spark Connect server. The hub has BERDL's shape: it gives the pod SPARK_CONNECT_URL, NB_USER
+and a home directory; when alice logs in again mid-session, her new token is written to
+~/.berdl_kbase_session and the old one revoked, and her next cell works in the same kernel;
+the single-user server's log holds her cells' activity lines. Bob, whose server does not
+exist, is told so. Screenshots are kept in .work/screenshots."""
 
 import json
 import os
 import secrets
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -25,7 +29,7 @@ TIMEOUT_MS = 180_000
 
 @pytest.fixture(scope="module")
 def hub(singleuser):
-    users = {"alice": "alice-valid-7f3a9c2e51b84d06a1", "bob": "bob-valid-2b8f6d1e7c3a9054fe"}
+    users = {"alice": "alice-hub1-0d6b2f94e8a153c7", "bob": "bob-valid-2b8f6d1e7c3a9054fe"}
     tokens = json.loads((Path(ROOT) / "tests/support/tokens.json").read_text())
     assert all(tokens[token]["user"] == user for user, token in users.items())
     with jupyterhub(Path(WORK) / "hub", singleuser, users, PASSWORD) as url:
@@ -136,6 +140,42 @@ def test_alice_opens_a_notebook_on_kbase_spark_sql_and_sees_her_table(hub, pages
     assert server_checks_of("alice") > checks
 
 
+def revoke(token):
+    request = urllib.request.Request(
+        f"{os.environ['KBASE_TEST_AUTH_URL']}api/V2/token", method="DELETE", headers={"Authorization": token}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 204
+
+
+def test_alices_renewed_token_keeps_her_session_and_her_cells_are_recorded(hub, pages):
+    page = log_in_and_open_a_new_notebook(pages, hub, "alice")
+    cell = run_cell(page, "SELECT 'before' AS login")
+    cell.locator(".jp-OutputArea-output table").wait_for(state="visible")
+    kernel_ids = [s["kernel"]["id"] for s in api(page, "alice", "sessions")]
+    # Alice logs in again: BERDL's server writes her new token to ~/.berdl_kbase_session
+    # (plain text, mode 0600), and her old token is revoked.
+    session_file = Path(WORK) / "hub" / "home" / "alice" / ".berdl_kbase_session"
+    assert session_file.parent.is_dir()
+    session_file.write_text("alice-hub2-c4a9e07f1b38d526\n")
+    session_file.chmod(0o600)
+    revoke("alice-hub1-0d6b2f94e8a153c7")
+    cell = run_cell(page, "SELECT 'after renewal' AS login")
+    table = cell.locator(".jp-OutputArea-output table")
+    table.wait_for(state="visible")
+    page.screenshot(path=str(SHOTS / "hub-alice-renewed.png"))
+    assert "after renewal" in table.inner_text()
+    # In the same kernel: nothing was restarted.
+    assert kernel_ids and all(k in [s["kernel"]["id"] for s in api(page, "alice", "sessions")] for k in kernel_ids)
+    # The single-user server's log (the hub's, here) holds her cells' activity lines.
+    log = (Path(WORK) / "hub" / "jupyterhub.log").read_text()
+    records = [json.loads(line) for line in log.splitlines() if line.startswith('{"timestamp"')]
+    executed = [r["code"] for r in records if r["type"] == "cell_execution" and r["user"] == "alice"]
+    assert "SELECT 'before' AS login" in executed and "SELECT 'after renewal' AS login" in executed, executed
+    assert any(r["type"] == "session_start" and r["user"] == "alice" for r in records)
+    assert "alice-hub" not in log
+
+
 def test_bob_is_told_that_his_server_cannot_be_reached(hub, pages):
     page = log_in_and_open_a_new_notebook(pages, hub, "bob")
     cell = run_cell(page, "SELECT 1")
@@ -143,6 +183,6 @@ def test_bob_is_told_that_his_server_cannot_be_reached(hub, pages):
     error.first.wait_for(state="visible")
     page.screenshot(path=str(SHOTS / "hub-bob-unreachable.png"))
     text = error.first.inner_text()
-    assert "SparkConnectUnavailable" in text and "spark-connect-bob" in text, text
+    assert "SparkConnectUnavailable" in text and "jupyter-bob" in text, text
     assert "restart it from the hub" in text
     assert "bob-valid" not in page.content()

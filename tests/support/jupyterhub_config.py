@@ -55,19 +55,22 @@ c.Spawner.start_timeout = 180
 c.Spawner.http_timeout = 180
 
 
-# --- as in the README's "Deploying on JupyterHub", step 2 ---
+# --- as in the README's "Deploying on JupyterHub", step 2, in BERDL's shape: the hub gives
+# the pod its Spark Connect server's address (SPARK_CONNECT_URL, here `jupyter-{name}`, which
+# the test maps to loopback for alice only), the user's name (NB_USER) and a home directory,
+# where a renewed token is written to ~/.berdl_kbase_session. ---
 async def pass_kbase_token(spawner):
     auth_state = await spawner.user.get_auth_state()
+    name = spawner.user.name
     spawner.environment["KBASE_AUTH_TOKEN"] = auth_state["kbase_token"]
+    spawner.environment["NB_USER"] = name
+    spawner.environment["SPARK_CONNECT_URL"] = f"sc://jupyter-{name}:{env['KBASE_TEST_CHECKING_PORT']}"
 
 
 c.Spawner.pre_spawn_hook = pass_kbase_token
 c.Spawner.environment.update(
     {
         "KBASE_AUTH_URL": env["KBASE_TEST_AUTH_URL"],
-        # The default host template, spark-connect-{username}; the test's servers listen on
-        # a free port rather than 15002.
-        "KBASE_SPARK_PORT": env["KBASE_TEST_CHECKING_PORT"],
         "KBASE_SPARK_CONF": '{"spark.sql.session.timeZone": "UTC"}',
         "PATH": "/usr/local/bin:/usr/bin:/bin",
     }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
 
+use crate::spark::identity::Refusal;
 use crate::data::{BatchSink, Progress, QueryResult};
 use crate::spark::error::SparkError;
 use crate::spark::proto::{self, execute_plan_response::ResponseType, plan::OpType, relation::RelType};
@@ -60,10 +61,24 @@ impl SparkSession {
         run: &mut StatementRun,
         on_progress: OnProgress<'_>,
     ) -> Result<QueryResult, SparkError> {
-        self.check_identity().await?;
-        let mut result = self.run_sql(query, max_rows, tag, run, on_progress, None).await;
-        self.with_span(&mut result).await;
-        result
+        let mut renewed = false;
+        loop {
+            let before = self.token_digest();
+            self.check_identity().await?;
+            let mut result = self.run_sql(query, max_rows, tag, run, &mut *on_progress, None).await;
+            if let Err(e @ SparkError::Unauthenticated { .. }) = result {
+                match self.after_refusal(before, e).await {
+                    Refusal::Retry if !renewed => {
+                        renewed = true;
+                        continue;
+                    }
+                    Refusal::Retry => result = Err(self.refused_again()),
+                    Refusal::Explain(e) => result = Err(e),
+                }
+            }
+            self.with_span(&mut result).await;
+            return result;
+        }
     }
 
     /// Runs `query` like [`SparkSession::sql`], but streams its whole result, every batch
@@ -312,7 +327,7 @@ impl SparkSession {
             Err(status) if already_exists(&status) => Ok(None),
             Err(status) => {
                 let error = self.error(&status);
-                if !sent_before && (never_reached(&status) || error.is_session_lost()) {
+                if !sent_before && (never_reached(&status) || error.is_session_lost() || refused(&status)) {
                     run.mark_sent(false);
                 }
                 Err(error)
@@ -460,6 +475,15 @@ fn already_exists(status: &tonic::Status) -> bool {
 fn error_class(status: &tonic::Status) -> Option<String> {
     use tonic_types::StatusExt;
     status.get_details_error_info()?.metadata.get("errorClass").cloned()
+}
+
+/// A call refused before it ran: the server's interceptor did not accept its token or (on
+/// BERDL) its database name, or the client could not read the token to send.
+fn refused(status: &tonic::Status) -> bool {
+    matches!(
+        status.code(),
+        tonic::Code::Unauthenticated | tonic::Code::PermissionDenied
+    ) || status.metadata().contains_key(crate::spark::error::TOKEN_ERROR_KEY)
 }
 
 /// A call that failed before anything was sent: no connection could be made.
