@@ -216,13 +216,13 @@ async fn the_catalog_is_cached_until_a_cell_changes_it_or_time_passes() {
     complete(&engine, "SELECT * FROM sa|").await;
     assert_eq!(asked(&session), 1, "{:?}", session.queries());
     // A query of data changes nothing.
-    Interpreter::run_cell(&*engine, "SELECT 1", false, &mut |_| {})
+    Interpreter::run_cell(&*engine, "SELECT 1", false, None, &mut |_| {})
         .await
         .unwrap();
     complete(&engine, "SELECT * FROM s|").await;
     assert_eq!(asked(&session), 1);
     // DDL, even as the second statement of a cell, empties the cache.
-    Interpreter::run_cell(&*engine, "SELECT 1; CREATE TABLE t (a INT)", false, &mut |_| {})
+    Interpreter::run_cell(&*engine, "SELECT 1; CREATE TABLE t (a INT)", false, None, &mut |_| {})
         .await
         .unwrap();
     complete(&engine, "SELECT * FROM s|").await;

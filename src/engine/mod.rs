@@ -3,6 +3,7 @@
 //! away, renewing a session the server lost, stopping on interrupt), and hands back MIME
 //! bundles and errors. It knows nothing of ZeroMQ.
 
+pub(crate) mod earlier;
 pub(crate) mod outputs;
 pub(crate) mod picture;
 #[cfg(test)]
@@ -57,6 +58,8 @@ pub(crate) struct Engine {
     /// The tag of the cell running (or last run): what an interrupt cancels on the server.
     cell_tag: Mutex<Option<String>>,
     interrupted: Notify,
+    /// Results of earlier cells, for `_` and `_N`.
+    pub(crate) earlier: earlier::Earlier,
 }
 
 impl Engine {
@@ -68,6 +71,7 @@ impl Engine {
             interrupts: AtomicU64::new(0),
             cell_tag: Mutex::new(None),
             interrupted: Notify::new(),
+            earlier: earlier::Earlier::default(),
         });
         let opener = engine.clone();
         tokio::spawn(async move {
@@ -128,6 +132,24 @@ impl Engine {
         let tag = format!("kbase-spark-sql-cell-{}", uuid::Uuid::new_v4());
         if let Ok(mut current) = self.cell_tag.lock() {
             *current = Some(tag.clone());
+        }
+        // `_` and `_N`, when the cell names them (no call otherwise).
+        match self
+            .until_interrupted(epoch, self.earlier.bind(&session, &statements, &tag))
+            .await
+        {
+            None => return Err(cancelled()),
+            Some(Err(e)) => {
+                return Err(CellError::new(
+                    e.name(),
+                    format!(
+                        "the results of earlier cells (`_`, `_N`) could not be named: {}",
+                        e.to_string().trim()
+                    ),
+                    Vec::new(),
+                ));
+            }
+            Some(Ok(())) => {}
         }
         let last = statements.len() - 1;
         for (i, statement) in statements.iter().enumerate() {
@@ -238,6 +260,8 @@ impl Engine {
                 };
                 let bundle = picture::draw(&mut over, &cell.magics).await?;
                 outputs.emit(Output::Result(bundle));
+                self.earlier
+                    .showed(statement.text, &run, result.schema.clone(), result.command);
                 continue;
             }
             if let Some(export) = export {
@@ -254,6 +278,8 @@ impl Engine {
             let bundle = if result.command && result.schema.fields().is_empty() {
                 render::done_bundle()
             } else {
+                self.earlier
+                    .showed(statement.text, &run, result.schema.clone(), result.command);
                 render::result_bundle(&result)
             };
             tracing::debug!(
@@ -349,10 +375,13 @@ impl Interpreter for Engine {
         &'a self,
         code: &'a str,
         silent: bool,
+        count: Option<u64>,
         sink: OutputSink<'a>,
     ) -> BoxFuture<'a, Result<(), CellError>> {
         async move {
+            self.earlier.start_cell(count, !silent);
             let outcome = Engine::run_cell(self, code, silent, sink).await;
+            self.earlier.end_cell(&magic::blanked(code), outcome.is_ok());
             // Whether it ran to the end or not, the cell may have changed the catalog.
             if split_statements(code).iter().any(|s| catalog::changes_catalog(s.text)) {
                 self.catalog.invalidate();
@@ -425,6 +454,8 @@ fn statement_error(e: &SparkError, code: &str, statement: &Statement, index: usi
         }
         context.extend(lines);
     }
+    context.extend(earlier::hint(&evalue));
+    context.extend(crate::sql::block::hint(&evalue));
     if count > 1 {
         let line = code[..statement.offset].matches('\n').count() + 1;
         context.push(format!(

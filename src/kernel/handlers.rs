@@ -156,7 +156,8 @@ impl Kernel {
             let (msg_type, content) = replies::output(output, count);
             self.publish(Some(request), msg_type, content);
         };
-        let outcome = self.interpreter.run_cell(&code, silent, &mut sink).await;
+        let own_count = store_history.then_some(count);
+        let outcome = self.interpreter.run_cell(&code, silent, own_count, &mut sink).await;
         if let (Some(text), true) = (result_text, store_history) {
             self.record_output(count, text);
         }
