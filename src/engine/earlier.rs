@@ -18,6 +18,29 @@ use crate::sql::block::is_block;
 use crate::sql::context::unquote;
 use crate::sql::scan::{Kind, Statement, tokens};
 
+/// What `%help` says of `_` and `_N`.
+pub(crate) const HELP: [crate::render::help::Entry; 3] = [
+    crate::render::help::Entry {
+        usage: "_",
+        what: "the result of the last query an earlier cell showed, wherever a table name fits: a temporary \
+               view over that query, evaluated when used (a script's over the rows it returned); a failed \
+               cell's results and a command's OK are not results",
+        example: "SELECT species, count(*) FROM _ GROUP BY species",
+    },
+    crate::render::help::Entry {
+        usage: "_N",
+        what: "the last result of the cell whose execution count was N ([N] beside it)",
+        example: "SELECT * FROM _12 JOIN _14 USING (genome_id)",
+    },
+    crate::render::help::Entry {
+        usage: "BEGIN … END",
+        what: "a SQL script (DECLARE, SET, IF, CASE, WHILE, REPEAT, LOOP, FOR, labels, handlers) runs as one \
+               statement and shows its last result; a table or view you name `_` or `_N` wins, and a \
+               kernel restart starts `_` afresh",
+        example: "BEGIN DECLARE n INT DEFAULT 0; WHILE n < 3 DO SET n = n + 1; END WHILE; SELECT n; END",
+    },
+];
+
 /// A result a cell showed: what a view over it is built on, and its columns.
 #[derive(Debug, Clone)]
 pub(crate) struct Shown {

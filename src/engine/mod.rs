@@ -90,7 +90,11 @@ impl Engine {
         let code = cell.sql.as_str();
         let statements = split_statements(code);
         if cell.magics.help {
-            let help = render::help::bundle(&[("Magics", &magic::MAGICS), ("Settings", &magic::SETTINGS)]);
+            let help = render::help::bundle(&[
+                ("Magics", &magic::MAGICS),
+                ("Settings", &magic::SETTINGS),
+                ("Earlier results and scripts", &earlier::HELP),
+            ]);
             outputs.emit(if statements.is_empty() {
                 Output::Result(help)
             } else {

