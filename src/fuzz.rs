@@ -72,6 +72,35 @@ proptest! {
     }
 
     #[test]
+    fn script_like_cells_keep_blocks_whole(code in r#"(BEGIN|END|IF|ELSEIF|ELSE|THEN|CASE|WHEN|WHILE|DO|REPEAT|UNTIL|LOOP|FOR|DECLARE|HANDLER|lbl|:|SELECT|x|'[^']*'|--[^\n]*\n|/\*[^*]*\*/|;|\(|\)| |\n){0,40}"#) {
+        let (tokens, _) = crate::sql::scan::tokens(&code);
+        let blocks = crate::sql::block::scan(&code, &tokens);
+        prop_assert_eq!(blocks.inner.len(), tokens.len());
+        let statements = split_statements(&code);
+        for statement in &statements {
+            prop_assert_eq!(&code[statement.offset..statement.offset + statement.text.len()], statement.text);
+        }
+        // A cell whose blocks are all closed ends where its last statement does; one left
+        // open is one statement to its end, and a console waits for it.
+        if blocks.open > 0 {
+            let waits = !matches!(completeness(&code), crate::sql::scan::Completeness::Complete);
+            prop_assert!(waits);
+        }
+        let _ = crate::sql::kind::repeatable(&code);
+        let _ = crate::engine::earlier::mentions(&code);
+    }
+
+    #[test]
+    fn a_block_of_any_statements_is_one_statement(body in prop::collection::vec(r"(SELECT [a-z]{1,5}|SET x = x \+ 1|IF x THEN SELECT 1; END IF|WHILE x DO SET x = 0; END WHILE|l: LOOP LEAVE l; END LOOP l|CASE WHEN x THEN SELECT 'a;b'; END CASE|REPEAT SELECT CASE WHEN x THEN 1 END; UNTIL x END REPEAT|BEGIN SELECT begin; END)", 0..6)) {
+        let block = format!("BEGIN\n{}END", body.iter().map(|s| format!("  {s};\n")).collect::<String>());
+        let cell = format!("SELECT 1;\n{block};\nSELECT 2");
+        let texts: Vec<&str> = split_statements(&cell).into_iter().map(|s| s.text).collect();
+        prop_assert_eq!(texts, vec!["SELECT 1", block.as_str(), "SELECT 2"]);
+        prop_assert!(!crate::sql::kind::repeatable(&block));
+        prop_assert_eq!(completeness(&format!("{block};")), crate::sql::scan::Completeness::Complete);
+    }
+
+    #[test]
     fn carets_map_any_span_of_any_statement(code in any::<String>(), start in 0usize..200, len in 0usize..200) {
         for statement in split_statements(&code) {
             let span = QuerySpan { start, stop: start + len };

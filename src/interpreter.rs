@@ -77,11 +77,13 @@ impl CellError {
 pub(crate) trait Interpreter: Send + Sync {
     /// Runs a cell, handing each output to `sink` as it comes. A `silent` run's outputs are
     /// shown to nobody, so what the user must be told once (token warnings, a new session)
-    /// waits for the next run that is not silent.
+    /// waits for the next run that is not silent. `count` is the cell's execution count when
+    /// it has one of its own (it is stored in history), by which later cells may name it.
     fn run_cell<'a>(
         &'a self,
         code: &'a str,
         silent: bool,
+        count: Option<u64>,
         sink: OutputSink<'a>,
     ) -> BoxFuture<'a, Result<(), CellError>>;
 

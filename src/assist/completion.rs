@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use super::catalog::Catalog;
 use crate::engine::session::Session;
+use crate::engine::earlier::{Earlier, is_result_name};
 use crate::sql::context::{self, Context, Place};
 use crate::sql::keywords::KEYWORDS;
 
@@ -141,6 +142,7 @@ pub(crate) async fn complete(
     cursor: usize,
     session: Option<Arc<dyn Session>>,
     catalog: &Catalog,
+    earlier: &Earlier,
     wait: Duration,
 ) -> Completion {
     if let Some(found) = crate::magic::complete(code, cursor) {
@@ -182,6 +184,7 @@ pub(crate) async fn complete(
         };
         catalog_matches(&names, &cx, &mut offer).await;
     }
+    earlier_matches(earlier, &cx, &mut offer);
     if matches!(cx.place, Place::Start | Place::AfterTable | Place::Expression) && cx.name.qualifier.is_empty() {
         offer.keywords();
     }
@@ -189,6 +192,40 @@ pub(crate) async fn complete(
         matches: offer.matches,
         start: code_points(code, cx.name.start),
         end: code_points(code, cx.name.end),
+    }
+}
+
+/// `_` and the `_N` that exist where a table goes, and their columns where an expression
+/// goes in a statement reading them (from the schema each showed; no call to Spark).
+fn earlier_matches(earlier: &Earlier, cx: &Context, offer: &mut Offer<'_>) {
+    let qualifier = &cx.name.qualifier;
+    match cx.place {
+        Place::Table if qualifier.is_empty() => {
+            for (name, _) in earlier.names() {
+                offer.name(&name, "result of an earlier cell".into());
+            }
+        }
+        Place::Expression => {
+            for t in &cx.scope {
+                let [name] = t.parts.as_slice() else { continue };
+                let Some(shown) = earlier.result(name).filter(|_| is_result_name(name)) else {
+                    continue;
+                };
+                let by = t.alias.as_deref().unwrap_or(name);
+                let fits = match qualifier.as_slice() {
+                    [] => true,
+                    [q] => q.eq_ignore_ascii_case(by),
+                    _ => false,
+                };
+                if fits {
+                    for f in shown.schema.fields() {
+                        let sql_type = crate::data::SqlType::from_arrow(f.data_type());
+                        offer.name(f.name(), format!("column: {}", short_type(&sql_type.to_string())));
+                    }
+                }
+            }
+        }
+        _ => {}
     }
 }
 

@@ -217,13 +217,13 @@ async fn the_catalog_is_cached_until_a_cell_changes_it_or_time_passes() {
     complete(&engine, "SELECT * FROM sa|").await;
     assert_eq!(asked(&session), 1, "{:?}", session.queries());
     // A query of data changes nothing.
-    Interpreter::run_cell(&*engine, "SELECT 1", false, &mut |_| {})
+    Interpreter::run_cell(&*engine, "SELECT 1", false, None, &mut |_| {})
         .await
         .unwrap();
     complete(&engine, "SELECT * FROM s|").await;
     assert_eq!(asked(&session), 1);
     // DDL, even as the second statement of a cell, empties the cache.
-    Interpreter::run_cell(&*engine, "SELECT 1; CREATE TABLE t (a INT)", false, &mut |_| {})
+    Interpreter::run_cell(&*engine, "SELECT 1; CREATE TABLE t (a INT)", false, None, &mut |_| {})
         .await
         .unwrap();
     complete(&engine, "SELECT * FROM s|").await;
@@ -289,7 +289,7 @@ async fn on_a_slow_catalog_tab_answers_in_time_with_what_is_known_and_fetches_th
     );
     // A CREATE empties the cache; the next Tab, while the catalog is slow again, still
     // offers the names it knew, the table the kernel just created, and functions.
-    Interpreter::run_cell(&*engine, "CREATE TABLE sequences_2024 AS SELECT 1", false, &mut |_| {})
+    Interpreter::run_cell(&*engine, "CREATE TABLE sequences_2024 AS SELECT 1", false, None, &mut |_| {})
         .await
         .unwrap();
     let start = Instant::now();
@@ -320,7 +320,7 @@ async fn a_table_the_kernel_dropped_is_not_offered_from_a_stale_answer() {
         first(&complete(&engine, "SELECT * FROM s|").await, 1),
         [("samples", "table")]
     );
-    Interpreter::run_cell(&*engine, "DROP TABLE samples", false, &mut |_| {})
+    Interpreter::run_cell(&*engine, "DROP TABLE samples", false, None, &mut |_| {})
         .await
         .unwrap();
     let found = complete(&engine, "SELECT * FROM s|").await;

@@ -33,6 +33,9 @@ pub(crate) enum EngineError {
     /// A chart or profile failed, as it said.
     #[error("{}", .0.evalue)]
     Picture(CellError),
+    /// `_` or `_N` could not be defined as a view before the cell ran.
+    #[error("the results of earlier cells (`_`, `_N`) could not be named: {}", .0.to_string().trim())]
+    Earlier(Box<SparkError>),
     /// A statement failed: Spark's message as said to the user, with the lines that show
     /// where (a caret under the statement, which statement of several).
     #[error("{message}")]
@@ -53,7 +56,7 @@ impl EngineError {
             EngineError::Cancelled => SparkError::Cancelled.name(),
             EngineError::NotAQuery { .. } => "NotAQuery".into(),
             EngineError::Picture(e) => e.ename.clone(),
-            EngineError::PictureSql(e) => e.name(),
+            EngineError::PictureSql(e) | EngineError::Earlier(e) => e.name(),
             EngineError::Statement { error, .. } => error.name(),
         }
     }

@@ -3,6 +3,7 @@
 //! away, renewing a session the server lost, stopping on interrupt), and hands back MIME
 //! bundles and errors. It knows nothing of ZeroMQ.
 
+pub(crate) mod earlier;
 pub(crate) mod error;
 pub(crate) mod interrupt;
 pub(crate) mod outputs;
@@ -50,6 +51,8 @@ pub(crate) struct Engine {
     interrupts: Interrupts,
     /// The tag of the cell running (or last run): what an interrupt cancels on the server.
     cell_tag: Mutex<Option<String>>,
+    /// Results of earlier cells, for `_` and `_N`.
+    pub(crate) earlier: earlier::Earlier,
 }
 
 /// What every statement of one cell shares.
@@ -89,6 +92,7 @@ impl Engine {
             catalog: catalog::Catalog::default(),
             interrupts: Interrupts::default(),
             cell_tag: Mutex::new(None),
+            earlier: earlier::Earlier::default(),
         });
         let opener = engine.clone();
         tokio::spawn(async move {
@@ -140,6 +144,15 @@ impl Engine {
             epoch,
             silent,
         };
+        // `_` and `_N`, when the cell names them (no call otherwise).
+        match self
+            .interrupts
+            .until(epoch, self.earlier.bind(&session, &statements, &cell.tag))
+            .await
+        {
+            None => return Err(EngineError::Cancelled),
+            Some(bound) => bound.map_err(|e| EngineError::Earlier(Box::new(e)))?,
+        }
         for (i, statement) in statements.iter().enumerate() {
             if self.interrupts.came_after(epoch) {
                 return Err(EngineError::Cancelled);
@@ -175,7 +188,9 @@ impl Engine {
         };
         self.catalog.learn(session, statement.text);
         if picture {
-            return self.draw(cell, session, &run, result.command, outputs).await;
+            self.draw(cell, session, &run, result.command, outputs).await?;
+            self.earlier.showed(statement.text, &run, result.schema.clone(), result.command);
+            return Ok(());
         }
         if let Some(export) = export {
             let written = export.finish(result.schema.clone(), &result.types)?;
@@ -184,6 +199,9 @@ impl Engine {
                 written.rows,
                 written.bytes,
             )));
+        }
+        if !(result.command && result.schema.fields().is_empty()) {
+            self.earlier.showed(statement.text, &run, result.schema.clone(), result.command);
         }
         show_result(&result, last, outputs);
         Ok(())
@@ -381,10 +399,13 @@ impl Interpreter for Engine {
         &'a self,
         code: &'a str,
         silent: bool,
+        count: Option<u64>,
         sink: OutputSink<'a>,
     ) -> BoxFuture<'a, Result<(), CellError>> {
         async move {
+            self.earlier.start_cell(count, !silent);
             let outcome = Engine::run_cell(self, code, silent, sink).await;
+            self.earlier.end_cell(&magic::blanked(code), outcome.is_ok());
             // Whether it ran to the end or not, the cell may have changed the catalog.
             if split_statements(code).iter().any(|s| catalog::changes_catalog(s.text)) {
                 self.catalog.invalidate();
@@ -404,6 +425,7 @@ impl Interpreter for Engine {
             cursor,
             self.slot.current(),
             &self.catalog,
+            &self.earlier,
             self.slot.catalog_wait(),
         )
         .boxed()
@@ -442,7 +464,11 @@ impl Interpreter for Engine {
 fn show_help(magics: &magic::Magics, no_statements: bool, outputs: &mut CellOutputs<'_, '_>) {
     if magics.help {
         let prefixes = crate::governance::help_entries();
-        let mut sections = vec![("Magics", &magic::MAGICS[..]), ("Settings", &magic::SETTINGS[..])];
+        let mut sections = vec![
+            ("Magics", &magic::MAGICS[..]),
+            ("Settings", &magic::SETTINGS[..]),
+            ("Earlier results and scripts", &earlier::HELP[..]),
+        ];
         if !prefixes.is_empty() {
             sections.push(("Your database prefixes on BERDL", &prefixes));
         }
@@ -506,6 +532,8 @@ fn statement_error(e: SparkError, code: &str, statement: &Statement, index: usiz
         }
         context.extend(lines);
     }
+    context.extend(earlier::hint(&message));
+    context.extend(crate::sql::block::hint(&message));
     if count > 1 {
         let line = code[..statement.offset].matches('\n').count() + 1;
         context.push(format!(

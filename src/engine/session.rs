@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 
 use crate::config::{Config, ConfigError, DEFAULT_CATALOG_WAIT, DEFAULT_MAX_ROWS};
 use crate::data::{BatchSink, QueryResult};
-use crate::spark::{OnProgress, OpenError, SparkError, SparkSession, StatementRun, open_session};
+use crate::spark::{OnProgress, OpenError, SparkError, SparkSession, StatementRun, ViewSource, open_session};
 
 pub(crate) trait Session: Send + Sync {
     /// Runs `query` and keeps its first `max_rows` rows; `tag` marks its operations.
@@ -73,6 +73,15 @@ pub(crate) trait Session: Send + Sync {
         tag: &'a str,
         on_progress: OnProgress<'a>,
     ) -> BoxFuture<'a, Result<QueryResult, SparkError>>;
+
+    /// Makes `name` a temporary view over `source`, a result shown earlier, replacing any
+    /// view of that name; `tag` marks the call. Only analyses: nothing runs.
+    fn define_view<'a>(
+        &'a self,
+        name: &'a str,
+        source: &'a ViewSource,
+        tag: &'a str,
+    ) -> BoxFuture<'a, Result<(), SparkError>>;
 
     /// Cancels the operations that carry `tag` (those of one cell).
     fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>>;
@@ -150,6 +159,15 @@ impl Session for SparkSession {
         on_progress: OnProgress<'a>,
     ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
         SparkSession::sql_over(self, run, sql, tag, on_progress).boxed()
+    }
+
+    fn define_view<'a>(
+        &'a self,
+        name: &'a str,
+        source: &'a ViewSource,
+        tag: &'a str,
+    ) -> BoxFuture<'a, Result<(), SparkError>> {
+        SparkSession::define_view(self, name, source, tag).boxed()
     }
 
     fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>> {

@@ -402,6 +402,18 @@ impl Session for FakeSession {
         self.play(step, on_progress)
     }
 
+    fn define_view<'a>(
+        &'a self,
+        name: &'a str,
+        _source: &'a crate::spark::ViewSource,
+        _tag: &'a str,
+    ) -> BoxFuture<'a, Result<(), SparkError>> {
+        if let Ok(mut q) = self.queries.lock() {
+            q.push(format!("define view {name}"));
+        }
+        async { Ok(()) }.boxed()
+    }
+
     fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>> {
         if let Ok(mut t) = self.interrupted.lock() {
             t.push(tag.to_string());

@@ -767,3 +767,31 @@ async fn a_change_cancelled_by_nobody_is_told_unknown() {
     assert_eq!(ename(&result), "SparkConnectOutcomeUnknown");
     assert_eq!(session.executed(), [INSERT]);
 }
+
+/// Runs `code` as the kernel does, with its execution count.
+async fn run_counted(engine: &Engine, code: &str, count: u64) -> Result<(), CellError> {
+    crate::interpreter::Interpreter::run_cell(engine, code, false, Some(count), &mut |_| {}).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cell_that_never_names_an_earlier_result_makes_no_extra_call() {
+    let session = FakeSession::new(vec![
+        Step::Rows { after: ms(1), rows: 3 },
+        Step::Rows { after: ms(1), rows: 1 },
+        Step::Rows { after: ms(1), rows: 0 },
+        Step::Rows { after: ms(1), rows: 2 },
+    ]);
+    let engine = engine(vec![session.clone()]);
+    run_counted(&engine, "SELECT * FROM range(3)", 1).await.unwrap();
+    run_counted(&engine, "SELECT '_' AS s -- FROM _", 2).await.unwrap();
+    assert_eq!(
+        session.queries(),
+        vec!["SELECT * FROM range(3)", "SELECT '_' AS s -- FROM _"]
+    );
+    // Naming `_` checks for a view of the user's, defines the kernel's, then runs.
+    run_counted(&engine, "SELECT * FROM _", 3).await.unwrap();
+    assert_eq!(
+        session.queries()[2..],
+        ["SHOW TABLES LIKE '_'", "define view _", "SELECT * FROM _"]
+    );
+}

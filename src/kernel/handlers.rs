@@ -158,15 +158,16 @@ impl Kernel {
             let (msg_type, content) = replies::output(output, count);
             self.publish(Some(request), msg_type, content);
         };
+        let own_count = store_history.then_some(count);
         // A client that cannot take input may keep outputs by appending updates to them
         // (appending.rs): it gets none.
         let outcome = if flag(c, "allow_stdin", true) {
-            self.interpreter.run_cell(&code, silent, &mut sink).await
+            self.interpreter.run_cell(&code, silent, own_count, &mut sink).await
         } else {
             let mut appending = Appending::new(&mut sink);
             let outcome = {
                 let mut applied = |output: Output| appending.emit(output);
-                self.interpreter.run_cell(&code, silent, &mut applied).await
+                self.interpreter.run_cell(&code, silent, own_count, &mut applied).await
             };
             appending.finish();
             outcome

@@ -311,7 +311,10 @@ pub(crate) fn clean_message(message: &str) -> String {
     if let Some(i) = text.find("\n\tat ") {
         text = &text[..i];
     }
-    if let Some(i) = text.find(";\n") {
+    // A parse error quotes the SQL (a script holds `;` and line breaks): the plan dump is
+    // looked for only before it.
+    let quoted = text.find("\n== SQL ==").unwrap_or(text.len());
+    if let Some(i) = text[..quoted].find(";\n") {
         let after = text[i + 2..].trim_start();
         if after.starts_with('\'')
             || after.starts_with("+-")
@@ -326,6 +329,16 @@ pub(crate) fn clean_message(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quoted_script_is_kept_whole() {
+        let m = "[PARSE_SYNTAX_ERROR] Syntax error at or near end of input: missing 'END'. SQLSTATE: 42601 (line 3, pos 11)\n\n== SQL ==\nBEGIN\n  SELECT 1;\n  SELECT 2;\n-----------^^^\n";
+        assert!(
+            clean_message(m).ends_with("  SELECT 2;\n-----------^^^"),
+            "{}",
+            clean_message(m)
+        );
+    }
 
     #[test]
     fn the_plan_dump_is_dropped() {

@@ -11,9 +11,11 @@ mod proto;
 pub(crate) mod session;
 pub(crate) mod types;
 pub(crate) mod url;
+pub(crate) mod view;
 
 pub(crate) use error::SparkError;
 pub(crate) use execute::OnProgress;
 pub(crate) use execute::run::StatementRun;
 pub(crate) use open::{OpenError, open_session};
 pub(crate) use session::SparkSession;
+pub(crate) use view::ViewSource;

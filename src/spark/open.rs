@@ -222,7 +222,7 @@ pub(crate) async fn open_session_reporting(
         .map_err(|e| failed(Step::Reachable)(e.into()))?;
     on_step(Found::Version(&version));
     session
-        .set_conf(&config.spark_conf)
+        .set_conf(&with_defaults(&config.spark_conf))
         .await
         .map_err(|e| failed(Step::Settings)(e.into()))?;
     on_step(Found::Settings(&config.spark_conf));
@@ -230,6 +230,18 @@ pub(crate) async fn open_session_reporting(
         .map(|t| auth::warnings(&t, chrono::Utc::now()))
         .unwrap_or_default();
     Ok(Opened { session, warnings })
+}
+
+/// Spark SQL scripting (`BEGIN … END` blocks) is a preview in Spark 4.0, off unless
+/// `spark.sql.scripting.enabled` is set; it only lets the parser accept blocks, so the kernel
+/// turns it on for its session, as Databricks runs blocks. `KBASE_SPARK_CONF` may turn it off.
+pub(crate) const SCRIPTING: &str = "spark.sql.scripting.enabled";
+
+/// The settings applied to a new session: `KBASE_SPARK_CONF`, and scripting on unless it says.
+fn with_defaults(settings: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut all = settings.clone();
+    all.entry(SCRIPTING.to_string()).or_insert_with(|| "true".to_string());
+    all
 }
 
 /// Builds the session as [`open_session_reporting`] does, for the kernel.
@@ -242,6 +254,14 @@ pub(crate) async fn open_session(config: &Config) -> Result<Opened, OpenError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scripting_is_on_unless_the_deployment_says_otherwise() {
+        let on = with_defaults(&BTreeMap::new());
+        assert_eq!(on.get(SCRIPTING).map(String::as_str), Some("true"));
+        let off = with_defaults(&BTreeMap::from([(SCRIPTING.to_string(), "false".to_string())]));
+        assert_eq!(off.get(SCRIPTING).map(String::as_str), Some("false"));
+    }
 
     fn config(vars: &[(&str, &str)]) -> Config {
         Config::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())).unwrap()

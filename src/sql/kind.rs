@@ -4,6 +4,7 @@
 //! after a server restart; anything else that may have reached a server that then lost it
 //! is not repeated blindly (the cell says its outcome is unknown and how to find out).
 
+use super::block::is_block;
 use super::scan::{Kind, tokens};
 
 /// Statements that change no data, by their first keyword (after comments and brackets).
@@ -21,8 +22,12 @@ const QUERIES: &[&str] = &["SELECT", "VALUES", "TABLE"];
 /// costs the query its single round trip).
 const CHANGES_AFTER_WITH: &[&str] = &["INSERT", "UPDATE", "DELETE", "MERGE"];
 
-/// True when running `statement` twice has the same effect as running it once.
+/// True when running `statement` twice has the same effect as running it once. A
+/// compound statement (`BEGIN … END`, a SQL script) may change data, whatever it holds.
 pub(crate) fn repeatable(statement: &str) -> bool {
+    if is_block(statement) {
+        return false;
+    }
     let words = words(statement);
     words
         .first()
@@ -32,7 +37,7 @@ pub(crate) fn repeatable(statement: &str) -> bool {
 
 /// True when `statement` is certainly a query (it reads and returns rows), never a command.
 pub(crate) fn plain_query(statement: &str) -> bool {
-    is_query(&words(statement))
+    !is_block(statement) && is_query(&words(statement))
 }
 
 fn is_query(words: &[&str]) -> bool {
@@ -82,8 +87,13 @@ mod tests {
             "-- SELECT",
             "",
             "SELECTED",
+            "BEGIN SELECT 1; END",
+            "-- a script\nbegin declare x int; end",
+            "show: BEGIN SELECT 1; END show",
+            "select: BEGIN INSERT INTO t VALUES (1); END select",
         ] {
             assert!(!repeatable(s), "{s}");
+            assert!(!plain_query(s), "{s}");
         }
     }
 

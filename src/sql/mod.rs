@@ -2,6 +2,7 @@
 //! carets under a statement, the keywords, and what the cursor is in. Pure functions over
 //! strings, no I/O; what the fuzzers target.
 
+pub(crate) mod block;
 pub(crate) mod caret;
 pub(crate) mod context;
 pub(crate) mod keywords;

@@ -3,6 +3,8 @@
 //! comments, hints and punctuation — so that splitting, completeness, completion and carets
 //! all agree on where a quote or a comment begins and ends.
 
+use super::block;
+
 /// What a token is. Keywords, identifiers and numbers are all words here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -205,17 +207,19 @@ pub(crate) enum Completeness {
 }
 
 /// The cell's statements as byte ranges `(start, end)` of their tokens (comments included),
-/// split at `;` outside brackets; pieces with nothing but comments are left out.
-pub(crate) fn statement_ranges(tokens: &[Token]) -> Vec<(usize, usize)> {
+/// split at `;` outside brackets and compound statements (`BEGIN … END`); pieces with
+/// nothing but comments are left out.
+pub(crate) fn statement_ranges(code: &str, tokens: &[Token]) -> Vec<(usize, usize)> {
+    let blocks = block::scan(code, tokens);
     let mut ranges = Vec::new();
     let mut depth = 0usize;
     let mut piece: Option<(usize, usize)> = None;
     let mut has_code = false;
-    for t in tokens {
+    for (t, inner) in tokens.iter().zip(&blocks.inner) {
         match t.kind {
             Kind::Punct('(' | '[' | '{') => depth += 1,
             Kind::Punct(')' | ']' | '}') => depth = depth.saturating_sub(1),
-            Kind::Punct(';') if depth == 0 => {
+            Kind::Punct(';') if depth == 0 && !inner => {
                 if let (Some(p), true) = (piece.take(), has_code) {
                     ranges.push(p);
                 }
@@ -238,7 +242,7 @@ pub(crate) fn statement_ranges(tokens: &[Token]) -> Vec<(usize, usize)> {
 /// hold only blanks or comments are skipped.
 pub(crate) fn split_statements(code: &str) -> Vec<Statement<'_>> {
     let (tokens, _) = tokens(code);
-    statement_ranges(&tokens)
+    statement_ranges(code, &tokens)
         .into_iter()
         .map(|(start, end)| Statement {
             text: &code[start..end],
@@ -255,7 +259,8 @@ pub(crate) fn is_exit(code: &str) -> bool {
 
 /// Whether a console should run the code now, as `spark-sql` and `psql` decide: when the last
 /// statement ends with `;` or the code ends with an empty line, and nothing (a quote, a
-/// comment, a hint) is left open; a closing bracket with nothing to close is invalid.
+/// comment, a hint, a `BEGIN … END` block) is left open; a closing bracket with nothing to
+/// close is invalid.
 pub(crate) fn completeness(code: &str) -> Completeness {
     let (tokens, open) = tokens(code);
     let mut depth = 0usize;
@@ -271,6 +276,13 @@ pub(crate) fn completeness(code: &str) -> Completeness {
     }
     if open != Open::Nothing {
         return Completeness::Incomplete { depth };
+    }
+    // A block waits for its last END, empty lines or not; each open construct indents.
+    let blocks = block::scan(code, &tokens);
+    if blocks.open > 0 {
+        return Completeness::Incomplete {
+            depth: depth + blocks.open,
+        };
     }
     let code_tokens: Vec<&Token> = tokens.iter().filter(|t| !t.is_comment()).collect();
     let ends_with_empty_line = code.rsplit_once('\n').is_some_and(|(_, last)| last.trim().is_empty());
