@@ -3,6 +3,7 @@
 //! away, renewing a session the server lost, stopping on interrupt), and hands back MIME
 //! bundles and errors. It knows nothing of ZeroMQ.
 
+mod analyze;
 pub(crate) mod outputs;
 pub(crate) mod picture;
 #[cfg(test)]
@@ -105,6 +106,11 @@ impl Engine {
                     "the cell has no query; %chart and %profile draw the whole result of the cell's last query".into(),
                     Vec::new(),
                 )),
+                _ if cell.magics.analyze => Err(CellError::new(
+                    "MagicUsage".into(),
+                    magic::analyze::NO_QUERY.into(),
+                    Vec::new(),
+                )),
                 _ => Ok(()),
             };
         }
@@ -142,6 +148,8 @@ impl Engine {
             // A chart's or profile's statement is sent once and its rows are not fetched: SQL
             // over its whole result follows.
             let picture = i == last && cell.magics.picture();
+            // `%analyze`'s statement is sent once the same way; its query then runs to its end.
+            let analyzed = i == last && cell.magics.analyze;
             // Kept across tries: a retry resumes the statement where the last try stopped.
             let plain_query = kind::plain_query(statement.text);
             let mut run = StatementRun::of(plain_query);
@@ -165,7 +173,9 @@ impl Engine {
                     };
                     let call = match export.as_mut() {
                         Some(whole) => session.sql_whole(statement.text, max_rows, &tag, &mut on_progress, whole),
-                        None if picture => session.sql_base(statement.text, &tag, &mut run, &mut on_progress),
+                        None if picture || analyzed => {
+                            session.sql_base(statement.text, &tag, &mut run, &mut on_progress)
+                        }
                         None => session.sql_resuming(statement.text, max_rows, &tag, &mut run, &mut on_progress),
                     };
                     self.until_interrupted(epoch, call)
@@ -238,6 +248,17 @@ impl Engine {
                 };
                 let bundle = picture::draw(&mut over, &cell.magics).await?;
                 outputs.emit(Output::Result(bundle));
+                continue;
+            }
+            if analyzed {
+                if result.command {
+                    outputs.emit(Output::Result(render::text_and_html(
+                        magic::analyze::A_COMMAND.into(),
+                        format!("<pre>{}</pre>", magic::analyze::A_COMMAND),
+                    )));
+                } else {
+                    analyze::show(self, &session, &run, max_rows, &tag, epoch, &mut outputs).await?;
+                }
                 continue;
             }
             if let Some(export) = export {

@@ -10,6 +10,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use crate::config::{Config, ConfigError, DEFAULT_CATALOG_WAIT, DEFAULT_MAX_ROWS};
+use crate::data::plan::Analyzed;
 use crate::data::{BatchSink, QueryResult};
 use crate::spark::{OnProgress, OpenError, SparkError, SparkSession, StatementRun, open_session};
 
@@ -73,6 +74,16 @@ pub(crate) trait Session: Send + Sync {
         tag: &'a str,
         on_progress: OnProgress<'a>,
     ) -> BoxFuture<'a, Result<QueryResult, SparkError>>;
+
+    /// Runs the query of `run` (sent by [`Session::sql_base`]) to its end on the server,
+    /// keeping its first `max_rows` rows, with how Spark executed it.
+    fn sql_analyzed<'a>(
+        &'a self,
+        run: &'a StatementRun,
+        max_rows: usize,
+        tag: &'a str,
+        on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<Analyzed, SparkError>>;
 
     /// Cancels the operations that carry `tag` (those of one cell).
     fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>>;
@@ -144,6 +155,16 @@ impl Session for SparkSession {
         on_progress: OnProgress<'a>,
     ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
         SparkSession::sql_over(self, run, sql, tag, on_progress).boxed()
+    }
+
+    fn sql_analyzed<'a>(
+        &'a self,
+        run: &'a StatementRun,
+        max_rows: usize,
+        tag: &'a str,
+        on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<Analyzed, SparkError>> {
+        SparkSession::sql_analyzed(self, run, max_rows, tag, on_progress).boxed()
     }
 
     fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>> {
