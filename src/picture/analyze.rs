@@ -117,6 +117,8 @@ pub(crate) struct Analysis {
 
 struct Tree<'a> {
     ops: &'a [Operator],
+    /// The kernel's own filter over the query, once found.
+    ours: Option<usize>,
     children: HashMap<i64, Vec<usize>>,
     by_id: HashMap<i64, usize>,
 }
@@ -196,7 +198,12 @@ pub(crate) fn analyze(run: &Analyzed) -> Option<Analysis> {
             children.entry(o.parent).or_default().push(i);
         }
     }
-    let tree = Tree { ops, children, by_id };
+    let mut tree = Tree {
+        ops,
+        ours: None,
+        children,
+        by_id,
+    };
     let root = (0..ops.len()).find(|&i| tree.parent(i).is_none())?;
 
     // The kernel's filter that keeps each partition's first rows sits at the top, under
@@ -213,7 +220,11 @@ pub(crate) fn analyze(run: &Analyzed) -> Option<Analysis> {
         }
     }
     let start = match tree.kids(top) {
-        [one] if ops[top].name == "Filter" => *one,
+        [one] if ops[top].name == "Filter" => {
+            let one = *one;
+            tree.ours = Some(top);
+            one
+        }
         // Not the shape expected: show the whole plan as Spark sent it.
         _ => {
             pipeline = None;
@@ -383,6 +394,9 @@ fn unnarrowed_scan(tree: &Tree, i: usize, node: usize) -> Option<Flag> {
             return None;
         }
         up = tree.parent(up)?;
+    }
+    if tree.ours == Some(up) {
+        return None;
     }
     let filter = &tree.ops[up];
     let kept = reported_rows(filter)?;
