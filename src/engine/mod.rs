@@ -4,6 +4,8 @@
 //! bundles and errors. It knows nothing of ZeroMQ.
 
 mod analyze;
+#[cfg(test)]
+mod analyze_tests;
 pub(crate) mod outputs;
 pub(crate) mod picture;
 #[cfg(test)]
