@@ -87,7 +87,8 @@ fn headline(a: &Analysis) -> String {
                 );
             }
         }
-        _ => s.push_str(", no stages reported"),
+        // Spark reports progress now and then: a quick run may end before any report.
+        _ => s.push_str(", stages and tasks unknown (no progress report came before it ended)"),
     }
     if let Some(rows) = a.result_rows {
         let _ = write!(

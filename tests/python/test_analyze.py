@@ -95,7 +95,8 @@ def test_a_join_of_a_million_rows_with_a_thousand_shows_each_operators_rows(kern
     assert names.index("HashAggregate") < names.index(next(n for n in names if n.endswith("Join")))
     assert "the whole result has 1,000 rows" in text
     assert re.search(r"How Spark ran it: [\d.]+ (µs|ms|s|min)", text)
-    assert re.search(r"\d+ stages?, \d+ tasks?", text), text
+    # Stages and tasks come from Spark's progress reports, which a quick run may end before.
+    assert re.search(r"\d+ stages?, \d+ tasks?|stages and tasks unknown \(no progress report", text), text
     assert "Costliest (time summed over tasks): 1. " in text
     # A good join is not flagged.
     assert flags(text) == []
