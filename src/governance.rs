@@ -13,8 +13,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::config::Config;
-use crate::secret::Secret;
 use crate::render::help::Entry;
+use crate::secret::Secret;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// Tenants asked about, at most.

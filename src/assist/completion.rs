@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::catalog::Catalog;
-use crate::engine::session::Session;
 use crate::engine::earlier::{Earlier, is_result_name};
+use crate::engine::session::Session;
 use crate::sql::context::{self, Context, Place};
 use crate::sql::keywords::KEYWORDS;
 

@@ -289,9 +289,15 @@ async fn on_a_slow_catalog_tab_answers_in_time_with_what_is_known_and_fetches_th
     );
     // A CREATE empties the cache; the next Tab, while the catalog is slow again, still
     // offers the names it knew, the table the kernel just created, and functions.
-    Interpreter::run_cell(&*engine, "CREATE TABLE sequences_2024 AS SELECT 1", false, None, &mut |_| {})
-        .await
-        .unwrap();
+    Interpreter::run_cell(
+        &*engine,
+        "CREATE TABLE sequences_2024 AS SELECT 1",
+        false,
+        None,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
     let start = Instant::now();
     let found = complete(&engine, "SELECT * FROM s|").await;
     assert!(start.elapsed() * 2 <= LAB_COMPLETER_TIMEOUT, "{:?}", start.elapsed());

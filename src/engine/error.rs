@@ -33,6 +33,18 @@ pub(crate) enum EngineError {
     /// A chart or profile failed, as it said.
     #[error("{}", .0.evalue)]
     Picture(CellError),
+    /// `%analyze` with no query in the cell.
+    #[error("{}", crate::magic::analyze::NO_QUERY)]
+    NothingToAnalyze,
+    /// The analysed query failed when run to its end.
+    #[error("Spark could not run the query to its end: {}", .0.to_string().trim())]
+    AnalyzeSql(Box<SparkError>),
+    /// The server sent no execution metrics for the analysed query.
+    #[error(
+        "%analyze: the Spark server sent no execution metrics for this query, so there is nothing to show \
+         of how it ran (its rows are above)"
+    )]
+    NoMetrics,
     /// `_` or `_N` could not be defined as a view before the cell ran.
     #[error("the results of earlier cells (`_`, `_N`) could not be named: {}", .0.to_string().trim())]
     Earlier(Box<SparkError>),
@@ -50,13 +62,16 @@ impl EngineError {
     fn name(&self) -> String {
         match self {
             EngineError::Magic(e) => e.name(),
-            EngineError::NothingToExport | EngineError::NothingToDraw => "MagicUsage".into(),
+            EngineError::NothingToExport | EngineError::NothingToDraw | EngineError::NothingToAnalyze => {
+                "MagicUsage".into()
+            }
+            EngineError::NoMetrics => "NoMetrics".into(),
             EngineError::Export(e) => e.name(),
             EngineError::Open(e) => e.name(),
             EngineError::Cancelled => SparkError::Cancelled.name(),
             EngineError::NotAQuery { .. } => "NotAQuery".into(),
             EngineError::Picture(e) => e.ename.clone(),
-            EngineError::PictureSql(e) | EngineError::Earlier(e) => e.name(),
+            EngineError::PictureSql(e) | EngineError::Earlier(e) | EngineError::AnalyzeSql(e) => e.name(),
             EngineError::Statement { error, .. } => error.name(),
         }
     }

@@ -3,6 +3,9 @@
 //! away, renewing a session the server lost, stopping on interrupt), and hands back MIME
 //! bundles and errors. It knows nothing of ZeroMQ.
 
+mod analyze;
+#[cfg(test)]
+mod analyze_tests;
 pub(crate) mod earlier;
 pub(crate) mod error;
 pub(crate) mod interrupt;
@@ -187,9 +190,32 @@ impl Engine {
             (r, None) => r.map_err(|e| statement_error(e, cell.code, statement, i, cell.count))?,
         };
         self.catalog.learn(session, statement.text);
+        if last && cell.magics.analyze {
+            if result.command {
+                outputs.emit(Output::Result(render::text_and_html(
+                    magic::analyze::A_COMMAND.into(),
+                    format!("<pre>{}</pre>", magic::analyze::A_COMMAND),
+                )));
+            } else {
+                analyze::show(
+                    &self.interrupts,
+                    session,
+                    &run,
+                    cell.max_rows,
+                    &cell.tag,
+                    cell.epoch,
+                    outputs,
+                )
+                .await?;
+                self.earlier
+                    .showed(statement.text, &run, result.schema.clone(), result.command);
+            }
+            return Ok(());
+        }
         if picture {
             self.draw(cell, session, &run, result.command, outputs).await?;
-            self.earlier.showed(statement.text, &run, result.schema.clone(), result.command);
+            self.earlier
+                .showed(statement.text, &run, result.schema.clone(), result.command);
             return Ok(());
         }
         if let Some(export) = export {
@@ -201,7 +227,8 @@ impl Engine {
             )));
         }
         if !(result.command && result.schema.fields().is_empty()) {
-            self.earlier.showed(statement.text, &run, result.schema.clone(), result.command);
+            self.earlier
+                .showed(statement.text, &run, result.schema.clone(), result.command);
         }
         show_result(&result, last, outputs);
         Ok(())
@@ -216,7 +243,8 @@ impl Engine {
         last: bool,
         outputs: &mut CellOutputs<'_, '_>,
     ) -> Result<Tried, EngineError> {
-        let picture = last && cell.magics.picture();
+        // `%analyze`'s statement is sent once the same way; its query then runs to its end.
+        let picture = last && (cell.magics.picture() || cell.magics.analyze);
         let mut progress = ProgressDisplay::start();
         let mut tries = Tries::default();
         // Kept across tries: a retry resumes the statement where the last try stopped.
@@ -486,6 +514,7 @@ fn nothing_to_run(magics: &magic::Magics) -> Result<(), EngineError> {
     match (&magics.export, &magics.chart, magics.profile) {
         (Some(_), _, _) => Err(EngineError::NothingToExport),
         (_, Some(_), _) | (_, _, true) => Err(EngineError::NothingToDraw),
+        _ if magics.analyze => Err(EngineError::NothingToAnalyze),
         _ => Ok(()),
     }
 }

@@ -10,6 +10,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use crate::config::{Config, ConfigError, DEFAULT_CATALOG_WAIT, DEFAULT_MAX_ROWS};
+use crate::data::plan::Analyzed;
 use crate::data::{BatchSink, QueryResult};
 use crate::spark::{OnProgress, OpenError, SparkError, SparkSession, StatementRun, ViewSource, open_session};
 
@@ -82,6 +83,16 @@ pub(crate) trait Session: Send + Sync {
         source: &'a ViewSource,
         tag: &'a str,
     ) -> BoxFuture<'a, Result<(), SparkError>>;
+
+    /// Runs the query of `run` (sent by [`Session::sql_base`]) to its end on the server,
+    /// keeping its first `max_rows` rows, with how Spark executed it.
+    fn sql_analyzed<'a>(
+        &'a self,
+        run: &'a StatementRun,
+        max_rows: usize,
+        tag: &'a str,
+        on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<Analyzed, SparkError>>;
 
     /// Cancels the operations that carry `tag` (those of one cell).
     fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>>;
@@ -168,6 +179,16 @@ impl Session for SparkSession {
         tag: &'a str,
     ) -> BoxFuture<'a, Result<(), SparkError>> {
         SparkSession::define_view(self, name, source, tag).boxed()
+    }
+
+    fn sql_analyzed<'a>(
+        &'a self,
+        run: &'a StatementRun,
+        max_rows: usize,
+        tag: &'a str,
+        on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<Analyzed, SparkError>> {
+        SparkSession::sql_analyzed(self, run, max_rows, tag, on_progress).boxed()
     }
 
     fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>> {

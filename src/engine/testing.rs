@@ -130,6 +130,10 @@ pub(crate) struct FakeSession {
     pub(crate) over_queries: Mutex<Vec<String>>,
     /// Metadata statements answered by their text (not from the script), after a delay.
     catalog: Mutex<Vec<(String, Duration, Table)>>,
+    /// The operators an analysed query reports (its rows follow the `over` script).
+    pub(crate) analyzed_operators: Mutex<Vec<crate::data::plan::Operator>>,
+    /// How many queries were run to their end for `%analyze`.
+    pub(crate) analyzed_runs: AtomicUsize,
 }
 
 /// A result of string columns, as metadata statements answer.
@@ -412,6 +416,34 @@ impl Session for FakeSession {
             q.push(format!("define view {name}"));
         }
         async { Ok(()) }.boxed()
+    }
+
+    fn sql_analyzed<'a>(
+        &'a self,
+        _run: &'a StatementRun,
+        max_rows: usize,
+        _tag: &'a str,
+        on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<crate::data::plan::Analyzed, SparkError>> {
+        self.analyzed_runs.fetch_add(1, Ordering::SeqCst);
+        let step = self
+            .over_script
+            .lock()
+            .ok()
+            .and_then(|mut s| s.pop_front())
+            .unwrap_or(Step::NoColumns { rows: 0 });
+        let operators = self.analyzed_operators.lock().map(|o| o.clone()).unwrap_or_default();
+        async move {
+            let mut result = self.play(step, on_progress).await?;
+            result.more = result.num_rows() > max_rows;
+            Ok(crate::data::plan::Analyzed {
+                result,
+                operators,
+                elapsed: Duration::from_millis(5),
+                stages: None,
+            })
+        }
+        .boxed()
     }
 
     fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>> {

@@ -2,11 +2,13 @@
 //! split into statements. Their lines are blanked (not removed) in the SQL the engine runs,
 //! so byte offsets and the line numbers of error carets still count from the top of the cell.
 
+pub(crate) mod analyze;
+
 use crate::interpreter::{Completion, Match};
 use crate::render::help::Entry;
 
 /// The magics, with what `%help` says of each.
-pub(crate) const MAGICS: [Entry; 6] = [
+pub(crate) const MAGICS: [Entry; 7] = [
     Entry {
         usage: "%help",
         what: "lists the magics and the settings, with an example each",
@@ -37,6 +39,7 @@ pub(crate) const MAGICS: [Entry; 6] = [
                most frequent values, small histograms",
         example: "%profile",
     },
+    analyze::ENTRY,
     Entry {
         usage: "%%sql",
         what: "accepted as a cell's first line and ignored, as in other SQL kernels",
@@ -149,6 +152,7 @@ pub(crate) struct Magics {
     pub(crate) export: Option<ExportRequest>,
     pub(crate) chart: Option<ChartRequest>,
     pub(crate) profile: bool,
+    pub(crate) analyze: bool,
 }
 
 impl Magics {
@@ -324,11 +328,13 @@ pub(crate) fn parse(code: &str) -> Result<MagicCell, MagicError> {
                 }
                 magics.profile = true;
             }
+            "%analyze" => analyze::parse(rest, &mut magics)?,
             other => {
                 return Err(MagicError::Unknown { name: other.into() });
             }
         }
     }
+    analyze::conflict(&magics)?;
     if magics.chart.is_some() && magics.profile {
         return Err(usage(
             "%chart",
@@ -627,7 +633,7 @@ mod tests {
         assert_eq!(e.name(), "UnknownMagic");
         assert_eq!(
             e.to_string(),
-            "there is no magic %lmit; the magics are %help, %limit, %export, %chart, %profile, %%sql. %help says more."
+            "there is no magic %lmit; the magics are %help, %limit, %export, %chart, %profile, %analyze, %%sql. %help says more."
         );
         assert_eq!(parse("%%bash\nls").unwrap_err().name(), "UnknownMagic");
     }
@@ -674,7 +680,10 @@ mod tests {
         assert_eq!((texts(&c), c.start, c.end), (vec!["%limit".to_string()], 0, 3));
         assert_eq!(c.matches[0].kind, "magic");
         let c = complete("%", 1).unwrap();
-        assert_eq!(texts(&c), ["%help", "%limit", "%export", "%chart", "%profile", "%%sql"]);
+        assert_eq!(
+            texts(&c),
+            ["%help", "%limit", "%export", "%chart", "%profile", "%analyze", "%%sql"]
+        );
         let c = complete("%chart hi", 9).unwrap();
         assert_eq!((texts(&c), c.start), (vec!["histogram".to_string()], 7));
         let c = complete("%chart bar co", 13).unwrap();

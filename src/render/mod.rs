@@ -3,6 +3,7 @@
 //! of formatted cells; beside it, the look of a statement's progress and of an error.
 //! Render reads results as the neutral `data` types and knows nothing of Spark's protocol.
 
+pub(crate) mod analyze;
 pub mod arrow;
 pub(crate) mod chart;
 pub(crate) mod describe;

@@ -6,6 +6,7 @@ pub(crate) mod derived;
 pub(crate) mod error;
 pub(crate) mod execute;
 mod identity;
+mod metrics;
 pub(crate) mod open;
 mod proto;
 pub(crate) mod session;

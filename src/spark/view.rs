@@ -5,9 +5,9 @@
 //! Defining a view only analyses its plan: nothing the user ran is run again.
 
 use super::error::SparkError;
+use super::execute::run::StatementRun;
 use super::execute::sql_relation;
 use super::proto::{self, plan::OpType};
-use super::execute::run::StatementRun;
 use super::session::SparkSession;
 
 /// What a view over an earlier result is built on.

@@ -9,7 +9,7 @@ import os
 import pyarrow as pa
 import pytest
 
-from conftest import execute, shell_reply, start_kernel
+from support.kernel import execute, shell_reply, start_kernel
 
 
 @pytest.fixture()

@@ -22,7 +22,7 @@ def test_help_lists_every_magic_and_setting_with_an_example(kernel):
     assert reply["status"] == "ok"
     (help_,) = kept_results(outputs)
     text = help_["data"]["text/plain"]
-    for usage in ["%help", "%limit N", "%export PATH [--overwrite]", "%chart KIND x=COL", "%profile", "%%sql",
+    for usage in ["%help", "%limit N", "%export PATH [--overwrite]", "%chart KIND x=COL", "%profile", "%analyze", "%%sql",
                   "KBASE_SPARK_MAX_ROWS"]:
         assert usage in text
     assert text.count("e.g. ") >= 8
@@ -48,7 +48,7 @@ def test_an_unknown_magic_lists_the_known_ones(kernel):
     reply, outputs = execute(kc, "%lmit 5\nSELECT 1")
     assert reply["status"] == "error" and reply["ename"] == "UnknownMagic"
     assert reply["evalue"] == (
-        "there is no magic %lmit; the magics are %help, %limit, %export, %chart, %profile, %%sql. %help says more."
+        "there is no magic %lmit; the magics are %help, %limit, %export, %chart, %profile, %analyze, %%sql. %help says more."
     )
     assert not kept_results(outputs)
 

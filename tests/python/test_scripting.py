@@ -8,7 +8,7 @@ import uuid
 import pyarrow as pa
 import pytest
 
-from conftest import execute, shell_reply, start_kernel
+from support.kernel import execute, shell_reply, start_kernel
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 from pyspark.sql import SparkSession
 
-from conftest import execute, start_kernel
+from support.kernel import execute, start_kernel
 
 CORPUS = Path(__file__).parent / "data" / "scripting_corpus.sql"
 

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
 
-use crate::spark::identity::Refusal;
 use crate::data::{BatchSink, Progress, QueryResult};
 use crate::spark::error::SparkError;
+use crate::spark::identity::Refusal;
 use crate::spark::proto::{self, execute_plan_response::ResponseType, plan::OpType, relation::RelType};
 use crate::spark::session::SparkSession;
 use decode::Decoder;
@@ -30,6 +30,15 @@ fn progress_of(report: &proto::execute_plan_response::ExecutionProgress) -> Prog
         written: None,
     }
 }
+
+/// Sees what an execution reports beside its results, as Spark sends it.
+pub(super) trait Observer {
+    fn progress(&mut self, _report: &proto::execute_plan_response::ExecutionProgress) {}
+    fn metrics(&mut self, _metrics: proto::execute_plan_response::Metrics) {}
+}
+
+/// Sees nothing.
+impl Observer for () {}
 
 /// Receives progress reports while a statement runs.
 pub(crate) type OnProgress<'a> = &'a mut (dyn FnMut(&Progress) + Send);
@@ -252,6 +261,21 @@ impl SparkSession {
         tag: &str,
         run: &mut StatementRun,
         on_progress: OnProgress<'_>,
+        on_response: impl FnMut(&mut StatementRun, Option<ResponseType>, Option<proto::DataType>) -> Result<(), SparkError>,
+    ) -> Result<(), SparkError> {
+        self.execute_observed(op, tag, run, on_progress, &mut (), on_response)
+            .await
+    }
+
+    /// [`SparkSession::execute`], showing `observer` Spark's progress reports as sent and the
+    /// execution metrics Spark sends with a query's last batch.
+    pub(super) async fn execute_observed(
+        &self,
+        op: OpType,
+        tag: &str,
+        run: &mut StatementRun,
+        on_progress: OnProgress<'_>,
+        observer: &mut (dyn Observer + Send),
         mut on_response: impl FnMut(
             &mut StatementRun,
             Option<ResponseType>,
@@ -266,7 +290,7 @@ impl SparkSession {
             let mut broken = None;
             if let Some(current) = stream.as_mut() {
                 match self
-                    .follow(current, run, &mut received, on_progress, &mut on_response)
+                    .follow(current, run, &mut received, on_progress, observer, &mut on_response)
                     .await?
                 {
                     Followed::Complete => break,
@@ -343,6 +367,7 @@ impl SparkSession {
         run: &mut StatementRun,
         received: &mut bool,
         on_progress: &mut (dyn FnMut(&Progress) + Send),
+        observer: &mut (dyn Observer + Send),
         on_response: &mut F,
     ) -> Result<Followed, SparkError>
     where
@@ -357,8 +382,14 @@ impl SparkSession {
                         run.set_last_response_id(response.response_id.clone());
                     }
                     let complete = matches!(response.response_type, Some(ResponseType::ResultComplete(_)));
+                    if let Some(metrics) = response.metrics {
+                        observer.metrics(metrics);
+                    }
                     match response.response_type {
-                        Some(ResponseType::ExecutionProgress(report)) => on_progress(&progress_of(&report)),
+                        Some(ResponseType::ExecutionProgress(report)) => {
+                            observer.progress(&report);
+                            on_progress(&progress_of(&report));
+                        }
                         other => on_response(run, other, response.schema)?,
                     }
                     if complete {
