@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::secret::Secret;
-use crate::session_file::SessionFile;
+use crate::token::session_file::SessionFile;
 use crate::token::{TOKEN_FILE_VAR, TokenSource};
 
 pub(crate) const DEFAULT_AUTH_URL: &str = "https://kbase.us/services/auth/";

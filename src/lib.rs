@@ -20,6 +20,7 @@ mod export;
 #[cfg(test)]
 mod fuzz;
 mod governance;
+pub mod install;
 mod interpreter;
 pub mod kernel;
 mod magic;
@@ -27,7 +28,6 @@ pub mod memory;
 mod picture;
 pub mod render;
 mod secret;
-mod session_file;
 mod spark;
 mod sql;
 mod token;

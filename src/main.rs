@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use kbase_spark_sql_kernel::config::Config;
 use kbase_spark_sql_kernel::doctor;
-use kbase_spark_sql_kernel::kernel::install::{self, InstallOptions, Scope};
+use kbase_spark_sql_kernel::install::{self, InstallOptions, Scope};
 
 #[derive(Parser)]
 #[command(

@@ -49,6 +49,6 @@ pub(crate) async fn show(
     })?;
     outputs.emit(Output::Display(render::result_bundle(&analyzed.result)));
     let analysis = analyze(&analyzed).ok_or(EngineError::NoMetrics)?;
-    outputs.emit(Output::Result(render::analyze::bundle(&analysis)));
+    outputs.emit(Output::Result(render::picture::analyze::bundle(&analysis)));
     Ok(())
 }

@@ -4,15 +4,11 @@
 //! bundles and errors. It knows nothing of ZeroMQ.
 
 mod analyze;
-#[cfg(test)]
-mod analyze_tests;
 pub(crate) mod earlier;
 pub(crate) mod error;
 pub(crate) mod interrupt;
 pub(crate) mod outputs;
 pub(crate) mod picture;
-#[cfg(test)]
-mod picture_tests;
 pub(crate) mod progress;
 pub(crate) mod retry;
 pub(crate) mod session;

@@ -11,10 +11,11 @@
 use jupyter_protocol::ExecutionState;
 use serde_json::Value;
 
+use super::activity;
 use super::appending::Appending;
+use super::replies;
 use super::state::Kernel;
 use super::wire::Message;
-use super::{activity, replies};
 use crate::interpreter::Output;
 
 /// What the caller does after a request was handled.

@@ -7,7 +7,6 @@ pub(crate) mod appending;
 pub(crate) mod connection;
 pub(crate) mod handlers;
 pub(crate) mod history;
-pub mod install;
 pub(crate) mod replies;
 pub(crate) mod serve;
 pub(crate) mod sockets;

@@ -12,7 +12,7 @@ use super::over::Over;
 use crate::data::QueryResult;
 use crate::interpreter::CellError;
 use crate::magic::{Agg, ChartKind, ChartRequest};
-use crate::render::chart::{Chart, Mark};
+use crate::render::picture::chart::{Chart, Mark};
 
 /// The most bars a bar chart draws; the smaller categories become one "other" bar.
 pub(crate) const TOP_CATEGORIES: usize = 30;
@@ -221,9 +221,9 @@ pub(crate) fn bucket_key(x: &Column, lo: f64, width: f64) -> Option<String> {
 /// A bucket width as the description says it.
 fn width_text(width: f64, role: Role) -> String {
     match role {
-        Role::Date => format!("{} days", crate::render::profile::number(width)),
-        Role::Timestamp => format!("{} s", crate::render::profile::number(width / 1e6)),
-        _ => crate::render::profile::number(width),
+        Role::Date => format!("{} days", crate::render::picture::profile::number(width)),
+        Role::Timestamp => format!("{} s", crate::render::picture::profile::number(width / 1e6)),
+        _ => crate::render::picture::profile::number(width),
     }
 }
 

@@ -21,8 +21,8 @@ pub(crate) async fn draw(over: &mut dyn Over, magics: &magic::Magics) -> Result<
     let columns = columns::of(&schema);
     if let Some(request) = &magics.chart {
         let chart = chart::draw(over, request, &columns).await?;
-        return Ok(render::chart::bundle(&chart));
+        return Ok(render::picture::chart::bundle(&chart));
     }
     let profile = profile::compute(over, &columns).await?;
-    Ok(render::profile::bundle(&profile))
+    Ok(render::picture::profile::bundle(&profile))
 }

@@ -11,7 +11,7 @@ use super::columns::{Answer, Column, Role};
 use super::over::Over;
 use crate::data::SqlType;
 use crate::interpreter::CellError;
-use crate::render::profile::{ColumnProfile, Profile};
+use crate::render::picture::profile::{ColumnProfile, Profile};
 use crate::spark::derived::RESULT_NAME;
 
 /// Bins of a profile's histograms.

@@ -3,14 +3,12 @@
 //! of formatted cells; beside it, the look of a statement's progress and of an error.
 //! Render reads results as the neutral `data` types and knows nothing of Spark's protocol.
 
-pub(crate) mod analyze;
 pub mod arrow;
-pub(crate) mod chart;
 pub(crate) mod describe;
 pub(crate) mod error;
 pub(crate) mod help;
 pub mod html;
-pub(crate) mod profile;
+pub(crate) mod picture;
 pub(crate) mod progress;
 pub mod text;
 pub(crate) mod value;

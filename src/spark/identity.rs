@@ -10,10 +10,12 @@
 use std::sync::Mutex;
 
 use super::error::SparkError;
+use crate::auth::TokenInfo;
 use crate::auth::{self, AuthError};
 use crate::secret::Secret;
-use crate::session_file::{CheckError, digest, validate_current};
+use crate::token::TokenError;
 use crate::token::TokenSource;
+use crate::token::session_file::{SESSION_FILE_LABEL, digest};
 
 pub(crate) struct Identity {
     source: TokenSource,
@@ -129,10 +131,46 @@ impl Identity {
     }
 }
 
+/// Why the token as it is now cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CheckError {
+    #[error("{0}")]
+    Token(#[from] TokenError),
+    #[error("{0}")]
+    Auth(#[from] AuthError),
+}
+
+/// Reads the token from `source` and asks Auth2 whose it is. A session file's token that
+/// Auth2 refuses as invalid or expired is set aside for the variable's token, which is then
+/// asked about in its place.
+pub(crate) async fn validate_current(
+    source: &TokenSource,
+    auth_url: &str,
+) -> Result<Option<(TokenInfo, Secret)>, CheckError> {
+    let Some(token) = source.read()? else {
+        return Ok(None);
+    };
+    match auth::validate(auth_url, &token).await {
+        Ok(info) => Ok(Some((info, token))),
+        Err(AuthError::Invalid { message }) => match source {
+            TokenSource::Session(file) if file.refuse(&token) => {
+                tracing::info!("the token in {SESSION_FILE_LABEL} is refused by Auth2; using KBASE_AUTH_TOKEN");
+                let Some(token) = source.read()? else {
+                    return Err(AuthError::Invalid { message }.into());
+                };
+                let info = auth::validate(auth_url, &token).await?;
+                Ok(Some((info, token)))
+            }
+            _ => Err(AuthError::Invalid { message }.into()),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session_file::SessionFile;
+    use crate::token::session_file::SessionFile;
 
     /// An auth URL where nothing listens: Auth2 is down.
     const DOWN: &str = "http://127.0.0.1:9/services/auth/";

@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 
 use super::error::SparkError;
 use super::identity::Identity;
+use super::identity::{CheckError, validate_current};
 use super::session::SparkSession;
 use super::url::{ConnectUrl, UrlError};
 use crate::auth::{self, AuthError, TokenInfo};
 use crate::config::{Config, ConfigError};
 use crate::secret::Secret;
-use crate::session_file::{self, CheckError};
 use crate::token::{TokenError, TokenSource};
 
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +64,7 @@ pub(crate) struct Opened {
 /// Validates the KBase token, if one is configured, as it is now (a session file's token
 /// that Auth2 refuses gives way to the variable's).
 pub(crate) async fn check_token(config: &Config) -> Result<Option<(TokenInfo, Secret)>, OpenError> {
-    session_file::validate_current(&config.tokens, &config.auth_url)
+    validate_current(&config.tokens, &config.auth_url)
         .await
         .map_err(|e| match e {
             CheckError::Token(e) => OpenError::Token(e),

@@ -13,7 +13,7 @@
 //! `UNTIL`) may hold `CASE … END` expressions, counted so that their `THEN` and `END` are
 //! not taken for the construct's.
 
-use super::scan::{Kind, Token};
+use super::lexer::{Kind, Token};
 
 /// A construct that `END` closes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,7 +217,7 @@ fn close<'t>(
 
 /// Whether `statement` is a compound statement: `BEGIN` (or `label: BEGIN`) first.
 pub(crate) fn is_block(statement: &str) -> bool {
-    let (tokens, _) = super::scan::tokens(statement);
+    let (tokens, _) = super::lexer::tokens(statement);
     let mut code = tokens.iter().filter(|t| !t.is_comment());
     let first = code.next();
     let text = |t: Option<&Token>| t.map(|t| statement[t.start..t.end].to_ascii_uppercase());

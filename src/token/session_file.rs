@@ -10,9 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
-use crate::auth::{self, AuthError, TokenInfo};
+use super::error::TokenError;
 use crate::secret::Secret;
-use crate::token::{TokenError, TokenSource};
 
 /// The file's name in the user's home directory.
 pub(crate) const SESSION_FILE_NAME: &str = ".berdl_kbase_session";
@@ -93,42 +92,6 @@ impl SessionFile {
             }
             Err(_) => false,
         }
-    }
-}
-
-/// Why the token as it is now cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum CheckError {
-    #[error("{0}")]
-    Token(#[from] TokenError),
-    #[error("{0}")]
-    Auth(#[from] AuthError),
-}
-
-/// Reads the token from `source` and asks Auth2 whose it is. A session file's token that
-/// Auth2 refuses as invalid or expired is set aside for the variable's token, which is then
-/// asked about in its place.
-pub(crate) async fn validate_current(
-    source: &TokenSource,
-    auth_url: &str,
-) -> Result<Option<(TokenInfo, Secret)>, CheckError> {
-    let Some(token) = source.read()? else {
-        return Ok(None);
-    };
-    match auth::validate(auth_url, &token).await {
-        Ok(info) => Ok(Some((info, token))),
-        Err(AuthError::Invalid { message }) => match source {
-            TokenSource::Session(file) if file.refuse(&token) => {
-                tracing::info!("the token in {SESSION_FILE_LABEL} is refused by Auth2; using KBASE_AUTH_TOKEN");
-                let Some(token) = source.read()? else {
-                    return Err(AuthError::Invalid { message }.into());
-                };
-                let info = auth::validate(auth_url, &token).await?;
-                Ok(Some((info, token)))
-            }
-            _ => Err(AuthError::Invalid { message }.into()),
-        },
-        Err(e) => Err(e.into()),
     }
 }
 

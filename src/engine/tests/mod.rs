@@ -2,6 +2,9 @@
 //! order, retries while the server is away, a new session after a restart, interrupts at
 //! every stage of a cell, and progress giving way to results. No server, no real waiting.
 
+mod analyze;
+mod picture;
+
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -9,9 +12,9 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::Engine;
-use super::testing::{FakeConnector, FakeSession, Step, session_lost, table_not_found, unavailable};
 use crate::data::Progress;
+use crate::engine::Engine;
+use crate::engine::testing::{FakeConnector, FakeSession, Step, session_lost, table_not_found, unavailable};
 use crate::export::tests::{files, scratch};
 use crate::interpreter::{CellError, Output};
 use crate::render::ARROW_MIME;
@@ -753,7 +756,7 @@ async fn a_change_sent_to_a_server_that_never_came_back_is_told_unknown() {
     // A read that cannot reach the server says so, as before.
     let steps = (0..20).map(|_| Step::CutAfterSend { error: unavailable }).collect();
     let reader = FakeSession::new(steps);
-    let (_, result) = run(&super::tests::engine(vec![reader]), "SELECT 1").await;
+    let (_, result) = run(&crate::engine::tests::engine(vec![reader]), "SELECT 1").await;
     assert_eq!(ename(&result), "SparkConnectUnavailable");
 }
 

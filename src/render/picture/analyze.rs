@@ -243,7 +243,7 @@ fn html(a: &Analysis) -> String {
 
 /// The MIME bundle of an analysis.
 pub(crate) fn bundle(a: &Analysis) -> Map<String, Value> {
-    super::text_and_html(plain(a), html(a))
+    crate::render::text_and_html(plain(a), html(a))
 }
 
 #[cfg(test)]

@@ -5,9 +5,10 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::testing::{FakeConnector, FakeSession, Step};
-use super::{CellError, Engine, Output};
 use crate::data::plan::{Metric, MetricKind, Operator};
+use crate::engine::Engine;
+use crate::engine::testing::{FakeConnector, FakeSession, Step};
+use crate::interpreter::{CellError, Output};
 
 async fn run(engine: &Engine, code: &str) -> (Vec<Output>, Result<(), CellError>) {
     let mut outputs = Vec::new();

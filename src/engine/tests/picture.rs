@@ -8,11 +8,11 @@ use std::sync::Arc;
 use arrow_array::{Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 
-use super::Engine;
-use super::testing::{FakeConnector, FakeSession, Step};
 use crate::data::QueryResult;
+use crate::engine::Engine;
+use crate::engine::testing::{FakeConnector, FakeSession, Step};
 use crate::interpreter::{CellError, Output};
-use crate::render::chart::VEGA_LITE_MIME;
+use crate::render::picture::chart::VEGA_LITE_MIME;
 
 async fn run(engine: &Engine, code: &str) -> (Vec<Output>, Result<(), CellError>) {
     let mut outputs = Vec::new();

@@ -9,9 +9,9 @@ use serde_json::{Map, Value, json};
 pub const KERNEL_NAME: &str = "kbase-spark-sql";
 pub const DISPLAY_NAME: &str = "KBase Spark SQL";
 
-const LOGO_32: &[u8] = include_bytes!("../../kernelspec/data/share/jupyter/kernels/kbase-spark-sql/logo-32x32.png");
-const LOGO_64: &[u8] = include_bytes!("../../kernelspec/data/share/jupyter/kernels/kbase-spark-sql/logo-64x64.png");
-const LOGO_SVG: &[u8] = include_bytes!("../../kernelspec/data/share/jupyter/kernels/kbase-spark-sql/logo-svg.svg");
+const LOGO_32: &[u8] = include_bytes!("../kernelspec/data/share/jupyter/kernels/kbase-spark-sql/logo-32x32.png");
+const LOGO_64: &[u8] = include_bytes!("../kernelspec/data/share/jupyter/kernels/kbase-spark-sql/logo-64x64.png");
+const LOGO_SVG: &[u8] = include_bytes!("../kernelspec/data/share/jupyter/kernels/kbase-spark-sql/logo-svg.svg");
 
 /// Where the kernelspec goes.
 #[derive(Debug, Clone, PartialEq, Eq)]

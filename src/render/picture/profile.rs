@@ -254,7 +254,7 @@ pub(crate) fn bundle(p: &Profile) -> Bundle {
             let _ = write!(plain_text, ", histogram{range}: {counts}");
         }
     }
-    super::text_and_html(plain_text, html)
+    crate::render::text_and_html(plain_text, html)
 }
 
 #[cfg(test)]

@@ -6,7 +6,11 @@
 use std::path::PathBuf;
 
 use crate::secret::Secret;
-use crate::session_file::SessionFile;
+pub(crate) mod error;
+pub(crate) mod session_file;
+
+pub(crate) use error::TokenError;
+use session_file::SessionFile;
 
 pub(crate) const TOKEN_FILE_VAR: &str = "KBASE_AUTH_TOKEN_FILE";
 
@@ -21,41 +25,6 @@ pub(crate) enum TokenSource {
     /// BERDL's session file in the home directory, read on every use, with the variable's
     /// token behind it.
     Session(SessionFile),
-}
-
-/// A token file that cannot serve.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum TokenError {
-    #[error(
-        "Cannot read the KBase token file {path} ({what}): {reason}. \
-         Check that the deployment still writes it, then run the cell again."
-    )]
-    Unreadable {
-        path: String,
-        what: &'static str,
-        reason: String,
-    },
-    #[error(
-        "The KBase token file {path} ({what}) does not hold a token (it is empty, or holds \
-         more than one word). Check what writes it, then run the cell again."
-    )]
-    NotAToken { path: String, what: &'static str },
-}
-
-impl TokenError {
-    /// A file that could not be read, in words (never with what it holds).
-    pub(crate) fn unreadable(path: &std::path::Path, what: &'static str, e: &std::io::Error) -> TokenError {
-        TokenError::Unreadable {
-            path: path.display().to_string(),
-            what,
-            reason: match e.kind() {
-                std::io::ErrorKind::NotFound => "there is no such file".into(),
-                std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-                std::io::ErrorKind::InvalidData => "it is not text".into(),
-                _ => e.kind().to_string(),
-            },
-        }
-    }
 }
 
 impl TokenSource {
