@@ -1,9 +1,11 @@
 //! The shape of the source, checked on every `cargo test` so that it stays as ARCHITECTURE.md
 //! describes it: no file imports a file that imports it back (directly or round a longer
-//! loop), and no folder of `src/` holds more than a dozen files. Imports are read as text from `use` trees and `crate::`/`super::`
+//! loop), no folder of `src/` holds more than a dozen files, and no function outside test code
+//! is over 100 lines. Imports are read as text from `use` trees and `crate::`/`super::`
 //! paths; test-only files and `#[cfg(test)] mod tests` blocks are left out.
 //!
-//! `cargo test --test structure -- --nocapture` prints the import graph's loops, if any.
+//! `cargo test --test structure -- --nocapture` prints the import graph's loops, if any, and
+//! the longest function.
 
 // A test that cannot read the source should fail loudly.
 #![allow(clippy::unwrap_used)]
@@ -43,7 +45,7 @@ fn without_tests(text: &str) -> &str {
     }
 }
 
-/// The text with comments, string and character literals blanked out.
+/// The text with comments, string and character literals blanked out, its lines kept.
 fn code_only(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
@@ -55,6 +57,7 @@ fn code_only(text: &str) -> String {
             i = end;
         } else if rest.starts_with("/*") {
             let end = rest.find("*/").map_or(text.len(), |n| i + n + 2);
+            out.push_str(&"\n".repeat(text[i..end].matches('\n').count()));
             i = end;
         } else if rest.starts_with("r#\"") || rest.starts_with("r\"") {
             let hashes = rest[1..].chars().take_while(|&c| c == '#').count();
@@ -62,6 +65,7 @@ fn code_only(text: &str) -> String {
             let body = i + 2 + hashes;
             let end = text[body..].find(&close).map_or(text.len(), |n| body + n + close.len());
             out.push_str("\"\"");
+            out.push_str(&"\n".repeat(text[i..end].matches('\n').count()));
             i = end;
         } else if bytes[i] == b'"' {
             let mut j = i + 1;
@@ -72,6 +76,7 @@ fn code_only(text: &str) -> String {
                 j += 1;
             }
             out.push_str("\"\"");
+            out.push_str(&"\n".repeat(text[i..(j + 1).min(text.len())].matches('\n').count()));
             i = j + 1;
         } else if bytes[i] == b'\'' && (rest.starts_with("'\\") || rest.chars().nth(2) == Some('\'')) {
             // A character literal (not a lifetime).
@@ -342,4 +347,113 @@ fn no_folder_holds_more_than_a_dozen_files() {
         crowded.is_empty(),
         "folders over {MAX_FILES_PER_FOLDER} files: {crowded:?}"
     );
+}
+
+/// No function outside test code is longer than this many lines, from its `fn` line to its
+/// closing brace, so that each can be read on one screen.
+const MAX_FUNCTION_LINES: usize = 100;
+
+/// The text with `#[cfg(test)] mod tests { … }` blocks blanked out, lines kept.
+fn blank_test_modules(code: &str) -> String {
+    let mut out = code.to_string();
+    let mut from = 0;
+    while let Some(at) = out[from..].find("#[cfg(test)]").map(|n| from + n) {
+        let after = at + "#[cfg(test)]".len();
+        let rest = out[after..].trim_start();
+        from = after;
+        if !rest.starts_with("mod tests") {
+            continue;
+        }
+        let Some(open) = out[after..].find('{').map(|n| after + n) else {
+            break;
+        };
+        let end = matching_brace(&out, open).unwrap_or(out.len());
+        let blanked: String = out[at..end]
+            .chars()
+            .map(|c| if c == '\n' { '\n' } else { ' ' })
+            .collect();
+        out.replace_range(at..end, &blanked);
+        from = end;
+    }
+    out
+}
+
+/// The byte just past the `}` closing the `{` at `open`.
+fn matching_brace(code: &str, open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in code[open..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(open + i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Each function with a body in `code`: its name, first line and number of lines.
+fn functions(code: &str) -> Vec<(String, usize, usize)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(at) = code[from..].find("fn ").map(|n| from + n) {
+        from = at + 3;
+        if code[..at]
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        {
+            continue;
+        }
+        let name: String = code[from..]
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if name.is_empty() {
+            continue;
+        }
+        // The body opens at the first `{` before any `;` (a signature without a body).
+        let Some(end) = code[from..].find(['{', ';']).map(|n| from + n) else {
+            break;
+        };
+        if code.as_bytes()[end] == b';' {
+            continue;
+        }
+        let Some(close) = matching_brace(code, end) else {
+            continue;
+        };
+        let first = code[..at].matches('\n').count() + 1;
+        let last = code[..close].matches('\n').count() + 1;
+        found.push((name, first, last - first + 1));
+    }
+    found
+}
+
+#[test]
+fn no_function_outside_tests_is_over_a_hundred_lines() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut long = Vec::new();
+    let mut longest = (String::new(), 0);
+    let in_tests_folder = |f: &Path| f.strip_prefix(src()).unwrap().iter().any(|part| part == "tests");
+    for f in files.iter().filter(|f| !test_only(f) && !in_tests_folder(f)) {
+        let text = fs::read_to_string(f).unwrap();
+        let code = blank_test_modules(&code_only(&text));
+        for (name, line, lines) in functions(&code) {
+            let place = format!("{}:{line} {name}", short(f));
+            if lines > longest.1 {
+                longest = (place.clone(), lines);
+            }
+            if lines > MAX_FUNCTION_LINES {
+                long.push(format!("{place} ({lines} lines)"));
+            }
+        }
+    }
+    println!("longest: {} ({} lines)", longest.0, longest.1);
+    assert!(long.is_empty(), "functions over {MAX_FUNCTION_LINES} lines: {long:#?}");
 }

@@ -243,11 +243,27 @@ pub(crate) fn analyze(run: &Analyzed) -> Option<Analysis> {
     costliest.sort_by(|&a, &b| nodes[b].time.cmp(&nodes[a].time));
     costliest.truncate(RANKED);
 
+    let flags = flags(&tree, &index_of);
+
+    Some(Analysis {
+        nodes,
+        costliest,
+        flags,
+        elapsed: run.elapsed,
+        stages: run.stages,
+        result_rows,
+    })
+}
+
+/// What the run's operators show went wrong (a join that multiplies rows, a scan that
+/// reads everything, a spill, skew), in the order of the nodes they are on.
+fn flags(tree: &Tree, index_of: &HashMap<usize, usize>) -> Vec<Flag> {
+    let ops = tree.ops;
     let mut flags = Vec::new();
     for (i, op) in ops.iter().enumerate() {
         let Some(&node) = index_of.get(&i) else { continue };
-        flags.extend(exploding_join(&tree, i, node));
-        flags.extend(unnarrowed_scan(&tree, i, node));
+        flags.extend(exploding_join(tree, i, node));
+        flags.extend(unnarrowed_scan(tree, i, node));
         if let Some(spill) = op.metric("spillSize").filter(|s| *s > 0) {
             flags.push(Flag {
                 kind: FlagKind::Spill,
@@ -267,7 +283,7 @@ pub(crate) fn analyze(run: &Analyzed) -> Option<Analysis> {
         if op.name == "AQEShuffleRead"
             && let Some(n) = op.metric("numSkewedPartitions").filter(|n| *n > 0)
         {
-            let node = nearest_shown(&tree, i, &index_of).unwrap_or(0);
+            let node = nearest_shown(tree, i, index_of).unwrap_or(0);
             flags.push(Flag {
                 kind: FlagKind::Skew,
                 node,
@@ -282,15 +298,7 @@ pub(crate) fn analyze(run: &Analyzed) -> Option<Analysis> {
         }
     }
     flags.sort_by_key(|f| f.node);
-
-    Some(Analysis {
-        nodes,
-        costliest,
-        flags,
-        elapsed: run.elapsed,
-        stages: run.stages,
-        result_rows,
-    })
+    flags
 }
 
 /// The shown node of operator `i`, or of the nearest operator above it that is shown.

@@ -4,8 +4,8 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
-use arrow_array::{Array, ArrayRef};
-use arrow_schema::{DataType, IntervalUnit, TimeUnit};
+use arrow_array::{Array, ArrayRef, StructArray};
+use arrow_schema::{DataType, Fields, IntervalUnit, TimeUnit};
 use chrono::{DateTime, NaiveDate};
 
 use crate::data::SqlType;
@@ -61,14 +61,56 @@ fn write_value(out: &mut String, array: &dyn Array, row: usize, nested: bool) {
         out.push_str("NULL");
         return;
     }
+    match array.data_type() {
+        DataType::Null => out.push_str("NULL"),
+        DataType::Boolean => out.push_str(if array.as_boolean().value(row) { "true" } else { "false" }),
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64
+        | DataType::Float16
+        | DataType::Float32
+        | DataType::Float64
+        | DataType::Decimal32(_, _)
+        | DataType::Decimal64(_, _)
+        | DataType::Decimal128(_, _)
+        | DataType::Decimal256(_, _) => write_number(out, array, row),
+        DataType::Utf8 => write_str(out, array.as_string::<i32>().value(row), nested),
+        DataType::LargeUtf8 => write_str(out, array.as_string::<i64>().value(row), nested),
+        DataType::Utf8View => write_str(out, array.as_string_view().value(row), nested),
+        DataType::Binary => write_hex(out, array.as_binary::<i32>().value(row)),
+        DataType::LargeBinary => write_hex(out, array.as_binary::<i64>().value(row)),
+        DataType::BinaryView => write_hex(out, array.as_binary_view().value(row)),
+        DataType::FixedSizeBinary(_) => write_hex(out, array.as_fixed_size_binary().value(row)),
+        DataType::Date32
+        | DataType::Date64
+        | DataType::Timestamp(_, _)
+        | DataType::Duration(_)
+        | DataType::Interval(_) => write_temporal(out, array, row),
+        DataType::List(_) => write_list(out, array.as_list::<i32>().value(row).as_ref()),
+        DataType::LargeList(_) => write_list(out, array.as_list::<i64>().value(row).as_ref()),
+        DataType::FixedSizeList(_, _) => write_list(out, array.as_fixed_size_list().value(row).as_ref()),
+        DataType::Struct(fields) => write_struct(out, fields, array.as_struct(), row),
+        DataType::Map(_, _) => write_map(out, array.as_map().value(row)),
+        other => {
+            let _ = write!(out, "<{other}>");
+        }
+    }
+}
+
+/// An integer, a float or a decimal at `row` (not null).
+fn write_number(out: &mut String, array: &dyn Array, row: usize) {
+    use std::fmt::Write;
     macro_rules! prim {
         ($t:ty) => {{
             let _ = write!(out, "{}", array.as_primitive::<$t>().value(row));
         }};
     }
     match array.data_type() {
-        DataType::Null => out.push_str("NULL"),
-        DataType::Boolean => out.push_str(if array.as_boolean().value(row) { "true" } else { "false" }),
         DataType::Int8 => prim!(Int8Type),
         DataType::Int16 => prim!(Int16Type),
         DataType::Int32 => prim!(Int32Type),
@@ -84,48 +126,23 @@ fn write_value(out: &mut String, array: &dyn Array, row: usize, nested: bool) {
         DataType::Decimal64(_, _) => out.push_str(&array.as_primitive::<Decimal64Type>().value_as_string(row)),
         DataType::Decimal128(_, _) => out.push_str(&array.as_primitive::<Decimal128Type>().value_as_string(row)),
         DataType::Decimal256(_, _) => out.push_str(&array.as_primitive::<Decimal256Type>().value_as_string(row)),
-        DataType::Utf8 => write_str(out, array.as_string::<i32>().value(row), nested),
-        DataType::LargeUtf8 => write_str(out, array.as_string::<i64>().value(row), nested),
-        DataType::Utf8View => write_str(out, array.as_string_view().value(row), nested),
-        DataType::Binary => write_hex(out, array.as_binary::<i32>().value(row)),
-        DataType::LargeBinary => write_hex(out, array.as_binary::<i64>().value(row)),
-        DataType::BinaryView => write_hex(out, array.as_binary_view().value(row)),
-        DataType::FixedSizeBinary(_) => write_hex(out, array.as_fixed_size_binary().value(row)),
+        other => {
+            let _ = write!(out, "<{other}>");
+        }
+    }
+}
+
+/// A date, timestamp, duration or interval at `row` (not null).
+fn write_temporal(out: &mut String, array: &dyn Array, row: usize) {
+    use std::fmt::Write;
+    match array.data_type() {
         DataType::Date32 => write_date(out, i64::from(array.as_primitive::<Date32Type>().value(row))),
         DataType::Date64 => write_date(
             out,
             array.as_primitive::<Date64Type>().value(row).div_euclid(86_400_000),
         ),
-        DataType::Timestamp(unit, tz) => {
-            let v = match unit {
-                TimeUnit::Second => array
-                    .as_primitive::<TimestampSecondType>()
-                    .value(row)
-                    .saturating_mul(1_000_000),
-                TimeUnit::Millisecond => array
-                    .as_primitive::<TimestampMillisecondType>()
-                    .value(row)
-                    .saturating_mul(1000),
-                TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(row),
-                TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().value(row) / 1000,
-            };
-            write_timestamp(out, v, tz.as_deref());
-        }
-        DataType::Duration(unit) => {
-            let v = match unit {
-                TimeUnit::Second => array
-                    .as_primitive::<DurationSecondType>()
-                    .value(row)
-                    .saturating_mul(1_000_000),
-                TimeUnit::Millisecond => array
-                    .as_primitive::<DurationMillisecondType>()
-                    .value(row)
-                    .saturating_mul(1000),
-                TimeUnit::Microsecond => array.as_primitive::<DurationMicrosecondType>().value(row),
-                TimeUnit::Nanosecond => array.as_primitive::<DurationNanosecondType>().value(row) / 1000,
-            };
-            write_day_time(out, v);
-        }
+        DataType::Timestamp(unit, tz) => write_timestamp(out, timestamp_micros(array, row, *unit), tz.as_deref()),
+        DataType::Duration(unit) => write_day_time(out, duration_micros(array, row, *unit)),
         DataType::Interval(IntervalUnit::YearMonth) => {
             write_year_month(out, array.as_primitive::<IntervalYearMonthType>().value(row));
         }
@@ -149,39 +166,70 @@ fn write_value(out: &mut String, array: &dyn Array, row: usize, nested: bool) {
                 v.nanoseconds / 1000
             );
         }
-        DataType::List(_) => write_list(out, array.as_list::<i32>().value(row).as_ref()),
-        DataType::LargeList(_) => write_list(out, array.as_list::<i64>().value(row).as_ref()),
-        DataType::FixedSizeList(_, _) => write_list(out, array.as_fixed_size_list().value(row).as_ref()),
-        DataType::Struct(fields) => {
-            let s = array.as_struct();
-            out.push('{');
-            for (i, (field, column)) in fields.iter().zip(s.columns()).enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(field.name());
-                out.push_str(": ");
-                write_value(out, column.as_ref(), row, true);
-            }
-            out.push('}');
-        }
-        DataType::Map(_, _) => {
-            let entries = array.as_map().value(row);
-            out.push('{');
-            for i in 0..entries.len() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_value(out, entries.column(0).as_ref(), i, true);
-                out.push_str(" -> ");
-                write_value(out, entries.column(1).as_ref(), i, true);
-            }
-            out.push('}');
-        }
         other => {
             let _ = write!(out, "<{other}>");
         }
     }
+}
+
+/// A timestamp at `row` in microseconds since the epoch, whatever its unit.
+fn timestamp_micros(array: &dyn Array, row: usize, unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Second => array
+            .as_primitive::<TimestampSecondType>()
+            .value(row)
+            .saturating_mul(1_000_000),
+        TimeUnit::Millisecond => array
+            .as_primitive::<TimestampMillisecondType>()
+            .value(row)
+            .saturating_mul(1000),
+        TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(row),
+        TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().value(row) / 1000,
+    }
+}
+
+/// A duration at `row` in microseconds, whatever its unit.
+fn duration_micros(array: &dyn Array, row: usize, unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Second => array
+            .as_primitive::<DurationSecondType>()
+            .value(row)
+            .saturating_mul(1_000_000),
+        TimeUnit::Millisecond => array
+            .as_primitive::<DurationMillisecondType>()
+            .value(row)
+            .saturating_mul(1000),
+        TimeUnit::Microsecond => array.as_primitive::<DurationMicrosecondType>().value(row),
+        TimeUnit::Nanosecond => array.as_primitive::<DurationNanosecondType>().value(row) / 1000,
+    }
+}
+
+/// A struct's fields at `row`: `{name: value, …}`.
+fn write_struct(out: &mut String, fields: &Fields, array: &StructArray, row: usize) {
+    out.push('{');
+    for (i, (field, column)) in fields.iter().zip(array.columns()).enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(field.name());
+        out.push_str(": ");
+        write_value(out, column.as_ref(), row, true);
+    }
+    out.push('}');
+}
+
+/// A map's entries: `{key -> value, …}`.
+fn write_map(out: &mut String, entries: StructArray) {
+    out.push('{');
+    for i in 0..entries.len() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write_value(out, entries.column(0).as_ref(), i, true);
+        out.push_str(" -> ");
+        write_value(out, entries.column(1).as_ref(), i, true);
+    }
+    out.push('}');
 }
 
 fn write_list(out: &mut String, values: &dyn Array) {

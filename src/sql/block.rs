@@ -85,25 +85,8 @@ pub(crate) fn scan(code: &str, tokens: &[Token]) -> Blocks {
         let in_block = !stack.is_empty();
         inner[i] = in_block;
         k += 1;
-        match t.kind {
-            Kind::Punct('(' | '[' | '{') => {
-                brackets += 1;
-                if pos == Pos::Start {
-                    pos = Pos::Statement;
-                }
-                continue;
-            }
-            Kind::Punct(')' | ']' | '}') => {
-                brackets = brackets.saturating_sub(1);
-                continue;
-            }
-            _ if brackets > 0 => continue,
-            Kind::Punct(';') => {
-                pos = Pos::Start;
-                cases = 0;
-                continue;
-            }
-            _ => {}
+        if punctuation(t.kind, &mut brackets, &mut pos, &mut cases) {
+            continue;
         }
         let w = word(t);
         let w = w.as_deref();
@@ -127,17 +110,7 @@ pub(crate) fn scan(code: &str, tokens: &[Token]) -> Blocks {
                 } else {
                     (w.map(str::to_string), false)
                 };
-                let opens = match opener.as_deref() {
-                    Some("BEGIN") => Some((Construct::Begin, Pos::Start)),
-                    Some("IF") if in_block => Some((Construct::If, Pos::Header)),
-                    Some("CASE") if in_block => Some((Construct::Case, Pos::Header)),
-                    Some("WHILE") if in_block => Some((Construct::While, Pos::Header)),
-                    Some("FOR") if in_block => Some((Construct::For, Pos::Header)),
-                    Some("REPEAT") if in_block => Some((Construct::Repeat, Pos::Start)),
-                    Some("LOOP") if in_block => Some((Construct::Loop, Pos::Start)),
-                    _ => None,
-                };
-                if let Some((construct, next)) = opens {
+                if let Some((construct, next)) = opened(opener.as_deref(), in_block) {
                     stack.push((construct, label));
                     inner[i] = true;
                     pos = next;
@@ -184,6 +157,46 @@ pub(crate) fn scan(code: &str, tokens: &[Token]) -> Blocks {
     Blocks {
         inner,
         open: stack.len(),
+    }
+}
+
+/// Brackets and `;`: what they change, and whether the token is done with (nothing inside
+/// brackets opens or closes a construct).
+fn punctuation(kind: Kind, brackets: &mut usize, pos: &mut Pos, cases: &mut usize) -> bool {
+    match kind {
+        Kind::Punct('(' | '[' | '{') => {
+            *brackets += 1;
+            if *pos == Pos::Start {
+                *pos = Pos::Statement;
+            }
+            true
+        }
+        Kind::Punct(')' | ']' | '}') => {
+            *brackets = brackets.saturating_sub(1);
+            true
+        }
+        _ if *brackets > 0 => true,
+        Kind::Punct(';') => {
+            *pos = Pos::Start;
+            *cases = 0;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The construct a statement's first word opens, and where the scan is after it: only
+/// `BEGIN` opens a block at the top; the others only inside one.
+fn opened(opener: Option<&str>, in_block: bool) -> Option<(Construct, Pos)> {
+    match opener {
+        Some("BEGIN") => Some((Construct::Begin, Pos::Start)),
+        Some("IF") if in_block => Some((Construct::If, Pos::Header)),
+        Some("CASE") if in_block => Some((Construct::Case, Pos::Header)),
+        Some("WHILE") if in_block => Some((Construct::While, Pos::Header)),
+        Some("FOR") if in_block => Some((Construct::For, Pos::Header)),
+        Some("REPEAT") if in_block => Some((Construct::Repeat, Pos::Start)),
+        Some("LOOP") if in_block => Some((Construct::Loop, Pos::Start)),
+        _ => None,
     }
 }
 

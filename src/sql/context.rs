@@ -178,28 +178,7 @@ pub(crate) fn at(code: &str, cursor: usize, whole: bool) -> Option<Context> {
     // Only the last token can be left open by the end of the code.
     let last_start = toks.all.last().map_or(usize::MAX, |t| t.start);
     let closed = |t: &Token| open == Open::Nothing || t.start != last_start;
-    // The statement around the cursor, comments and hints left out.
-    let mut statement: Vec<Token> = Vec::new();
-    let mut depth = 0usize;
-    for t in &toks.all {
-        if t.start >= cursor && t.kind == Kind::Punct(';') && depth == 0 {
-            break;
-        }
-        let inside = t.start < cursor && (cursor < t.end || !closed(t));
-        match t.kind {
-            Kind::LineComment if t.start < cursor && cursor <= t.end => return None,
-            Kind::String | Kind::BlockComment if inside => return None,
-            Kind::LineComment | Kind::BlockComment | Kind::HintStart | Kind::HintEnd => continue,
-            Kind::Punct('(' | '[' | '{') => depth += 1,
-            Kind::Punct(')' | ']' | '}') => depth = depth.saturating_sub(1),
-            Kind::Punct(';') if depth == 0 => {
-                statement.clear();
-                continue;
-            }
-            _ => {}
-        }
-        statement.push(*t);
-    }
+    let statement = statement_around(&toks.all, cursor, &closed)?;
 
     // The token being typed (or inspected), if any.
     let current = statement
@@ -259,23 +238,54 @@ pub(crate) fn at(code: &str, cursor: usize, whole: bool) -> Option<Context> {
         first -= 2;
     }
     if whole && let Some(i) = current {
-        // Inspecting `db.ta|ble.col`: the name runs on to its last part.
-        let mut j = i;
-        while j + 2 < statement.len() {
-            let (dot, part) = (statement[j + 1], statement[j + 2]);
-            if dot.kind != Kind::Punct('.') || dot.start != statement[j].end || part.start != dot.end {
-                break;
-            }
-            let Some(p) = toks.part(&part) else { break };
-            name.qualifier.push(std::mem::replace(&mut name.last, p));
-            j += 2;
-        }
+        extend_to_last_part(&toks, &statement, i, &mut name);
     }
 
     let before = &statement[..first];
     let place = place_of(&toks, before);
     let scope = scope_of(&toks, &statement, edge, name.end.max(cursor));
     Some(Context { name, place, scope })
+}
+
+/// The statement around the cursor, comments and hints left out; None when the cursor is
+/// inside a string literal or a comment. `closed` says whether a token was closed.
+fn statement_around(all: &[Token], cursor: usize, closed: &impl Fn(&Token) -> bool) -> Option<Vec<Token>> {
+    let mut statement: Vec<Token> = Vec::new();
+    let mut depth = 0usize;
+    for t in all {
+        if t.start >= cursor && t.kind == Kind::Punct(';') && depth == 0 {
+            break;
+        }
+        let inside = t.start < cursor && (cursor < t.end || !closed(t));
+        match t.kind {
+            Kind::LineComment if t.start < cursor && cursor <= t.end => return None,
+            Kind::String | Kind::BlockComment if inside => return None,
+            Kind::LineComment | Kind::BlockComment | Kind::HintStart | Kind::HintEnd => continue,
+            Kind::Punct('(' | '[' | '{') => depth += 1,
+            Kind::Punct(')' | ']' | '}') => depth = depth.saturating_sub(1),
+            Kind::Punct(';') if depth == 0 => {
+                statement.clear();
+                continue;
+            }
+            _ => {}
+        }
+        statement.push(*t);
+    }
+    Some(statement)
+}
+
+/// Inspecting `db.ta|ble.col`: the name at `statement[i]` runs on to its last part.
+fn extend_to_last_part(toks: &Tokens, statement: &[Token], i: usize, name: &mut Name) {
+    let mut j = i;
+    while j + 2 < statement.len() {
+        let (dot, part) = (statement[j + 1], statement[j + 2]);
+        if dot.kind != Kind::Punct('.') || dot.start != statement[j].end || part.start != dot.end {
+            break;
+        }
+        let Some(p) = toks.part(&part) else { break };
+        name.qualifier.push(std::mem::replace(&mut name.last, p));
+        j += 2;
+    }
 }
 
 fn place_of(toks: &Tokens, before: &[Token]) -> Place {

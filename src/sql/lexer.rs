@@ -64,40 +64,16 @@ pub(crate) fn tokens(code: &str) -> (Vec<Token>, Open) {
             i += 1;
             continue;
         } else if c == '-' && at(i + 1) == Some('-') {
-            i += 2;
-            while let Some(c) = at(i) {
-                if c == '\\' && at(i + 1) == Some('\n') {
-                    i += 2;
-                } else if c == '\n' || c == '\r' {
-                    break;
-                } else {
-                    i += 1;
-                }
-            }
+            i = line_comment_end(&chars, i + 2);
             kind = Kind::LineComment;
         } else if c == '/' && at(i + 1) == Some('*') && at(i + 2) == Some('+') {
             i += 3;
             in_hint = true;
             kind = Kind::HintStart;
         } else if c == '/' && at(i + 1) == Some('*') {
-            i += 2;
-            let mut depth = 1;
-            while depth > 0 {
-                match (at(i), at(i + 1)) {
-                    (None, _) => break,
-                    (Some('*'), Some('/')) => {
-                        depth -= 1;
-                        i += 2;
-                    }
-                    // `/*+` inside a comment opens nothing.
-                    (Some('/'), Some('*')) if at(i + 2) != Some('+') => {
-                        depth += 1;
-                        i += 2;
-                    }
-                    _ => i += 1,
-                }
-            }
-            if depth > 0 {
+            let closed;
+            (i, closed) = block_comment_end(&chars, i + 2);
+            if !closed {
                 open = Open::BlockComment;
             }
             kind = Kind::BlockComment;
@@ -106,53 +82,23 @@ pub(crate) fn tokens(code: &str) -> (Vec<Token>, Open) {
             in_hint = false;
             kind = Kind::HintEnd;
         } else if c == '`' {
-            i += 1;
-            loop {
-                match (at(i), at(i + 1)) {
-                    (None, _) => {
-                        open = Open::Quote('`');
-                        break;
-                    }
-                    (Some('`'), Some('`')) => i += 2,
-                    (Some('`'), _) => {
-                        i += 1;
-                        break;
-                    }
-                    _ => i += 1,
-                }
+            let closed;
+            (i, closed) = backticked_end(&chars, i + 1);
+            if !closed {
+                open = Open::Quote('`');
             }
             kind = Kind::Backticked;
         } else if let Some(quote) = string_start(c, at(i + 1), i.checked_sub(1).and_then(at)) {
             // A raw string's `r` comes before its quote.
             let raw = c != '\'' && c != '"';
-            i += if raw { 2 } else { 1 };
-            loop {
-                match at(i) {
-                    None => {
-                        open = Open::Quote(quote);
-                        break;
-                    }
-                    Some('\\') if !raw => i += 2,
-                    Some(c) if c == quote => {
-                        i += 1;
-                        break;
-                    }
-                    _ => i += 1,
-                }
+            let closed;
+            (i, closed) = string_end(&chars, i + if raw { 2 } else { 1 }, quote, raw);
+            if !closed {
+                open = Open::Quote(quote);
             }
             kind = Kind::String;
         } else if is_word_char(c) {
-            while at(i).is_some_and(is_word_char) {
-                i += 1;
-            }
-            // A path such as `file:///data/a--b.json` is one identifier, `--` and all.
-            let letters = chars[start..i].iter().all(|&(_, c)| c.is_alphabetic());
-            if letters && at(i) == Some(':') && at(i + 1) == Some('/') && at(i + 2) == Some('/') {
-                i += 3;
-                while at(i).is_some_and(|c| is_word_char(c) || "/-.?=&#%".contains(c)) {
-                    i += 1;
-                }
-            }
+            i = word_end(&chars, start);
             kind = Kind::Word;
         } else {
             i += 1;
@@ -168,6 +114,95 @@ pub(crate) fn tokens(code: &str) -> (Vec<Token>, Open) {
         open = Open::Hint;
     }
     (out, open)
+}
+
+/// The character at `i`, if any.
+fn char_at(chars: &[(usize, char)], i: usize) -> Option<char> {
+    chars.get(i).map(|&(_, c)| c)
+}
+
+/// Where a line comment whose text starts at `i` ends: at the end of its line (a
+/// backslash before the line break carries it on to the next).
+fn line_comment_end(chars: &[(usize, char)], mut i: usize) -> usize {
+    let at = |i: usize| char_at(chars, i);
+    while let Some(c) = at(i) {
+        if c == '\\' && at(i + 1) == Some('\n') {
+            i += 2;
+        } else if c == '\n' || c == '\r' {
+            break;
+        } else {
+            i += 1;
+        }
+    }
+    i
+}
+
+/// Where a block comment whose text starts at `i` ends (comments nest), and whether it
+/// was closed before the end of the code.
+fn block_comment_end(chars: &[(usize, char)], mut i: usize) -> (usize, bool) {
+    let at = |i: usize| char_at(chars, i);
+    let mut depth = 1;
+    while depth > 0 {
+        match (at(i), at(i + 1)) {
+            (None, _) => break,
+            (Some('*'), Some('/')) => {
+                depth -= 1;
+                i += 2;
+            }
+            // `/*+` inside a comment opens nothing.
+            (Some('/'), Some('*')) if at(i + 2) != Some('+') => {
+                depth += 1;
+                i += 2;
+            }
+            _ => i += 1,
+        }
+    }
+    (i, depth == 0)
+}
+
+/// Where a backticked name whose text starts at `i` ends (a doubled backtick is one
+/// backtick of the name), and whether it was closed.
+fn backticked_end(chars: &[(usize, char)], mut i: usize) -> (usize, bool) {
+    let at = |i: usize| char_at(chars, i);
+    loop {
+        match (at(i), at(i + 1)) {
+            (None, _) => return (i, false),
+            (Some('`'), Some('`')) => i += 2,
+            (Some('`'), _) => return (i + 1, true),
+            _ => i += 1,
+        }
+    }
+}
+
+/// Where a string literal quoted by `quote` whose text starts at `i` ends (a backslash
+/// escapes the next character unless the string is raw), and whether it was closed.
+fn string_end(chars: &[(usize, char)], mut i: usize, quote: char, raw: bool) -> (usize, bool) {
+    loop {
+        match char_at(chars, i) {
+            None => return (i, false),
+            Some('\\') if !raw => i += 2,
+            Some(c) if c == quote => return (i + 1, true),
+            _ => i += 1,
+        }
+    }
+}
+
+/// Where a word starting at `start` ends.
+fn word_end(chars: &[(usize, char)], start: usize) -> usize {
+    let at = |i: usize| char_at(chars, i);
+    let mut i = start;
+    while at(i).is_some_and(is_word_char) {
+        i += 1;
+    }
+    // A path such as `file:///data/a--b.json` is one identifier, `--` and all.
+    let letters = chars[start..i].iter().all(|&(_, c)| c.is_alphabetic());
+    if letters && at(i) == Some(':') && at(i + 1) == Some('/') && at(i + 2) == Some('/') {
+        i += 3;
+        while at(i).is_some_and(|c| is_word_char(c) || "/-.?=&#%".contains(c)) {
+            i += 1;
+        }
+    }
+    i
 }
 
 /// The quote of a string literal starting at `c` (followed by `next`, after `before`): a
