@@ -488,8 +488,9 @@ impl Interpreter for Engine {
 fn show_help(magics: &magic::Magics, no_statements: bool, outputs: &mut CellOutputs<'_, '_>) {
     if magics.help {
         let prefixes = crate::governance::help_entries();
+        let entries = magic::help_entries();
         let mut sections = vec![
-            ("Magics", &magic::MAGICS[..]),
+            ("Magics", &entries[..]),
             ("Settings", &magic::SETTINGS[..]),
             ("Earlier results and scripts", &earlier::HELP[..]),
         ];
@@ -537,7 +538,7 @@ fn show_result(result: &QueryResult, last: bool, outputs: &mut CellOutputs<'_, '
 }
 
 /// Where `%export` writes, relative to the kernel's working directory.
-fn export_target(request: &magic::ExportRequest) -> Result<Target, EngineError> {
+fn export_target(request: &magic::export::ExportRequest) -> Result<Target, EngineError> {
     let base = std::env::current_dir()
         .map_err(|e| ExportError::Path(format!("the kernel's working directory is unknown: {e}")))?;
     Ok(Target::check(&request.path, request.overwrite, &base)?)

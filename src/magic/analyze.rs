@@ -3,30 +3,37 @@
 //! `%chart` and `%profile` show a picture instead of the rows, and `%export` streams every
 //! row to the kernel, while `%analyze` keeps the rows on the server; one cell for each.
 
-use super::{MagicError, Magics, usage};
+use super::{Line, Magic, MagicError, Magics, no_completion};
 use crate::render::help::Entry;
 
-pub(crate) const ENTRY: Entry = Entry {
-    usage: "%analyze",
-    what: "runs the cell's last query to its end on the server and shows, after its first rows, how \
-           Spark ran it: the plan's operators with their rows, time, memory and spill, the costliest \
-           ones, and what to try about an exploding join, a filter not pushed down, skew or spill",
-    example: "%analyze",
+pub(crate) const MAGIC: Magic = Magic {
+    name: "%analyze",
+    help: Entry {
+        usage: "%analyze",
+        what: "runs the cell's last query to its end on the server and shows, after its first rows, how \
+               Spark ran it: the plan's operators with their rows, time, memory and spill, the costliest \
+               ones, and what to try about an exploding join, a filter not pushed down, skew or spill",
+        example: "%analyze",
+    },
+    parse,
+    conflicts,
+    complete: no_completion,
 };
 
 /// Reads `%analyze`'s (absent) arguments.
-pub(crate) fn parse(rest: &str, magics: &mut Magics) -> Result<(), MagicError> {
-    if !rest.trim().is_empty() {
-        return Err(usage("%analyze", format!("it takes no arguments, not {}", rest.trim())));
+fn parse(line: &Line<'_>, magics: &mut Magics) -> Result<(), MagicError> {
+    let rest = line.args.trim();
+    if !rest.is_empty() {
+        return Err(MAGIC.usage(format!("it takes no arguments, not {rest}")));
     }
     if std::mem::replace(&mut magics.analyze, true) {
-        return Err(usage("%analyze", "it is given twice"));
+        return Err(MAGIC.usage("it is given twice"));
     }
     Ok(())
 }
 
 /// The magics `%analyze` cannot share a cell with.
-pub(crate) fn conflict(magics: &Magics) -> Result<(), MagicError> {
+fn conflicts(magics: &Magics) -> Result<(), MagicError> {
     if !magics.analyze {
         return Ok(());
     }
@@ -39,10 +46,7 @@ pub(crate) fn conflict(magics: &Magics) -> Result<(), MagicError> {
     } else {
         return Ok(());
     };
-    Err(usage(
-        "%analyze",
-        format!("it cannot share a cell with {other}; use one cell for each"),
-    ))
+    Err(MAGIC.usage(format!("it cannot share a cell with {other}; use one cell for each")))
 }
 
 /// The one-line answer of `%analyze` in a cell without a query.

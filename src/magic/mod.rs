@@ -1,51 +1,81 @@
 //! Cell magics: lines beginning with `%` at the top of a cell, read here before the SQL is
 //! split into statements. Their lines are blanked (not removed) in the SQL the engine runs,
 //! so byte offsets and the line numbers of error carets still count from the top of the cell.
+//!
+//! Each magic is defined once, in a file of its own (its name, its `%help` entry, how its
+//! line is read, the magics it cannot share a cell with, how its line completes); `MAGICS`
+//! lists them, and `%help`, the unknown-magic message and Tab completion read that list.
 
 pub(crate) mod analyze;
+pub(crate) mod chart;
+pub(crate) mod export;
+mod help;
+mod limit;
+mod profile;
+mod sql;
 
 use crate::interpreter::{Completion, Match};
 use crate::render::help::Entry;
 
-/// The magics, with what `%help` says of each.
-pub(crate) const MAGICS: [Entry; 7] = [
-    Entry {
-        usage: "%help",
-        what: "lists the magics and the settings, with an example each",
-        example: "%help",
-    },
-    Entry {
-        usage: "%limit N",
-        what: "shows up to N rows of each result of this cell (instead of KBASE_SPARK_MAX_ROWS)",
-        example: "%limit 5000",
-    },
-    Entry {
-        usage: "%export PATH [--overwrite]",
-        what: "writes the whole result of the cell's last query to PATH (relative to the kernel's \
-               working directory); the format follows the extension: .parquet, .csv, .arrow, .jsonl",
-        example: "%export results/genomes.parquet",
-    },
-    Entry {
-        usage: "%chart KIND x=COL y=COL[,COL…] [color=COL] [agg=sum|avg|count|min|max] [bins=N]",
-        what: "draws the whole result of the cell's last query, computed by Spark: KIND is bar, line, \
-               area (grouped by x, agg of each y, default sum; no y counts rows), scatter (a random \
-               sample when large) or histogram (x only, bins=N, default 20); quote odd names: x=\"my col\"",
-        example: "%chart bar x=species y=reads agg=avg",
-    },
-    Entry {
-        usage: "%profile",
-        what: "a per-column summary of the whole result of the cell's last query, computed by Spark: \
-               type, count, nulls, distinct (approximate), min, max, mean, stddev, quartiles, \
-               most frequent values, small histograms",
-        example: "%profile",
-    },
-    analyze::ENTRY,
-    Entry {
-        usage: "%%sql",
-        what: "accepted as a cell's first line and ignored, as in other SQL kernels",
-        example: "%%sql",
-    },
+/// One magic: everything about it but what it changes about running a cell (the engine's).
+pub(crate) struct Magic {
+    /// How the magic is written, `%` included.
+    pub(crate) name: &'static str,
+    /// What `%help` says of it; its `usage` begins with `name`.
+    pub(crate) help: Entry,
+    /// Reads the magic's line into the cell's magics.
+    parse: fn(&Line<'_>, &mut Magics) -> Result<(), MagicError>,
+    /// Refuses the other magics of the cell it cannot go with.
+    conflicts: fn(&Magics) -> Result<(), MagicError>,
+    /// What the word at the cursor may become, given whether it is the line's first argument.
+    complete: fn(first: bool, word: &str) -> Option<Choices>,
+}
+
+/// Words that complete a magic's argument, and what kind of thing they are.
+type Choices = (Vec<&'static str>, &'static str);
+
+impl Magic {
+    /// The error for a wrong use of this magic, with its usage.
+    fn usage(&self, problem: impl Into<String>) -> MagicError {
+        MagicError::Usage {
+            magic: self.name,
+            problem: problem.into(),
+            usage: self.help.usage,
+        }
+    }
+}
+
+/// One magic line: its arguments, and whether it is the cell's first line.
+pub(crate) struct Line<'a> {
+    pub(crate) args: &'a str,
+    pub(crate) first: bool,
+}
+
+/// For a magic that goes with every other.
+fn no_conflicts(_: &Magics) -> Result<(), MagicError> {
+    Ok(())
+}
+
+/// For a magic whose arguments do not complete.
+fn no_completion(_: bool, _: &str) -> Option<Choices> {
+    None
+}
+
+/// The magics, in the order `%help` lists them.
+pub(crate) const MAGICS: [Magic; 7] = [
+    help::MAGIC,
+    limit::MAGIC,
+    export::MAGIC,
+    chart::MAGIC,
+    profile::MAGIC,
+    analyze::MAGIC,
+    sql::MAGIC,
 ];
+
+/// What `%help` says of each magic.
+pub(crate) fn help_entries() -> Vec<Entry> {
+    MAGICS.iter().map(|m| m.help).collect()
+}
 
 /// The settings, with what `%help` says of each.
 pub(crate) const SETTINGS: [Entry; 4] = [
@@ -71,86 +101,13 @@ pub(crate) const SETTINGS: [Entry; 4] = [
     },
 ];
 
-/// The most rows `%limit` may ask to show; a notebook holds no more than a few MB per cell
-/// anyway (larger results are cut by size).
-pub(crate) const MAX_LIMIT: usize = 1_000_000;
-
-const EXPORT_OPTIONS: [&str; 1] = ["--overwrite"];
-
-/// What `%export` was asked to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ExportRequest {
-    pub(crate) path: String,
-    pub(crate) overwrite: bool,
-}
-
-/// The kinds of chart `%chart` draws.
-pub(crate) const CHART_KINDS: [&str; 5] = ["bar", "line", "area", "scatter", "histogram"];
-const CHART_KEYS: [&str; 5] = ["x=", "y=", "color=", "agg=", "bins="];
-/// The most bins a histogram may have.
-pub(crate) const MAX_BINS: usize = 500;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ChartKind {
-    Bar,
-    Line,
-    Area,
-    Scatter,
-    Histogram,
-}
-
-impl ChartKind {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            ChartKind::Bar => "bar",
-            ChartKind::Line => "line",
-            ChartKind::Area => "area",
-            ChartKind::Scatter => "scatter",
-            ChartKind::Histogram => "histogram",
-        }
-    }
-}
-
-/// How bar, line and area charts combine the rows of one x value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Agg {
-    Sum,
-    Avg,
-    Count,
-    Min,
-    Max,
-}
-
-impl Agg {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Agg::Sum => "sum",
-            Agg::Avg => "avg",
-            Agg::Count => "count",
-            Agg::Min => "min",
-            Agg::Max => "max",
-        }
-    }
-}
-
-/// What `%chart` was asked to draw; the columns are checked against the result later.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ChartRequest {
-    pub(crate) kind: ChartKind,
-    pub(crate) x: String,
-    pub(crate) y: Vec<String>,
-    pub(crate) color: Option<String>,
-    pub(crate) agg: Agg,
-    pub(crate) bins: usize,
-}
-
 /// The magics of one cell.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Magics {
     pub(crate) help: bool,
     pub(crate) limit: Option<usize>,
-    pub(crate) export: Option<ExportRequest>,
-    pub(crate) chart: Option<ChartRequest>,
+    pub(crate) export: Option<export::ExportRequest>,
+    pub(crate) chart: Option<chart::ChartRequest>,
     pub(crate) profile: bool,
     pub(crate) analyze: bool,
 }
@@ -191,55 +148,94 @@ impl MagicError {
 }
 
 fn known() -> String {
-    MAGICS
-        .iter()
-        .map(|m| m.example.split(' ').next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join(", ")
+    MAGICS.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
 }
 
-fn usage(magic: &'static str, problem: impl Into<String>) -> MagicError {
-    let usage = MAGICS
-        .iter()
-        .find(|m| m.usage.split(' ').next() == Some(magic))
-        .map_or("", |m| m.usage);
-    MagicError::Usage {
-        magic,
-        problem: problem.into(),
-        usage,
-    }
+/// One word of a magic's arguments, its quotes taken away; where an `=` or a `,` was typed
+/// outside quotes is kept, so that a quoted one stays part of a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Word {
+    pub(crate) text: String,
+    /// Byte offsets in `text` of the `=` and `,` typed outside quotes.
+    separators: Vec<usize>,
 }
 
-/// Splits a magic's arguments at white space; single or double quotes keep a path with
-/// spaces in one piece.
-fn arguments(s: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut chars = s.chars().peekable();
-    loop {
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        let Some(first) = chars.next() else {
-            return Ok(out);
+impl Word {
+    /// The text before the first `sep` typed outside quotes, and the word after it.
+    pub(crate) fn split_once(&self, sep: char) -> Option<(&str, Word)> {
+        let at = self
+            .separators
+            .iter()
+            .copied()
+            .find(|&i| self.text[i..].starts_with(sep))?;
+        let rest = Word {
+            text: self.text[at + 1..].to_string(),
+            separators: self
+                .separators
+                .iter()
+                .filter(|&&i| i > at)
+                .map(|i| i - at - 1)
+                .collect(),
         };
-        let mut word = String::new();
-        if first == '"' || first == '\'' {
-            loop {
-                match chars.next() {
-                    Some(c) if c == first => break,
-                    Some(c) => word.push(c),
-                    None => return Err(format!("the quote {first} is not closed")),
-                }
-            }
-        } else {
-            word.push(first);
-            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
-                word.push(c);
+        Some((&self.text[..at], rest))
+    }
+
+    /// The text cut at every `sep` typed outside quotes.
+    pub(crate) fn split(&self, sep: char) -> Vec<&str> {
+        let mut parts = Vec::new();
+        let mut start = 0;
+        for &i in &self.separators {
+            if self.text[i..].starts_with(sep) {
+                parts.push(&self.text[start..i]);
+                start = i + 1;
             }
         }
-        out.push(word);
+        parts.push(&self.text[start..]);
+        parts
     }
 }
 
-/// Reads the magics at the top of `code`.
+/// Splits a magic's arguments into words at white space. A quote (", ' or `) at the start of
+/// a word or right after an `=` or `,` keeps what it encloses in one piece (a doubled quote
+/// inside stands for itself), so `'out dir/x.csv'`, `x="sample id"` and `y=`a`,b` work;
+/// elsewhere a quote is a plain character, as in `joe's.csv`.
+pub(crate) fn words(s: &str) -> Result<Vec<Word>, String> {
+    let mut out = Vec::new();
+    let mut word: Option<Word> = None;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_whitespace() {
+            out.extend(word.take());
+            continue;
+        }
+        let w = word.get_or_insert_with(|| Word {
+            text: String::new(),
+            separators: Vec::new(),
+        });
+        let opens = w.text.is_empty() || w.separators.last().is_some_and(|&i| i + 1 == w.text.len());
+        match c {
+            '"' | '\'' | '`' if opens => loop {
+                match chars.next() {
+                    Some(q) if q == c && chars.peek() == Some(&c) => {
+                        chars.next();
+                        w.text.push(c);
+                    }
+                    Some(q) if q == c => break,
+                    Some(q) => w.text.push(q),
+                    None => return Err(format!("the quote {c} is not closed")),
+                }
+            },
+            '=' | ',' => {
+                w.separators.push(w.text.len());
+                w.text.push(c);
+            }
+            c => w.text.push(c),
+        }
+    }
+    out.extend(word);
+    Ok(out)
+}
+
 /// The cell with its magic lines blanked (same bytes, same lines), valid magics or not: what
 /// typing help reads, so that `%…` lines are not taken for SQL.
 pub(crate) fn blanked(code: &str) -> String {
@@ -259,6 +255,7 @@ pub(crate) fn blanked(code: &str) -> String {
     sql
 }
 
+/// Reads the magics at the top of `code`.
 pub(crate) fn parse(code: &str) -> Result<MagicCell, MagicError> {
     let mut magics = Magics::default();
     // Magic lines are blanked, not removed: same length, so offsets and line numbers stay put.
@@ -272,270 +269,21 @@ pub(crate) fn parse(code: &str) -> Result<MagicCell, MagicError> {
         if trimmed.is_empty() {
             continue;
         }
-        let was_first = std::mem::replace(&mut first, false);
-        let (name, rest) = trimmed.split_once(char::is_whitespace).unwrap_or((trimmed, ""));
-        match name {
-            "%%sql" if was_first => {}
-            "%%sql" => return Err(usage("%%sql", "it must be the cell's first line")),
-            "%help" => magics.help = true,
-            "%limit" => {
-                let args = arguments(rest).map_err(|p| usage("%limit", p))?;
-                let [n] = &args[..] else {
-                    return Err(usage("%limit", "give one number of rows"));
-                };
-                let n = n
-                    .replace('_', "")
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| {
-                        usage(
-                            "%limit",
-                            format!("N must be a whole number from 1 to {MAX_LIMIT}, not {n}"),
-                        )
-                    })?;
-                if magics.limit.replace(n).is_some() {
-                    return Err(usage("%limit", "it is given twice"));
-                }
-            }
-            "%export" => {
-                let args = arguments(rest).map_err(|p| usage("%export", p))?;
-                let mut path = None;
-                let mut overwrite = false;
-                for a in args {
-                    if a == "--overwrite" {
-                        overwrite = true;
-                    } else if a.starts_with("--") {
-                        return Err(usage("%export", format!("unknown option {a}")));
-                    } else if path.replace(a).is_some() {
-                        return Err(usage("%export", "give one path (quote a path with spaces)"));
-                    }
-                }
-                let path = path.ok_or_else(|| usage("%export", "give the path of the file to write"))?;
-                if magics.export.replace(ExportRequest { path, overwrite }).is_some() {
-                    return Err(usage("%export", "it is given twice; export to one file per cell"));
-                }
-            }
-            "%chart" => {
-                let chart = chart(rest)?;
-                if magics.chart.replace(chart).is_some() {
-                    return Err(usage("%chart", "it is given twice; draw one chart per cell"));
-                }
-            }
-            "%profile" => {
-                if !rest.trim().is_empty() {
-                    return Err(usage("%profile", format!("it takes no arguments, not {}", rest.trim())));
-                }
-                magics.profile = true;
-            }
-            "%analyze" => analyze::parse(rest, &mut magics)?,
-            other => {
-                return Err(MagicError::Unknown { name: other.into() });
-            }
-        }
+        let first = std::mem::replace(&mut first, false);
+        let (name, args) = trimmed.split_once(char::is_whitespace).unwrap_or((trimmed, ""));
+        let Some(magic) = MAGICS.iter().find(|m| m.name == name) else {
+            return Err(MagicError::Unknown { name: name.into() });
+        };
+        (magic.parse)(&Line { args, first }, &mut magics)?;
     }
-    analyze::conflict(&magics)?;
-    if magics.chart.is_some() && magics.profile {
-        return Err(usage(
-            "%chart",
-            "%chart and %profile cannot share a cell; use one cell for each",
-        ));
-    }
-    if magics.picture() && magics.export.is_some() {
-        return Err(usage(
-            "%export",
-            "it cannot share a cell with %chart or %profile; use one cell for each",
-        ));
+    // The later magics of the list are the more particular ones: they speak first.
+    for magic in MAGICS.iter().rev() {
+        (magic.conflicts)(&magics)?;
     }
     Ok(MagicCell { magics, sql })
 }
 
-/// Splits `%chart`'s arguments into words; quotes (", ' or `, doubled inside to stand for
-/// themselves) may appear anywhere in a word, so `x="sample id"` and `y=`a`,b` work. An
-/// unquoted `=` or `,` comes back as `\u{1}` and `\u{2}`, so that a quoted one stays data.
-fn chart_words(s: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut word: Option<String> = None;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' | '\'' | '`' => {
-                let w = word.get_or_insert_with(String::new);
-                loop {
-                    match chars.next() {
-                        Some(q) if q == c && chars.peek() == Some(&c) => {
-                            chars.next();
-                            w.push(c);
-                        }
-                        Some(q) if q == c => break,
-                        Some(q) => w.push(q),
-                        None => return Err(format!("the quote {c} is not closed")),
-                    }
-                }
-            }
-            c if c.is_whitespace() => out.extend(word.take()),
-            '=' => word.get_or_insert_with(String::new).push('\u{1}'),
-            ',' => word.get_or_insert_with(String::new).push('\u{2}'),
-            c => word.get_or_insert_with(String::new).push(c),
-        }
-    }
-    out.extend(word);
-    Ok(out)
-}
-
-/// Reads `%chart KIND key=value…`.
-fn chart(rest: &str) -> Result<ChartRequest, MagicError> {
-    let bad = |p: String| usage("%chart", p);
-    let words = chart_words(rest).map_err(bad)?;
-    let Some((kind, options)) = words.split_first() else {
-        return Err(bad(format!("give the kind of chart: {}", CHART_KINDS.join(", "))));
-    };
-    let kind = chart_kind(kind)?;
-    let (mut x, mut y, mut color, mut agg, mut bins) = (None, None, None, None, None);
-    for option in options {
-        let Some((key, value)) = option.split_once('\u{1}') else {
-            return Err(bad(format!(
-                "{} is not key=value; the keys are x, y, color, agg, bins",
-                option.replace('\u{2}', ",")
-            )));
-        };
-        let text = decoded;
-        let one = |v: &str| -> Result<String, MagicError> {
-            if v.is_empty() || v.contains('\u{2}') {
-                Err(bad(format!("{key}= takes one column, not {:?}", text(v))))
-            } else {
-                Ok(text(v))
-            }
-        };
-        let twice = match key {
-            "x" => x.replace(one(value)?).is_some(),
-            "color" => color.replace(one(value)?).is_some(),
-            "y" => {
-                let columns: Vec<String> = value.split('\u{2}').map(text).collect();
-                if columns.iter().any(String::is_empty) {
-                    return Err(bad(format!(
-                        "y= takes columns separated by commas, not {:?}",
-                        text(value)
-                    )));
-                }
-                y.replace(columns).is_some()
-            }
-            "agg" => agg.replace(chart_agg(value)?).is_some(),
-            "bins" => bins.replace(chart_bins(value)?).is_some(),
-            other => {
-                return Err(bad(format!(
-                    "there is no key {}; the keys are x, y, color, agg, bins",
-                    text(other)
-                )));
-            }
-        };
-        if twice {
-            return Err(bad(format!("{key}= is given twice")));
-        }
-    }
-    let x = x.ok_or_else(|| bad(format!("a {} chart needs x=COL", kind.name())))?;
-    check_chart(kind, y.is_some(), color.is_some(), agg, bins.is_some())?;
-    // Without y, bar, line and area charts count rows.
-    let agg = agg.unwrap_or(if y.is_none() { Agg::Count } else { Agg::Sum });
-    Ok(ChartRequest {
-        kind,
-        x,
-        y: y.unwrap_or_default(),
-        color,
-        agg,
-        bins: bins.unwrap_or(20),
-    })
-}
-
-/// The chart kind a word names (`hist` is short for `histogram`).
-fn chart_kind(word: &str) -> Result<ChartKind, MagicError> {
-    Ok(match word {
-        "bar" => ChartKind::Bar,
-        "line" => ChartKind::Line,
-        "area" => ChartKind::Area,
-        "scatter" => ChartKind::Scatter,
-        "histogram" | "hist" => ChartKind::Histogram,
-        other => {
-            return Err(usage(
-                "%chart",
-                format!(
-                    "there is no chart kind {}; the kinds are {}",
-                    decoded(other),
-                    CHART_KINDS.join(", ")
-                ),
-            ));
-        }
-    })
-}
-
-/// The aggregate `agg=` names.
-fn chart_agg(value: &str) -> Result<Agg, MagicError> {
-    Ok(match value {
-        "sum" => Agg::Sum,
-        "avg" | "mean" => Agg::Avg,
-        "count" => Agg::Count,
-        "min" => Agg::Min,
-        "max" => Agg::Max,
-        other => {
-            return Err(usage(
-                "%chart",
-                format!("agg= is one of sum, avg, count, min, max, not {}", decoded(other)),
-            ));
-        }
-    })
-}
-
-/// The number of bins `bins=` asks for.
-fn chart_bins(value: &str) -> Result<usize, MagicError> {
-    value
-        .parse::<usize>()
-        .ok()
-        .filter(|n| (1..=MAX_BINS).contains(n))
-        .ok_or_else(|| {
-            usage(
-                "%chart",
-                format!("bins= is a whole number from 1 to {MAX_BINS}, not {}", decoded(value)),
-            )
-        })
-}
-
-/// An option's text as typed, its `=` and `,` marks turned back into themselves.
-fn decoded(v: &str) -> String {
-    v.replace('\u{1}', "=").replace('\u{2}', ",")
-}
-
-/// Refuses options that do not go together for `kind`.
-fn check_chart(kind: ChartKind, y: bool, color: bool, agg: Option<Agg>, bins: bool) -> Result<(), MagicError> {
-    let bad = |p: String| usage("%chart", p);
-    match kind {
-        ChartKind::Histogram => {
-            if y || color || agg.is_some() {
-                return Err(bad(
-                    "a histogram takes x= (and bins=) only; it counts the rows in each bin".into(),
-                ));
-            }
-        }
-        _ if bins => return Err(bad("bins= is for histograms".into())),
-        ChartKind::Scatter => {
-            if !y {
-                return Err(bad("a scatter chart needs y=COL".into()));
-            }
-            if agg.is_some() {
-                return Err(bad(
-                    "a scatter chart draws rows as they are; agg= is for bar, line and area".into(),
-                ));
-            }
-        }
-        _ => {
-            if !y && agg.is_some_and(|a| a != Agg::Count) {
-                return Err(bad(format!("agg={} needs y=COL", agg.map_or("", Agg::name))));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Completes a magic's name or an option of `%export` when the cursor (code points) is on a
+/// Completes a magic's name or an argument of its line when the cursor (code points) is on a
 /// magic line at the top of the cell; `None` elsewhere, for SQL completion to answer.
 pub(crate) fn complete(code: &str, cursor: usize) -> Option<Completion> {
     let before: String = code.chars().take(cursor).collect();
@@ -552,30 +300,20 @@ pub(crate) fn complete(code: &str, cursor: usize) -> Option<Completion> {
     if !trimmed.starts_with('%') {
         return None;
     }
-    let word_start = line
-        .rfind(char::is_whitespace)
-        .map_or(line.len() - trimmed.len(), |i| i + 1);
+    let name_start = line.len() - trimmed.len();
+    let word_start = line.rfind(char::is_whitespace).map_or(name_start, |i| i + 1);
     let word = &line[word_start..];
-    let (candidates, kind): (Vec<&str>, &str) = if word_start == line.len() - trimmed.len() {
-        (
-            MAGICS.iter().filter_map(|m| m.usage.split(' ').next()).collect(),
-            "magic",
-        )
-    } else if trimmed.starts_with("%export") && word.starts_with('-') {
-        (EXPORT_OPTIONS.to_vec(), "option")
-    } else if let Some(args) = trimmed.strip_prefix("%chart ") {
-        if args.trim_start().len() == word.len() {
-            (CHART_KINDS.to_vec(), "chart kind")
-        } else if !word.contains('=') {
-            (CHART_KEYS.to_vec(), "option")
-        } else {
-            return Some(Completion {
-                matches: Vec::new(),
-                start: cursor,
-                end: cursor,
-            });
-        }
+    let choices = if word_start == name_start {
+        Some((MAGICS.iter().map(|m| m.name).collect(), "magic"))
     } else {
+        let (name, args) = trimmed.split_once(char::is_whitespace).unwrap_or((trimmed, ""));
+        let first = args.trim_start().len() == word.len();
+        MAGICS
+            .iter()
+            .find(|m| m.name == name)
+            .and_then(|m| (m.complete)(first, word))
+    };
+    let Some((candidates, kind)) = choices else {
         return Some(Completion {
             matches: Vec::new(),
             start: cursor,
@@ -599,6 +337,8 @@ pub(crate) fn complete(code: &str, cursor: usize) -> Option<Completion> {
 
 #[cfg(test)]
 mod tests {
+    use super::chart::{Agg, ChartKind, ChartRequest};
+    use super::export::ExportRequest;
     use super::*;
 
     #[test]
@@ -618,6 +358,27 @@ mod tests {
         assert!(cell.sql.lines().take(4).all(|l| l.trim().is_empty()));
         // A `%` line after the SQL began is SQL.
         assert!(cell.sql.ends_with("%not_a_magic"));
+    }
+
+    #[test]
+    fn each_magic_is_named_once_and_its_usage_begins_with_its_name() {
+        for (i, m) in MAGICS.iter().enumerate() {
+            assert_eq!(m.help.usage.split(' ').next(), Some(m.name));
+            assert_eq!(m.help.example.split(' ').next(), Some(m.name));
+            assert!(MAGICS[..i].iter().all(|o| o.name != m.name), "{}", m.name);
+        }
+        assert_eq!(help_entries().len(), MAGICS.len());
+    }
+
+    #[test]
+    fn one_tokenizer_keeps_quoted_separators_and_plain_apostrophes() {
+        let texts = |s: &str| words(s).unwrap().into_iter().map(|w| w.text).collect::<Vec<_>>();
+        assert_eq!(texts(" 'out dir/x.csv'  --overwrite"), ["out dir/x.csv", "--overwrite"]);
+        assert_eq!(texts("joe's.csv"), ["joe's.csv"]);
+        let w = &words(r#"y="a=b",c"#).unwrap()[0];
+        let (key, value) = w.split_once('=').unwrap();
+        assert_eq!((key, value.split(',')), ("y", vec!["a=b", "c"]));
+        assert_eq!(words("\"a b").unwrap_err(), "the quote \" is not closed");
     }
 
     #[test]
@@ -726,6 +487,10 @@ mod tests {
                 "there is no chart kind pie; the kinds are bar, line, area, scatter, histogram",
             ),
             ("%chart histogram", "a histogram chart needs x=COL"),
+            (
+                "%chart hist x=a",
+                "there is no chart kind hist; the kinds are bar, line, area, scatter, histogram",
+            ),
             ("%chart bar y=a", "a bar chart needs x=COL"),
             (
                 "%chart histogram x=a y=b",

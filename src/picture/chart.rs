@@ -11,7 +11,7 @@ use super::columns::{self, Answer, Column, Role, as_label, listed, thousands};
 use super::over::Over;
 use crate::data::QueryResult;
 use crate::interpreter::CellError;
-use crate::magic::{Agg, ChartKind, ChartRequest};
+use crate::magic::chart::{Agg, ChartKind, ChartRequest};
 use crate::render::picture::chart::{Chart, Mark};
 
 /// The most bars a bar chart draws; the smaller categories become one "other" bar.
