@@ -228,7 +228,7 @@ impl Catalog {
         let cache = self.cache.clone();
         let task = tokio::spawn(async move {
             let answer = session
-                .sql(&statement, 100_000, "kbase-spark-sql-assist", &mut |_| {})
+                .rows(&statement, 100_000, "kbase-spark-sql-assist", &mut |_| {})
                 .await;
             let rows = match answer {
                 Ok(result) => Some(Arc::new(as_rows(&result))),

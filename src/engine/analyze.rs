@@ -9,7 +9,7 @@ use super::error::EngineError;
 use super::interrupt::{Epoch, Interrupts};
 use super::outputs::CellOutputs;
 use super::progress::ProgressDisplay;
-use super::session::Session;
+use super::session::{Request, Session};
 use crate::data::Progress;
 use crate::interpreter::Output;
 use crate::picture::analyze::analyze;
@@ -36,9 +36,9 @@ pub(crate) async fn show(
                 outputs.emit(output);
             }
         };
-        let call = session.sql_analyzed(run, max_rows, tag, &mut on_progress);
+        let request = Request::Analyze { run, max_rows, tag };
         interrupts
-            .until(epoch, call)
+            .until(epoch, session.run(request, &mut on_progress))
             .await
             .unwrap_or(Err(SparkError::Cancelled))
     };
@@ -47,6 +47,7 @@ pub(crate) async fn show(
         SparkError::Cancelled => EngineError::Cancelled,
         e => EngineError::AnalyzeSql(Box::new(e)),
     })?;
+    let analyzed = analyzed.into_analyzed().ok_or(EngineError::NoMetrics)?;
     outputs.emit(Output::Display(render::result_bundle(&analyzed.result)));
     let analysis = analyze(&analyzed).ok_or(EngineError::NoMetrics)?;
     outputs.emit(Output::Result(render::picture::analyze::bundle(&analysis)));

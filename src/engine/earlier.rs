@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use arrow_schema::SchemaRef;
 
-use super::session::Session;
+use super::session::{Request, Session};
 use crate::spark::{SparkError, StatementRun, ViewSource};
 use crate::sql::block::is_block;
 use crate::sql::context::unquote;
@@ -165,7 +165,7 @@ impl Earlier {
                 Some(_) => {}
                 None => {
                     let found = session
-                        .sql(&format!("SHOW TABLES LIKE '{name}'"), 1, tag, &mut |_| {})
+                        .rows(&format!("SHOW TABLES LIKE '{name}'"), 1, tag, &mut |_| {})
                         .await?;
                     if found.num_rows() > 0 {
                         // The user's own `_` or `_N`.
@@ -173,7 +173,12 @@ impl Earlier {
                     }
                 }
             }
-            session.define_view(&name, &shown.source, tag).await?;
+            let request = Request::View {
+                name: &name,
+                source: &shown.source,
+                tag,
+            };
+            session.run(request, &mut |_| {}).await?;
             self.state().defined.insert(name, shown.id);
         }
         Ok(())

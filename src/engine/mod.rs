@@ -39,7 +39,7 @@ use interrupt::{Epoch, Interrupts};
 use outputs::CellOutputs;
 use progress::ProgressDisplay;
 use retry::{Next, Tries};
-use session::{Connector, Session};
+use session::{Answer, Connector, Request, Session};
 use slot::SessionSlot;
 
 pub(crate) struct Engine {
@@ -314,16 +314,28 @@ impl Engine {
                 outputs.emit(output);
             }
         };
-        let call = match mode {
-            Mode::Whole(whole) => session.sql_whole(text, cell.max_rows, &cell.tag, &mut on_progress, whole),
-            Mode::Base(run) => session.sql_base(text, &cell.tag, run, &mut on_progress),
-            Mode::Resuming(run) => session.sql_resuming(text, cell.max_rows, &cell.tag, run, &mut on_progress),
+        let (query, max_rows, tag) = (text, cell.max_rows, cell.tag.as_str());
+        let request = match mode {
+            Mode::Whole(whole) => Request::Whole {
+                query,
+                max_rows,
+                tag,
+                whole,
+            },
+            Mode::Base(run) => Request::Send { query, tag, run },
+            Mode::Resuming(run) => Request::Resume {
+                query,
+                max_rows,
+                tag,
+                run,
+            },
         };
         self.interrupts
-            .until(cell.epoch, call)
+            .until(cell.epoch, session.run(request, &mut on_progress))
             .await
             // The server did not end the statement in time after the interrupt.
             .unwrap_or(Err(SparkError::Cancelled))
+            .map(Answer::into_result)
     }
 
     /// The chart or profile of the cell's last statement, by SQL over its result.

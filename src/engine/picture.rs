@@ -10,7 +10,7 @@ use super::error::EngineError;
 use super::interrupt::{Epoch, Interrupts};
 use super::outputs::CellOutputs;
 use super::progress::ProgressDisplay;
-use super::session::Session;
+use super::session::{Answer, Request, Session};
 use crate::data::{Progress, QueryResult};
 use crate::interpreter::CellError;
 use crate::picture::over::Over;
@@ -67,11 +67,16 @@ impl SqlOver<'_, '_, '_> {
                     outputs.emit(output);
                 }
             };
-            let call = self.session.sql_over(self.run, sql, self.tag, &mut on_progress);
+            let request = Request::Over {
+                run: self.run,
+                sql,
+                tag: self.tag,
+            };
             self.interrupts
-                .until(self.epoch, call)
+                .until(self.epoch, self.session.run(request, &mut on_progress))
                 .await
                 .unwrap_or(Err(SparkError::Cancelled))
+                .map(Answer::into_result)
         };
         self.outputs.statement_ended();
         result.map_err(|e| match e {

@@ -1,11 +1,13 @@
-//! What the engine needs of Spark, as two small traits: a [`Session`] runs SQL, cancels a
-//! cell's operations and is released; a [`Connector`] opens one. The kernel's are the Spark
+//! What the engine needs of Spark, as two small traits: a [`Session`] runs a statement the
+//! way a [`Request`] says (one method, one enum variant per way), cancels a cell's operations
+//! and is released; a [`Connector`] opens one. The kernel's are the Spark
 //! Connect session and the configuration's way to open it; tests put a scripted fake in
 //! their place, so the engine's retry, renew and interrupt logic runs without a server.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use arrow_schema::Schema;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
@@ -14,85 +16,105 @@ use crate::data::plan::Analyzed;
 use crate::data::{BatchSink, QueryResult};
 use crate::spark::{OnProgress, OpenError, SparkError, SparkSession, StatementRun, ViewSource, open_session};
 
-pub(crate) trait Session: Send + Sync {
-    /// Runs `query` and keeps its first `max_rows` rows; `tag` marks its operations.
-    fn sql<'a>(
-        &'a self,
+/// One way of running a statement, with what it needs; `tag` marks the operations it starts
+/// (those of one cell), so an interrupt of the cell cancels them.
+pub(crate) enum Request<'a> {
+    /// Runs `query` and keeps its first `max_rows` rows: a statement on its own, with no
+    /// earlier try to resume.
+    Rows {
         query: &'a str,
         max_rows: usize,
         tag: &'a str,
-        on_progress: OnProgress<'a>,
-    ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
-        async move {
-            let mut run = StatementRun::new();
-            self.sql_resuming(query, max_rows, tag, &mut run, on_progress).await
-        }
-        .boxed()
-    }
-
-    /// One try of a statement: as [`Session::sql`], where `run` carries what earlier tries
-    /// of the same statement got done, so a retry resumes where they stopped instead of
-    /// running the statement again.
-    fn sql_resuming<'a>(
-        &'a self,
+    },
+    /// One try of a statement: as [`Request::Rows`], where `run` carries what earlier tries of
+    /// the same statement got done, so a retry resumes where they stopped instead of running
+    /// the statement again.
+    Resume {
         query: &'a str,
         max_rows: usize,
         tag: &'a str,
         run: &'a mut StatementRun,
-        on_progress: OnProgress<'a>,
-    ) -> BoxFuture<'a, Result<QueryResult, SparkError>>;
-
-    /// Runs `query` and streams its whole result to `whole`, batch by batch; the answer
-    /// keeps the first `max_rows` rows.
-    fn sql_whole<'a>(
-        &'a self,
+    },
+    /// Runs `query` and streams its whole result to `whole`, batch by batch; the answer keeps
+    /// the first `max_rows` rows.
+    Whole {
         query: &'a str,
         max_rows: usize,
         tag: &'a str,
-        on_progress: OnProgress<'a>,
         whole: &'a mut dyn BatchSink,
-    ) -> BoxFuture<'a, Result<QueryResult, SparkError>>;
-
-    /// One try of sending `query` once as Spark's SQL command, as [`Session::sql_resuming`]
-    /// does, without fetching any rows: `command` in the answer says the statement was a
-    /// command that has run; otherwise `run` keeps the query's result, still to run, for
-    /// [`Session::sql_over`].
-    fn sql_base<'a>(
-        &'a self,
+    },
+    /// One try of sending `query` once as Spark's SQL command, as [`Request::Resume`] does,
+    /// without fetching any rows: `command` in the answer says the statement was a command
+    /// that has run; otherwise `run` keeps the query's result, still to run, for
+    /// [`Request::Over`] and [`Request::Analyze`].
+    Send {
         query: &'a str,
         tag: &'a str,
         run: &'a mut StatementRun,
-        on_progress: OnProgress<'a>,
-    ) -> BoxFuture<'a, Result<QueryResult, SparkError>>;
-
+    },
     /// Runs `sql` over the whole result of `run`'s query, which it names `__kbase_result`,
-    /// and returns every row of the answer (a chart's or a profile's few).
-    fn sql_over<'a>(
-        &'a self,
+    /// and answers every row (a chart's or a profile's few).
+    Over {
         run: &'a StatementRun,
         sql: &'a str,
         tag: &'a str,
-        on_progress: OnProgress<'a>,
-    ) -> BoxFuture<'a, Result<QueryResult, SparkError>>;
-
-    /// Makes `name` a temporary view over `source`, a result shown earlier, replacing any
-    /// view of that name; `tag` marks the call. Only analyses: nothing runs.
-    fn define_view<'a>(
-        &'a self,
+    },
+    /// Makes `name` a temporary view over `source`, a result shown earlier, replacing any view
+    /// of that name. Only analyses: nothing runs, and no progress is reported.
+    View {
         name: &'a str,
         source: &'a ViewSource,
         tag: &'a str,
-    ) -> BoxFuture<'a, Result<(), SparkError>>;
-
-    /// Runs the query of `run` (sent by [`Session::sql_base`]) to its end on the server,
-    /// keeping its first `max_rows` rows, with how Spark executed it.
-    fn sql_analyzed<'a>(
-        &'a self,
+    },
+    /// Runs the query of `run` (sent by [`Request::Send`]) to its end on the server, keeping
+    /// its first `max_rows` rows, with how Spark executed it.
+    Analyze {
         run: &'a StatementRun,
         max_rows: usize,
         tag: &'a str,
+    },
+}
+
+/// What a [`Request`] answers.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// Rows kept (none for a statement only sent, beside whether it was a command).
+    Rows(QueryResult),
+    /// The view is defined.
+    Viewed,
+    /// The query ran to its end, with how Spark executed it.
+    Analyzed(Analyzed),
+}
+
+impl Answer {
+    /// The rows the answer holds: a defined view's are none (an empty command result).
+    pub(crate) fn into_result(self) -> QueryResult {
+        match self {
+            Answer::Rows(result) => result,
+            Answer::Analyzed(analyzed) => analyzed.result,
+            Answer::Viewed => QueryResult {
+                command: true,
+                ..QueryResult::new(Arc::new(Schema::empty()), Vec::new(), false)
+            },
+        }
+    }
+
+    /// How Spark executed the query, when the request asked for it.
+    pub(crate) fn into_analyzed(self) -> Option<Analyzed> {
+        match self {
+            Answer::Analyzed(analyzed) => Some(analyzed),
+            Answer::Rows(_) | Answer::Viewed => None,
+        }
+    }
+}
+
+pub(crate) trait Session: Send + Sync {
+    /// Runs one statement the way `request` says, reporting its progress to `on_progress`.
+    fn run<'a>(
+        &'a self,
+        request: Request<'a>,
         on_progress: OnProgress<'a>,
-    ) -> BoxFuture<'a, Result<Analyzed, SparkError>>;
+    ) -> BoxFuture<'a, Result<Answer, SparkError>>;
 
     /// Cancels the operations that carry `tag` (those of one cell).
     fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>>;
@@ -102,6 +124,20 @@ pub(crate) trait Session: Send + Sync {
 
     /// Frees the session on the server.
     fn release(&self) -> BoxFuture<'_, Result<(), SparkError>>;
+}
+
+impl dyn Session {
+    /// Runs `query` on its own and keeps its first `max_rows` rows ([`Request::Rows`]).
+    pub(crate) async fn rows(
+        &self,
+        query: &str,
+        max_rows: usize,
+        tag: &str,
+        on_progress: OnProgress<'_>,
+    ) -> Result<QueryResult, SparkError> {
+        let request = Request::Rows { query, max_rows, tag };
+        Ok(self.run(request, on_progress).await?.into_result())
+    }
 }
 
 /// A session ready for cells, with what the user should be told about it (token warnings).
@@ -130,65 +166,45 @@ pub(crate) trait Connector: Send + Sync {
 }
 
 impl Session for SparkSession {
-    fn sql_resuming<'a>(
+    fn run<'a>(
         &'a self,
-        query: &'a str,
-        max_rows: usize,
-        tag: &'a str,
-        run: &'a mut StatementRun,
+        request: Request<'a>,
         on_progress: OnProgress<'a>,
-    ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
-        SparkSession::sql_resuming(self, query, max_rows, tag, run, on_progress).boxed()
-    }
-
-    fn sql_whole<'a>(
-        &'a self,
-        query: &'a str,
-        max_rows: usize,
-        tag: &'a str,
-        on_progress: OnProgress<'a>,
-        whole: &'a mut dyn BatchSink,
-    ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
-        SparkSession::sql_whole(self, query, max_rows, tag, on_progress, whole).boxed()
-    }
-
-    fn sql_base<'a>(
-        &'a self,
-        query: &'a str,
-        tag: &'a str,
-        run: &'a mut StatementRun,
-        on_progress: OnProgress<'a>,
-    ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
-        SparkSession::sql_base(self, query, tag, run, on_progress).boxed()
-    }
-
-    fn sql_over<'a>(
-        &'a self,
-        run: &'a StatementRun,
-        sql: &'a str,
-        tag: &'a str,
-        on_progress: OnProgress<'a>,
-    ) -> BoxFuture<'a, Result<QueryResult, SparkError>> {
-        SparkSession::sql_over(self, run, sql, tag, on_progress).boxed()
-    }
-
-    fn define_view<'a>(
-        &'a self,
-        name: &'a str,
-        source: &'a ViewSource,
-        tag: &'a str,
-    ) -> BoxFuture<'a, Result<(), SparkError>> {
-        SparkSession::define_view(self, name, source, tag).boxed()
-    }
-
-    fn sql_analyzed<'a>(
-        &'a self,
-        run: &'a StatementRun,
-        max_rows: usize,
-        tag: &'a str,
-        on_progress: OnProgress<'a>,
-    ) -> BoxFuture<'a, Result<Analyzed, SparkError>> {
-        SparkSession::sql_analyzed(self, run, max_rows, tag, on_progress).boxed()
+    ) -> BoxFuture<'a, Result<Answer, SparkError>> {
+        async move {
+            Ok(match request {
+                Request::Rows { query, max_rows, tag } => {
+                    let mut run = StatementRun::new();
+                    Answer::Rows(SparkSession::sql_resuming(self, query, max_rows, tag, &mut run, on_progress).await?)
+                }
+                Request::Resume {
+                    query,
+                    max_rows,
+                    tag,
+                    run,
+                } => Answer::Rows(SparkSession::sql_resuming(self, query, max_rows, tag, run, on_progress).await?),
+                Request::Whole {
+                    query,
+                    max_rows,
+                    tag,
+                    whole,
+                } => Answer::Rows(SparkSession::sql_whole(self, query, max_rows, tag, on_progress, whole).await?),
+                Request::Send { query, tag, run } => {
+                    Answer::Rows(SparkSession::sql_base(self, query, tag, run, on_progress).await?)
+                }
+                Request::Over { run, sql, tag } => {
+                    Answer::Rows(SparkSession::sql_over(self, run, sql, tag, on_progress).await?)
+                }
+                Request::View { name, source, tag } => {
+                    SparkSession::define_view(self, name, source, tag).await?;
+                    Answer::Viewed
+                }
+                Request::Analyze { run, max_rows, tag } => {
+                    Answer::Analyzed(SparkSession::sql_analyzed(self, run, max_rows, tag, on_progress).await?)
+                }
+            })
+        }
+        .boxed()
     }
 
     fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>> {

@@ -15,7 +15,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use tokio::sync::Notify;
 
-use super::session::{Connector, Opened, Session};
+use super::session::{Answer, Connector, Opened, Request, Session};
 use crate::data::{BatchSink, Progress, QueryResult};
 use crate::spark::{OnProgress, OpenError, SparkError, StatementRun};
 
@@ -259,8 +259,8 @@ impl FakeSession {
     }
 }
 
-impl Session for FakeSession {
-    fn sql_resuming<'a>(
+impl FakeSession {
+    fn resuming<'a>(
         &'a self,
         query: &'a str,
         max_rows: usize,
@@ -318,7 +318,7 @@ impl Session for FakeSession {
         .boxed()
     }
 
-    fn sql_whole<'a>(
+    fn whole<'a>(
         &'a self,
         query: &'a str,
         max_rows: usize,
@@ -362,7 +362,7 @@ impl Session for FakeSession {
         .boxed()
     }
 
-    fn sql_base<'a>(
+    fn send<'a>(
         &'a self,
         query: &'a str,
         _tag: &'a str,
@@ -387,7 +387,7 @@ impl Session for FakeSession {
         .boxed()
     }
 
-    fn sql_over<'a>(
+    fn over_result<'a>(
         &'a self,
         _run: &'a StatementRun,
         sql: &'a str,
@@ -418,7 +418,7 @@ impl Session for FakeSession {
         async { Ok(()) }.boxed()
     }
 
-    fn sql_analyzed<'a>(
+    fn analyzed<'a>(
         &'a self,
         _run: &'a StatementRun,
         max_rows: usize,
@@ -444,6 +444,57 @@ impl Session for FakeSession {
             })
         }
         .boxed()
+    }
+}
+
+impl Session for FakeSession {
+    fn run<'a>(
+        &'a self,
+        request: Request<'a>,
+        on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<Answer, SparkError>> {
+        match request {
+            Request::Rows { query, max_rows, tag } => async move {
+                let mut run = StatementRun::new();
+                self.resuming(query, max_rows, tag, &mut run, on_progress).await
+            }
+            .map(|r| r.map(Answer::Rows))
+            .boxed(),
+            Request::Resume {
+                query,
+                max_rows,
+                tag,
+                run,
+            } => self
+                .resuming(query, max_rows, tag, run, on_progress)
+                .map(|r| r.map(Answer::Rows))
+                .boxed(),
+            Request::Whole {
+                query,
+                max_rows,
+                tag,
+                whole,
+            } => self
+                .whole(query, max_rows, tag, on_progress, whole)
+                .map(|r| r.map(Answer::Rows))
+                .boxed(),
+            Request::Send { query, tag, run } => self
+                .send(query, tag, run, on_progress)
+                .map(|r| r.map(Answer::Rows))
+                .boxed(),
+            Request::Over { run, sql, tag } => self
+                .over_result(run, sql, tag, on_progress)
+                .map(|r| r.map(Answer::Rows))
+                .boxed(),
+            Request::View { name, source, tag } => self
+                .define_view(name, source, tag)
+                .map(|r| r.map(|()| Answer::Viewed))
+                .boxed(),
+            Request::Analyze { run, max_rows, tag } => self
+                .analyzed(run, max_rows, tag, on_progress)
+                .map(|r| r.map(Answer::Analyzed))
+                .boxed(),
+        }
     }
 
     fn interrupt_tag<'a>(&'a self, tag: &'a str) -> BoxFuture<'a, Result<(), SparkError>> {
