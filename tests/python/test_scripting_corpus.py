@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from pyspark.sql import SparkSession
 
 from support.kernel import execute, start_kernel
+from support.spark import pyspark_session
 
 CORPUS = Path(__file__).parent / "data" / "scripting_corpus.sql"
 
@@ -40,8 +40,7 @@ def sides():
     km, kc = start_kernel()
     reply, _ = execute(kc, "SELECT 1")
     assert reply["status"] == "ok", reply
-    spark = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).getOrCreate()
-    spark.conf.set("spark.sql.scripting.enabled", "true")
+    spark = pyspark_session(conf={"spark.sql.scripting.enabled": "true"})
     yield kc, spark
     spark.stop()
     kc.stop_channels()

@@ -4,6 +4,7 @@ show) stores exactly the outputs of a run where they are quick."""
 
 import copy
 
+import nbformat
 from nbclient import NotebookClient
 
 from support.kernel import KERNEL_NAME
