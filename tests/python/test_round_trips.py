@@ -103,3 +103,19 @@ def test_the_calls_are_released_in_the_background(alice_kc):
     while "ReleaseExecute" not in calls()[before:] and time.monotonic() < deadline:
         time.sleep(0.1)
     assert "ReleaseExecute" in calls()[before:]
+
+
+def test_a_profile_is_the_statement_its_columns_and_three_passes(alice_kc):
+    """%profile of text, numbers and a date: the statement sent once, the look at its
+    columns, then one query per pass (figures, sketches, one grouping for the most frequent
+    values and the histograms). A pass split in two, or the statement run again, fails it."""
+    query = (
+        "SELECT id, concat('k', CAST(id % 7 AS STRING)) AS label, id / 3D AS x, "
+        "DATE'2024-01-01' + CAST(id % 30 AS INT) AS day FROM range(1000)"
+    )
+    reply, outputs, plans = plans_of(alice_kc, f"%profile\n{query}")
+    assert reply["status"] == "ok", reply
+    result = next(m for m in outputs if m["msg_type"] == "execute_result")
+    text = result["content"]["data"]["text/plain"]
+    assert text.startswith("profile of 1,000 rows × 4 columns, computed by Spark over the whole result in 3 passes")
+    assert plans == 1 + 1 + 3, plans
