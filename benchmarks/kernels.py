@@ -9,7 +9,7 @@ Measured:
   settings that sends at once (no `wait_for_ready`, which waits for 0.2 s of silence);
 - the median time of a cell (execute_request to execute_reply) for `SELECT 1`, a 1,000 x 10
   result, `range(1e8)` shown at 1,000 rows, and how that grows with rows shown (10,000 and
-  100,000) and columns (100);
+  100,000) and columns (100), and commands (SHOW, EXPLAIN, SET);
 - where one statement's time goes, from the kernel's own trace at debug level (Spark round
   trips, first batch, Arrow decode, render, publish) and what is left for the kernel itself;
 - the kernel's peak resident memory after the `range(1e8)` peek and after 1,000 cells.
@@ -63,6 +63,9 @@ WORKLOADS = [
     ("10,000 x 10 result", f"SELECT {columns(10)} FROM range(1000000)", 10_000, ROUNDS),
     ("100,000 x 10 result", f"SELECT {columns(10)} FROM range(1000000)", 100_000, ROUNDS),
     ("1,000 x 100 result", f"SELECT {columns(100)} FROM range(100000)", 1000, ROUNDS),
+    ("SHOW DATABASES (a command)", "SHOW DATABASES", 1000, ROUNDS),
+    ("EXPLAIN (a command)", f"EXPLAIN SELECT {columns(10)} FROM range(1000)", 1000, ROUNDS),
+    ("SET (a command)", "SET spark.sql.shuffle.partitions", 1000, ROUNDS),
 ]
 
 
