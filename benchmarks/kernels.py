@@ -5,11 +5,11 @@ server, in one run, so their ratios compare like with like on a noisy machine.
 
 Measured:
 - launch to the first kernel_info reply, and launch to the first result (`SELECT 1`,
-  including opening the Spark session), with a raw client that sends at once (no
-  `wait_for_ready`, which waits for 0.2 s of silence);
+  including opening the Spark session), medians of 7, with a raw client of default
+  settings that sends at once (no `wait_for_ready`, which waits for 0.2 s of silence);
 - the median time of a cell (execute_request to execute_reply) for `SELECT 1`, a 1,000 x 10
   result, `range(1e8)` shown at 1,000 rows, and how that grows with rows shown (10,000 and
-  100,000) and columns (100);
+  100,000) and columns (100), and commands (SHOW, EXPLAIN, SET);
 - where one statement's time goes, from the kernel's own trace at debug level (Spark round
   trips, first batch, Arrow decode, render, publish) and what is left for the kernel itself;
 - the kernel's peak resident memory after the `range(1e8)` peek and after 1,000 cells.
@@ -33,6 +33,7 @@ import zmq
 
 REMOTE = os.environ["SPARK_REMOTE"]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
+LAUNCHES = int(os.environ.get("BENCH_LAUNCHES", "7"))
 CELLS_FOR_MEMORY = int(os.environ.get("BENCH_CELLS", "1000"))
 TRACE = "kbase_spark_sql_kernel=info,kbase_spark_sql_kernel::timing=debug,warn"
 
@@ -62,6 +63,9 @@ WORKLOADS = [
     ("10,000 x 10 result", f"SELECT {columns(10)} FROM range(1000000)", 10_000, ROUNDS),
     ("100,000 x 10 result", f"SELECT {columns(10)} FROM range(1000000)", 100_000, ROUNDS),
     ("1,000 x 100 result", f"SELECT {columns(100)} FROM range(100000)", 1000, ROUNDS),
+    ("SHOW DATABASES (a command)", "SHOW DATABASES", 1000, ROUNDS),
+    ("EXPLAIN (a command)", f"EXPLAIN SELECT {columns(10)} FROM range(1000)", 1000, ROUNDS),
+    ("SET (a command)", "SET spark.sql.shuffle.partitions", 1000, ROUNDS),
 ]
 
 
@@ -77,11 +81,10 @@ PYSPARK_SETUP = f"from pyspark.sql import SparkSession\nspark = SparkSession.bui
 
 
 def context():
-    """A ZeroMQ context whose sockets retry connecting every 2 ms (not 100 ms), so launch
-    times are not rounded up to the reconnect interval."""
-    ctx = zmq.Context()
-    ctx.setsockopt(zmq.RECONNECT_IVL, 2)
-    return ctx
+    """A ZeroMQ context with jupyter_client's default settings (what JupyterLab's server
+    uses): a socket that connects before the kernel has bound its own waits ZeroMQ's 100 ms
+    reconnect interval, as a real client does, and launch figures include that wait."""
+    return zmq.Context()
 
 
 def shell_reply(kc, msg_id, timeout=300):
@@ -175,7 +178,7 @@ def breakdown(lines):
 def launches(name, first_code):
     """Medians of seconds from launch to the first kernel_info reply, and to the first result."""
     info, first = [], []
-    for _ in range(3):
+    for _ in range(LAUNCHES):
         k = Kernel(name)
         info.append(k.launch)
         k.stop()

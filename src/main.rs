@@ -74,7 +74,9 @@ fn main() -> ExitCode {
             Err(e) => fail(&e),
         },
         Command::Run { connection_file } => {
-            kbase_spark_sql_kernel::memory::fix_malloc_threshold();
+            if !kbase_spark_sql_kernel::memory::fix_malloc_threshold() {
+                tracing::debug!("malloc's mmap threshold is left as it is");
+            }
             let config = Config::from_env();
             if let Err(e) = &config {
                 tracing::error!("{e}");

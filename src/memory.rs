@@ -4,32 +4,26 @@
 //! later ones come from the heap, which then fragments: the resident size grew by about
 //! 9 MiB per million rows exported while the live heap stayed near 27 MiB (measured with
 //! heaptrack). A fixed threshold keeps large buffers in their own mappings, returned to the
-//! system when freed. glibc reads it only from the environment at start, so the kernel
-//! starts itself again, once, with `GLIBC_TUNABLES` set (same process id, same arguments).
+//! system when freed. It is set with `mallopt` as the first thing the kernel does, before any
+//! other thread exists: the same setting `GLIBC_TUNABLES` would give, without starting the
+//! process again (which delayed binding the kernel's sockets past a client's first connect).
 
 /// Large allocations (from 256 KiB) get their own mapping, freed back to the system.
-const TUNABLE: &str = "glibc.malloc.mmap_threshold=262144";
+pub const MMAP_THRESHOLD: usize = 256 * 1024;
 
-/// Restarts the process with the tunable set, unless it is set already or cannot be set
-/// (then the kernel simply runs as it is). Returns only when no restart happened.
-pub fn fix_malloc_threshold() {
+/// Fixes malloc's mmap threshold at [`MMAP_THRESHOLD`] (glibc only; elsewhere nothing to do).
+/// Returns whether it was set.
+pub fn fix_malloc_threshold() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        use std::os::unix::process::CommandExt;
-        let current = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
-        if current.contains("glibc.malloc.mmap_threshold") {
-            return;
-        }
-        let Ok(exe) = std::env::current_exe() else { return };
-        let tunables = if current.is_empty() {
-            TUNABLE.to_string()
-        } else {
-            format!("{current}:{TUNABLE}")
-        };
-        let error = std::process::Command::new(exe)
-            .args(std::env::args_os().skip(1))
-            .env("GLIBC_TUNABLES", tunables)
-            .exec();
-        tracing::debug!("could not restart with a fixed malloc threshold: {error}");
+        let threshold = libc::c_int::try_from(MMAP_THRESHOLD).unwrap_or(libc::c_int::MAX);
+        // SAFETY: mallopt only changes malloc's parameters; glibc takes its own lock.
+        #[allow(unsafe_code)]
+        let set = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, threshold) };
+        set == 1
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        false
     }
 }

@@ -172,11 +172,28 @@ fn text_of(table: &Table) -> String {
     out
 }
 
+/// Cells past which the three forms of a result are built at once, each on a thread of its
+/// own: below it, starting threads costs more than it saves.
+const CONCURRENT_CELLS: usize = 5_000;
+
 fn bundle_of(result: &QueryResult, table: &Table) -> Bundle {
+    let arrow = || arrow::render(&result.schema, &first_rows(&result.batches, table.rows.len()));
+    let (text, html, arrow) = if table.rows.len() * table.columns.len().max(1) < CONCURRENT_CELLS {
+        (text_of(table), html::render(table), arrow())
+    } else {
+        std::thread::scope(|scope| {
+            let html = scope.spawn(|| html::render(table));
+            let arrow = scope.spawn(arrow);
+            let text = text_of(table);
+            let html = html.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            let arrow = arrow.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (text, html, arrow)
+        })
+    };
     let mut bundle = Map::new();
-    bundle.insert("text/plain".into(), json!(text_of(table)));
-    bundle.insert("text/html".into(), json!(html::render(table)));
-    match arrow::render(&result.schema, &first_rows(&result.batches, table.rows.len())) {
+    bundle.insert("text/plain".into(), json!(text));
+    bundle.insert("text/html".into(), json!(html));
+    match arrow {
         Ok(data) => {
             bundle.insert(ARROW_MIME.into(), json!(data));
         }
@@ -320,6 +337,31 @@ mod tests {
         let reader = arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None).unwrap();
         let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
         assert_eq!(rows, 5000);
+    }
+
+    #[test]
+    fn the_forms_built_at_once_are_those_built_one_after_another() {
+        use arrow_array::{ArrayRef, Int64Array};
+        let n = 10_000;
+        let columns: Vec<ArrayRef> = (0..10)
+            .map(|c| Arc::new(Int64Array::from_iter((0..n).map(|i| (i % 7 != c).then_some(i * c)))) as ArrayRef)
+            .collect();
+        let schema = Arc::new(Schema::new(
+            (0..10)
+                .map(|c| Field::new(format!("c{c}"), DataType::Int64, true))
+                .collect::<Vec<_>>(),
+        ));
+        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        let result = QueryResult::new(schema.clone(), vec![batch.clone()], true);
+        let table = Table::within(&result, MAX_OUTPUT_BYTES);
+        assert!(table.rows.len() * table.columns.len() >= CONCURRENT_CELLS);
+        let bundle = result_bundle(&result);
+        assert_eq!(bundle["text/plain"].as_str().unwrap(), text_of(&table));
+        assert_eq!(bundle["text/html"].as_str().unwrap(), html::render(&table));
+        assert_eq!(
+            bundle[ARROW_MIME].as_str().unwrap(),
+            arrow::render(&schema, &[batch]).unwrap()
+        );
     }
 
     #[test]

@@ -139,6 +139,28 @@ pub(crate) fn annotate(schema: &SchemaRef, spark: Option<&proto::DataType>) -> (
     )
 }
 
+/// `schema` with each top-level field's Spark SQL type name, as Spark reads it from the
+/// Arrow type, in its metadata: the schema a fetch of Arrow-only rows (a command's local
+/// relation) is announced with, since Spark derives that schema from the same Arrow types.
+pub(crate) fn annotate_as_read(schema: &SchemaRef) -> (SchemaRef, Vec<SqlType>) {
+    let mut types = Vec::with_capacity(schema.fields().len());
+    let fields: Vec<_> = schema
+        .fields()
+        .iter()
+        .map(|field| {
+            let t = SqlType::from_arrow(field.data_type());
+            let mut metadata = field.metadata().clone();
+            metadata.insert(TYPE_NAME_KEY.to_string(), t.to_string());
+            types.push(t);
+            Arc::new(field.as_ref().clone().with_metadata(metadata))
+        })
+        .collect();
+    (
+        Arc::new(Schema::new(fields).with_metadata(schema.metadata().clone())),
+        types,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -138,12 +138,3 @@ def test_a_command_has_nothing_to_export_and_leaves_no_file(kernel, tmp_path):
     assert reply["status"] == "error" and reply["ename"] == "ExportNoColumns", reply
     assert "no columns" in reply["evalue"]
     assert list(tmp_path.iterdir()) == []
-
-
-def test_the_kernel_runs_with_a_fixed_malloc_threshold(kernel):
-    """What keeps an export's memory flat (src/memory.rs): set for the kernel's own process,
-    which is the process Jupyter started (same pid)."""
-    km, _ = kernel
-    with open(f"/proc/{km.provisioner.process.pid}/environ", "rb") as f:
-        env = dict(item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item)
-    assert b"glibc.malloc.mmap_threshold=" in env.get(b"GLIBC_TUNABLES", b""), env.get(b"GLIBC_TUNABLES")

@@ -1,7 +1,7 @@
 """How many times the kernel calls Spark per statement, counted by the server: the
 token-checking server writes the method of every call it receives to a log. A plain query
-costs one ExecutePlan; anything else costs the command and the fetch of its result, as
-before, and runs once."""
+costs one ExecutePlan; a command (SHOW, DESCRIBE, SET, EXPLAIN, DDL, an INSERT) too: Spark
+runs it and sends its rows with it, so nothing is fetched after it, and it runs once."""
 
 import json
 import os
@@ -60,15 +60,33 @@ def test_a_plain_query_is_one_call(alice_kc, code):
     assert any(m["msg_type"] == "execute_result" for m in outputs)
 
 
-def test_commands_run_once_and_their_result_is_fetched(alice_kc):
+def test_a_command_and_its_rows_are_one_call(alice_kc):
     reply, _, plans = plans_of(alice_kc, "CREATE OR REPLACE TEMP VIEW round_trips AS SELECT 1 AS a")
     assert reply["status"] == "ok", reply
-    assert plans == 2
+    assert plans == 1
     reply, outputs, plans = plans_of(alice_kc, "SHOW VIEWS LIKE 'round_trips'")
     assert reply["status"] == "ok", reply
-    assert plans == 2
+    assert plans == 1
     result = next(m for m in outputs if m["msg_type"] == "execute_result")
     assert "round_trips" in result["content"]["data"]["text/plain"]
+
+
+@pytest.mark.parametrize(
+    "code, shown",
+    [
+        ("DESCRIBE round_trips", "col_name"),
+        ("SET spark.sql.shuffle.partitions", "spark.sql.shuffle.partitions"),
+        ("EXPLAIN SELECT a FROM round_trips", "Physical Plan"),
+        ("SHOW DATABASES", "default"),
+    ],
+)
+def test_show_describe_set_and_explain_are_one_call(alice_kc, code, shown):
+    execute(alice_kc, "CREATE OR REPLACE TEMP VIEW round_trips AS SELECT 1 AS a")
+    reply, outputs, plans = plans_of(alice_kc, code)
+    assert reply["status"] == "ok", reply
+    assert plans == 1
+    result = next(m for m in outputs if m["msg_type"] == "execute_result")
+    assert shown in result["content"]["data"]["text/plain"]
 
 
 def test_an_insert_after_a_cte_is_a_command_and_runs_once(alice_kc):
@@ -78,7 +96,7 @@ def test_an_insert_after_a_cte_is_a_command_and_runs_once(alice_kc):
     execute(alice_kc, "TRUNCATE TABLE rt_target")
     reply, _, plans = plans_of(alice_kc, "WITH x AS (SELECT a FROM rt_source) INSERT INTO rt_target SELECT a FROM x")
     assert reply["status"] == "ok", reply
-    assert plans == 2
+    assert plans == 1
     reply, outputs = execute(alice_kc, "SELECT count(*) AS n FROM rt_target")
     result = next(m for m in outputs if m["msg_type"] == "execute_result")
     assert "|1|" in result["content"]["data"]["text/plain"].replace(" ", "")

@@ -20,9 +20,28 @@ use crate::spark::types;
 pub(in crate::spark) struct Decoder {
     spark_schema: Option<proto::DataType>,
     shape: Option<(SchemaRef, Vec<SqlType>)>,
+    /// The rows came with their command, as Arrow data only: their types are those Spark
+    /// reads from that Arrow schema (what a fetch of them would announce).
+    local: bool,
 }
 
 impl Decoder {
+    /// A decoder of a command's own rows.
+    pub(in crate::spark) fn local() -> Decoder {
+        Decoder {
+            local: true,
+            ..Decoder::default()
+        }
+    }
+
+    fn annotate(&self, schema: &SchemaRef) -> (SchemaRef, Vec<SqlType>) {
+        if self.local && self.spark_schema.is_none() {
+            types::annotate_as_read(schema)
+        } else {
+            types::annotate(schema, self.spark_schema.as_ref())
+        }
+    }
+
     /// Notes the Spark schema a response carries.
     pub(in crate::spark) fn saw_schema(&mut self, spark: Option<proto::DataType>) {
         if spark.is_some() {
@@ -34,10 +53,12 @@ impl Decoder {
     pub(in crate::spark) fn batches(&mut self, data: Bytes) -> Result<(Vec<RecordBatch>, &[SqlType]), SparkError> {
         let reader = StreamReader::try_new(Cursor::new(data), None)
             .map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?;
-        let spark = self.spark_schema.as_ref();
-        let (schema, types) = self
-            .shape
-            .get_or_insert_with(|| types::annotate(&reader.schema(), spark));
+        if self.shape.is_none() {
+            self.shape = Some(self.annotate(&reader.schema()));
+        }
+        let Some((schema, types)) = self.shape.as_ref() else {
+            return Err(SparkError::Protocol("no Arrow schema".into()));
+        };
         let batches = reader
             .map(|b| {
                 b.map_err(|e| SparkError::Protocol(format!("bad Arrow data: {e}")))?
@@ -50,8 +71,9 @@ impl Decoder {
 
     /// The result's schema and types (those of an empty result when no batch came).
     pub(in crate::spark) fn finish(self) -> (SchemaRef, Vec<SqlType>) {
-        let spark = self.spark_schema;
-        self.shape
-            .unwrap_or_else(|| types::annotate(&Arc::new(Schema::empty()), spark.as_ref()))
+        match self.shape {
+            Some(shape) => shape,
+            None => self.annotate(&Arc::new(Schema::empty())),
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! Running one SQL statement. A plain query goes to Spark as one plan: the SQL under
 //! `Limit(max_rows + 1)`, so a huge table is never transferred just to show its first rows.
 //! Anything else goes the way pyspark sends every statement: `SqlCommand` first (commands
-//! such as DDL run eagerly there, once), then the relation it returns, under the same limit.
+//! such as DDL, SHOW, DESCRIBE, SET, EXPLAIN run eagerly there, once). A command's rows come
+//! back with it as Arrow data, read at once: one call. Only a relation still to run (a query
+//! Spark did not run as a command) is fetched, under the same limit.
 
 pub(super) mod decode;
 pub(crate) mod run;
@@ -133,62 +135,40 @@ impl SparkSession {
         let sql = sql_relation(query);
         let started = Instant::now();
         // A plain query needs no command: its relation is the SQL itself, run in one plan.
-        let (relation, command) = if run.plain_query() {
+        let (mut relation, command) = if run.plain_query() {
             (sql, false)
         } else {
             self.command(sql, tag, run, &mut *on_progress).await?
         };
 
-        // A display needs the first rows only; a whole result (an export) needs every row,
-        // streamed through and not kept.
-        let root = if whole.is_some() {
-            relation
-        } else {
-            let limit = i32::try_from(max_rows.saturating_add(1)).unwrap_or(i32::MAX);
-            proto::Relation {
-                common: None,
-                rel_type: Some(RelType::Limit(Box::new(proto::Limit {
-                    input: Some(Box::new(relation)),
-                    limit,
-                }))),
-            }
-        };
+        let streamed = whole.is_some();
         let mut decoder = Decoder::default();
         let mut first = FirstRows::new(max_rows);
-        let mut stopped = false;
-        // Fetching only reads: a fetch cut short is simply made again, under a new id.
-        let mut fetch = StatementRun::new();
         let fetching = Instant::now();
         let mut decoding = Duration::ZERO;
         let mut first_batch = None;
-        self.execute(
-            OpType::Root(root),
-            tag,
-            &mut fetch,
-            on_progress,
-            |_, response, spark| {
-                decoder.saw_schema(spark);
-                if let Some(ResponseType::ArrowBatch(batch)) = response {
-                    let decode = Instant::now();
-                    first_batch.get_or_insert_with(|| fetching.elapsed());
-                    let (batches, types) = decoder.batches(batch.data)?;
-                    for b in batches {
-                        if let Some(sink) = whole.as_mut()
-                            && sink.batch(types, &b).is_break()
-                        {
-                            stopped = true;
-                            return Err(SparkError::Stopped);
-                        }
-                        first.push(b);
-                    }
-                    decoding += decode.elapsed();
+        let mut take = |decoder: &mut Decoder, data: bytes::Bytes| -> Result<(), SparkError> {
+            let decode = Instant::now();
+            first_batch.get_or_insert_with(|| fetching.elapsed());
+            let (batches, types) = decoder.batches(data)?;
+            for b in batches {
+                if let Some(sink) = whole.as_mut()
+                    && sink.batch(types, &b).is_break()
+                {
+                    return Err(SparkError::Stopped);
                 }
-                Ok(())
-            },
-        )
-        .await?;
-        if stopped {
-            return Err(SparkError::Stopped);
+                first.push(b);
+            }
+            decoding += decode.elapsed();
+            Ok(())
+        };
+        if let Some(rows) = command.then(|| local_rows(&mut relation)).flatten() {
+            // The command's rows came with it: no second call.
+            decoder = Decoder::local();
+            take(&mut decoder, rows)?;
+        } else {
+            self.fetch(relation, streamed, max_rows, tag, on_progress, &mut decoder, &mut take)
+                .await?;
         }
         tracing::debug!(
             target: "kbase_spark_sql_kernel::timing",
@@ -211,6 +191,51 @@ impl SparkSession {
             more,
             command,
         })
+    }
+
+    /// Fetches `relation` (under the display's row limit unless `whole`), each response's
+    /// Arrow data to `take`.
+    #[allow(clippy::too_many_arguments)]
+    async fn fetch(
+        &self,
+        relation: proto::Relation,
+        whole: bool,
+        max_rows: usize,
+        tag: &str,
+        on_progress: OnProgress<'_>,
+        decoder: &mut Decoder,
+        take: &mut (impl FnMut(&mut Decoder, bytes::Bytes) -> Result<(), SparkError> + Send),
+    ) -> Result<(), SparkError> {
+        // A display needs the first rows only; a whole result (an export) needs every row,
+        // streamed through and not kept.
+        let root = if whole {
+            relation
+        } else {
+            let limit = i32::try_from(max_rows.saturating_add(1)).unwrap_or(i32::MAX);
+            proto::Relation {
+                common: None,
+                rel_type: Some(RelType::Limit(Box::new(proto::Limit {
+                    input: Some(Box::new(relation)),
+                    limit,
+                }))),
+            }
+        };
+        // Fetching only reads: a fetch cut short is simply made again, under a new id.
+        let mut fetch = StatementRun::new();
+        self.execute(
+            OpType::Root(root),
+            tag,
+            &mut fetch,
+            on_progress,
+            |_, response, spark| {
+                decoder.saw_schema(spark);
+                if let Some(ResponseType::ArrowBatch(batch)) = response {
+                    take(decoder, batch.data)?;
+                }
+                Ok(())
+            },
+        )
+        .await
     }
 
     /// Runs `sql` as a `SqlCommand` (a command such as DDL runs there, once) unless an
@@ -460,6 +485,19 @@ pub(super) fn sql_relation(query: &str) -> proto::Relation {
             query: query.to_string(),
             ..Default::default()
         })),
+    }
+}
+
+/// The rows a command sent with itself: Spark runs a command at once and returns its rows
+/// as a local relation of Arrow data. Those are the rows a fetch of that relation would
+/// bring back, with the types Spark reads from the same Arrow schema.
+fn local_rows(relation: &mut proto::Relation) -> Option<bytes::Bytes> {
+    match &mut relation.rel_type {
+        Some(RelType::LocalRelation(proto::LocalRelation {
+            data: data @ Some(_),
+            schema: None,
+        })) => data.take().map(bytes::Bytes::from),
+        _ => None,
     }
 }
 
