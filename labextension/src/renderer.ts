@@ -47,6 +47,8 @@ export class ResultRenderer extends Panel implements IRenderMime.IRenderer {
     });
     this.addWidget(html);
     await html.renderModel(model);
+    // A notebook being opened renders its stored outputs before its kernel has started.
+    await this.host.sessionContext.ready;
     const kernel = this.kbaseKernel();
     if (!kernel) {
       return;
