@@ -122,6 +122,8 @@ export class LiveGrid extends Panel {
 
   private setView(change: Partial<IView>): void {
     this.model.setView({ ...this.model.view, ...change });
+    // A selection named rows of the previous view.
+    this.grid.selectionModel?.clear();
     this.grid.scrollTo(0, 0);
     this.renderChips();
   }
