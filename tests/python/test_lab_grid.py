@@ -7,7 +7,8 @@ untrusted notebook keeps JupyterLab's own rendering; the saved notebook never ho
 makes a result live. A live 10,000,000-row result with names holding a space, a backtick and
 non-ASCII letters is a grid over every row: counted by Spark, sorted by a header click (again
 to reverse; Spark's ORDER BY … LIMIT, NULLs first ascending), filtered by a range (a value of
-the wrong type refused in the grid), searched; values read back by copying cells. Screenshots in the light and dark themes are kept in .work/screenshots."""
+the wrong type refused in the grid), searched; values read back by copying cells; after a kernel restart it says the result is
+from an earlier session. Screenshots in the light and dark themes are kept in .work/screenshots."""
 
 import json
 import re
@@ -273,3 +274,13 @@ def explore(page, base, token, spark):
     status_is(page, r"^rows 1–10 of 10$")
     assert all(v.startswith("Genome 15") for v in copied_column(page, 1, 10))
     page.screenshot(path=str(SHOTS / "grid-live-filtered-light.png"))
+
+    # After a restart of the kernel the grid says its result is from an earlier session.
+    page.click("text=Kernel")
+    page.click("text=Restart Kernel…")
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    note = page.locator(".jp-NotebookPanel:visible .kbase-result-earlier")
+    note.wait_for()
+    assert "earlier kernel session" in note.inner_text()
+    assert page.locator(".jp-NotebookPanel:visible .kbase-grid").count() == 0
+    page.screenshot(path=str(SHOTS / "grid-live-restarted-light.png"))
