@@ -2,7 +2,8 @@
 Chromium with the extension as the wheel carries it (scripts/test puts the built extension
 where the wheel's data files put it, on the suite's Jupyter path): JupyterLab loads it; a
 result stored in a notebook keeps exactly its table, and in a trusted notebook with a live
-kernel says it is from an earlier session with a button that runs its cell again; an
+kernel says it is from an earlier session with a button that runs its cell again (then it
+is a live grid); an
 untrusted notebook keeps JupyterLab's own rendering; the saved notebook never holds what
 makes a result live. A live 10,000,000-row result with names holding a space, a backtick and
 non-ASCII letters is a grid over every row: counted by Spark, sorted by a header click (again
@@ -149,7 +150,9 @@ def look(page, base, token, theme, root):
         has_text=re.compile(r"\[1\]")).first.wait_for()
     page.wait_for_selector(
         ".jp-NotebookPanel:visible .jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status='idle']:visible")
-    page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output table").first.wait_for()
+    # Run in this session, the result is live: a grid over all of it.
+    page.locator(".jp-NotebookPanel:visible .kbase-grid-status").filter(has_text="of 25").wait_for()
+    assert page.locator(".jp-NotebookPanel:visible .kbase-result-earlier").count() == 0
     page.screenshot(path=str(SHOTS / f"grid-ran-again-{theme}.png"))
 
     # Saved: what made the result live is never in the file.
