@@ -56,7 +56,7 @@ export type Answer =
   | { type: 'page'; id: number; offset: number; rows: Cell[][] }
   | { type: 'count'; id: number; total: number }
   | { type: 'cancelled'; id: number }
-  | { type: 'error'; id?: number; message: string };
+  | { type: 'error'; id?: number | null; message: string };
 
 /** The part of a Jupyter comm the connection uses (a kernel's comm, or a fake in tests). */
 export interface ICommLike {
@@ -135,6 +135,9 @@ export class GridConnection {
     this.pending.clear();
   }
 
+  /** Told of an error answer that names no request. */
+  onError: ((message: string) => void) | null = null;
+
   /** Called when the comm closes from the kernel's side (a restart, a shutdown). */
   onLost: (() => void) | null = null;
 
@@ -174,6 +177,7 @@ export class GridConnection {
     const answer = data as Answer;
     switch (answer.type) {
       case 'ready':
+        this.isOpen = true;
         this.resolveOpened({
           live: true,
           columns: answer.columns,
@@ -191,14 +195,20 @@ export class GridConnection {
         break;
     }
     const id = answer.id;
-    const pending = id === undefined ? undefined : this.pending.get(id);
-    if (id === undefined || pending === undefined) {
-      if (answer.type === 'error' && id === undefined) {
-        this.resolveOpened({
-          live: false,
-          reason: 'unknown',
-          message: answer.message
-        });
+    const pending = typeof id === 'number' ? this.pending.get(id) : undefined;
+    if (typeof id !== 'number' || pending === undefined) {
+      // An error of no request (`"id": null`): before `ready`, the result cannot be
+      // explored; after it, the grid says so.
+      if (answer.type === 'error' && typeof id !== 'number') {
+        if (this.isOpen) {
+          this.onError?.(answer.message);
+        } else {
+          this.resolveOpened({
+            live: false,
+            reason: 'unknown',
+            message: answer.message
+          });
+        }
       }
       return;
     }
@@ -233,4 +243,5 @@ export class GridConnection {
   private readonly pending = new Map<number, IPending>();
   private lastId = 0;
   private isClosed = false;
+  private isOpen = false;
 }

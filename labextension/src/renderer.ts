@@ -87,6 +87,7 @@ export class ResultRenderer extends Panel implements IRenderMime.IRenderer {
     this.addWidget(grid);
     data.start();
     connection.onLost = () => this.showEarlier(EARLIER);
+    connection.onError = message => data.pages.onError?.(message);
     const restarted = (): void => this.showEarlier(EARLIER);
     const status = (_: unknown, s: Kernel.Status): void => {
       if (s === 'restarting' || s === 'autorestarting' || s === 'dead') {

@@ -145,3 +145,19 @@ test('a filter value of the wrong type is refused before any query', () => {
     filter: { column: 'id', op: 'range', low: '10', high: '2e3' }
   });
 });
+
+test('an error of no request is told to the grid once it is open', async () => {
+  const comm = new FakeComm();
+  const c = new GridConnection(comm, 'k:1');
+  const told: string[] = [];
+  c.onError = m => told.push(m);
+  comm.answer({
+    type: 'ready',
+    result: 'k:1',
+    columns: COLUMNS,
+    pinned: false
+  });
+  await c.opened;
+  comm.answer({ type: 'error', id: null, message: 'bad request shape' });
+  assert.deepEqual(told, ['bad request shape']);
+});
