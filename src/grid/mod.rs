@@ -263,7 +263,7 @@ impl Grid {
             {
                 let pinned = pinned.clone();
                 drop(pin);
-                grid.release(grid.registry.used(n), &session).await;
+                grid.release_later(n, &session);
                 return Some(pinned);
             }
             let tag = format!("kbase-spark-sql-grid-pin-{}", uuid::Uuid::new_v4());
@@ -276,7 +276,7 @@ impl Grid {
                     let pinned = *pinned;
                     *pin = Some((address, pinned.clone()));
                     drop(pin);
-                    grid.release(grid.registry.used(n), &session).await;
+                    grid.release_later(n, &session);
                     Some(pinned)
                 }
                 Ok(_) => None,
@@ -287,6 +287,17 @@ impl Grid {
             }
         });
         pinning.await.ok().flatten().unwrap_or(fallback)
+    }
+
+    /// Marks result `n` used; lets go of the pins the bound evicts, in the background (a pin
+    /// being made holds its result's lock: no page waits for it).
+    fn release_later(self: &Arc<Self>, n: u64, session: &Arc<dyn Session>) {
+        let evicted = self.registry.used(n);
+        if evicted.is_empty() {
+            return;
+        }
+        let (grid, session) = (self.clone(), session.clone());
+        tokio::spawn(async move { grid.release(evicted, &session).await });
     }
 
     /// Lets go of the pins of `entries`.

@@ -104,3 +104,35 @@ impl Registry {
         pins.iter().filter_map(|n| state.results.get(n).cloned()).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source() -> ViewSource {
+        ViewSource::of("SELECT 1", &crate::spark::StatementRun::of(true)).expect("a query")
+    }
+
+    #[test]
+    fn pins_and_results_are_bounded_least_recently_used_first() {
+        let registry = Registry::default();
+        let ids: Vec<u64> = (0..MAX_PINS + 1).map(|_| registry.add(source(), Vec::new())).collect();
+        for &n in &ids[..MAX_PINS] {
+            assert!(registry.used(n).is_empty());
+        }
+        // The first is used again: the second is now the least recently used.
+        assert!(registry.used(ids[0]).is_empty());
+        let evicted = registry.used(ids[MAX_PINS]);
+        assert_eq!(evicted.len(), 1);
+        let Found::Open(second) = registry.find(ids[1]) else {
+            panic!("still open")
+        };
+        assert!(Arc::ptr_eq(&evicted[0], &second));
+        for _ in 0..MAX_RESULTS {
+            registry.add(source(), Vec::new());
+        }
+        assert!(matches!(registry.find(ids[0]), Found::Released));
+        assert!(matches!(registry.find(10_000), Found::Unknown));
+        assert!(matches!(registry.find(0), Found::Unknown));
+    }
+}

@@ -69,10 +69,8 @@ fn relation(base: proto::Relation, query: &GridQuery) -> proto::Relation {
             })))
         }
         GridQuery::Page { view, offset, limit } => {
-            let ordered = if view.sort.is_empty() {
-                // The result's own order: Offset and Limit keep it.
-                filtered(base, view)
-            } else {
+            let sorted = !view.sort.is_empty();
+            let ordered = if sorted {
                 let numbered = rel(RelType::WithColumns(Box::new(proto::WithColumns {
                     input: Some(Box::new(base)),
                     aliases: vec![ex::Alias {
@@ -81,24 +79,32 @@ fn relation(base: proto::Relation, query: &GridQuery) -> proto::Relation {
                         metadata: None,
                     }],
                 })));
-                let sorted = rel(RelType::Sort(Box::new(proto::Sort {
+                rel(RelType::Sort(Box::new(proto::Sort {
                     input: Some(Box::new(filtered(numbered, view))),
                     order: sort_order(&view.sort),
                     is_global: Some(true),
-                })));
-                rel(RelType::Drop(Box::new(proto::Drop {
-                    input: Some(Box::new(sorted)),
-                    columns: Vec::new(),
-                    column_names: vec![ROW.to_string()],
                 })))
+            } else {
+                // The result's own order: Offset and Limit keep it.
+                filtered(base, view)
             };
             let skipped = rel(RelType::Offset(Box::new(proto::Offset {
                 input: Some(Box::new(ordered)),
                 offset: i32::try_from(*offset).unwrap_or(i32::MAX),
             })));
-            rel(RelType::Limit(Box::new(proto::Limit {
+            let page = rel(RelType::Limit(Box::new(proto::Limit {
                 input: Some(Box::new(skipped)),
                 limit: i32::try_from(*limit).unwrap_or(i32::MAX),
+            })));
+            if !sorted {
+                return page;
+            }
+            // Dropped above the limit, so that Spark sees Limit(Offset(Sort)) and keeps only
+            // the top rows (no global sort of the whole result).
+            rel(RelType::Drop(Box::new(proto::Drop {
+                input: Some(Box::new(page)),
+                columns: Vec::new(),
+                column_names: vec![ROW.to_string()],
             })))
         }
     }
@@ -271,7 +277,11 @@ mod tests {
                 limit: 200,
             },
         );
-        let Some(RelType::Limit(limit)) = plan.rel_type else {
+        let Some(RelType::Drop(drop)) = plan.rel_type else {
+            panic!("not a drop")
+        };
+        assert_eq!(drop.column_names, vec![ROW.to_string()]);
+        let Some(RelType::Limit(limit)) = drop.input.and_then(|i| i.rel_type) else {
             panic!("not a limit")
         };
         assert_eq!(limit.limit, 200);
@@ -279,11 +289,7 @@ mod tests {
             panic!("not an offset")
         };
         assert_eq!(offset.offset, 400);
-        let Some(RelType::Drop(drop)) = offset.input.and_then(|i| i.rel_type) else {
-            panic!("not a drop")
-        };
-        assert_eq!(drop.column_names, vec![ROW.to_string()]);
-        let Some(RelType::Sort(sort)) = drop.input.and_then(|i| i.rel_type) else {
+        let Some(RelType::Sort(sort)) = offset.input.and_then(|i| i.rel_type) else {
             panic!("not a sort")
         };
         assert_eq!(sort.order.len(), 2);
