@@ -78,9 +78,47 @@ ensure_chp() {
   npm install --silent --no-audit --no-fund --prefix "$WORK/node" configurable-http-proxy@5.3.0 >/dev/null
 }
 
+# The live grid's JupyterLab extension (labextension/), built with this machine's Node.js
+# into the wheel's data files, so that pip puts it under
+# {sys.prefix}/share/jupyter/labextensions/kbase-spark-sql-grid (nothing is built where the
+# wheel is installed). The packages come from the lockfile; JupyterLab's builder bundles it
+# against the JupyterLab in .venv (its shared packages are JupyterLab's own).
+LABEXT="$ROOT/labextension"
+LABEXT_OUT="$ROOT/kernelspec/data/share/jupyter/labextensions/kbase-spark-sql-grid"
+ensure_labext_packages() {
+  command -v npm >/dev/null || die "npm (Node.js 18 or later) is needed to build the JupyterLab extension"
+  if [ "$(cat "$LABEXT/node_modules/.lock.sha" 2>/dev/null)" != "$(sha256sum "$LABEXT/package-lock.json" | cut -d' ' -f1)" ]; then
+    log "installing the JupyterLab extension's packages"
+    (cd "$LABEXT" && npm ci --silent --no-audit --no-fund >&2)
+    sha256sum "$LABEXT/package-lock.json" | cut -d' ' -f1 > "$LABEXT/node_modules/.lock.sha"
+  fi
+}
+build_labextension() {
+  ensure_labext_packages
+  log "building the JupyterLab extension"
+  local core
+  core="$("$PY" -c 'import jupyterlab, os; print(os.path.join(os.path.dirname(jupyterlab.__file__), "staging"))')"
+  rm -rf "$LABEXT/lib" "$LABEXT_OUT"
+  (cd "$LABEXT" && npx tsc && node node_modules/@jupyterlab/builder/lib/build-labextension.js \
+    --core-path "$core" . >/dev/null) || die "the JupyterLab extension did not build"
+  cp "$LABEXT/install.json" "$LABEXT_OUT/install.json"
+}
+
+# The extension's checks: strict TypeScript, eslint, prettier, and its unit tests (the
+# protocol against a fake comm) under Node's test runner.
+check_labextension() {
+  ensure_labext_packages
+  (cd "$LABEXT" && npx tsc --noEmit && npx eslint src test \
+    && npx prettier --check --log-level warn "src/**/*.ts" "test/**/*.ts" "style/**/*.css" \
+    && rm -rf lib-test && npx tsc -p tsconfig.test.json && node --test lib-test/test/) \
+    || die "the JupyterLab extension's checks failed (cd labextension; npx prettier --write src test style)"
+}
+
 # The wheel researchers pip-install: the release binary linked against an old glibc (zig as
-# the linker), the kernelspec and the Python package. Prints its path.
+# the linker), the kernelspec, the live grid's JupyterLab extension and the Python package.
+# Prints its path.
 build_wheel() {
+  build_labextension
   rm -rf "$WORK/wheels"
   PATH="$VENV/bin:$PATH" "$VENV/bin/maturin" build --release --locked --zig \
     --compatibility manylinux2014 --out "$WORK/wheels" >&2

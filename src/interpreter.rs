@@ -51,6 +51,23 @@ pub(crate) struct Completion {
     pub(crate) end: usize,
 }
 
+/// The key of a [`Bundle`] under which an output carries what goes in its message's
+/// `transient` (never stored with the notebook) rather than in its `data`: a key no MIME
+/// type can be. The kernel moves it there.
+pub(crate) const TRANSIENT: &str = "#transient";
+
+/// What arrives on a comm (Jupyter's `comm_open`, `comm_msg`, `comm_close`).
+#[derive(Debug, Clone)]
+pub(crate) enum CommEvent {
+    Open { target: String, data: Value },
+    Msg { data: Value },
+    Close,
+}
+
+/// Sends one `comm_msg` with this data on the comm an event came on; callable from any task,
+/// at any time after.
+pub(crate) type CommSend = std::sync::Arc<dyn Fn(Value) + Send + Sync>;
+
 /// Receives a cell's outputs as they come.
 pub(crate) type OutputSink<'a> = &'a mut (dyn FnMut(Output) + Send);
 
@@ -102,6 +119,17 @@ pub(crate) trait Interpreter: Send + Sync {
 
     /// Stops the running cell.
     fn interrupt(&self);
+
+    /// Handles a comm event without waiting for a running cell; answers go to `send`.
+    /// `false` when the interpreter serves no comm of that target (the kernel closes it).
+    fn comm(&self, _comm_id: &str, _event: CommEvent, _send: CommSend) -> bool {
+        false
+    }
+
+    /// The comms open, by id, with their target.
+    fn comms(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
 
     /// Stops running work and lets go of what the interpreter holds outside the process.
     fn shutdown(&self) -> BoxFuture<'_, ()>;

@@ -20,6 +20,7 @@ mod export;
 #[cfg(test)]
 mod fuzz;
 mod governance;
+mod grid;
 pub mod install;
 mod interpreter;
 pub mod kernel;

@@ -2,6 +2,7 @@
 //! type of each of its columns, and a running statement's progress. Neutral ground, so the
 //! Spark client knows nothing of rendering and rendering nothing of the Spark protocol.
 
+pub(crate) mod grid;
 pub(crate) mod plan;
 pub(crate) mod progress;
 pub mod result;

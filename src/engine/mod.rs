@@ -28,10 +28,12 @@ use futures::future::BoxFuture;
 use crate::assist::catalog;
 use crate::data::{Progress, QueryResult};
 use crate::export::{Export, ExportError, Target};
-use crate::interpreter::{Bundle, CellError, Completeness, Completion, Interpreter, Output, OutputSink};
+use crate::interpreter::{
+    Bundle, CellError, CommEvent, CommSend, Completeness, Completion, Interpreter, Output, OutputSink, TRANSIENT,
+};
 use crate::magic;
 use crate::render;
-use crate::spark::{SparkError, StatementRun};
+use crate::spark::{SparkError, StatementRun, ViewSource};
 use crate::sql::scan::{Statement, completeness, split_statements};
 use crate::sql::{caret, kind, scan};
 use error::EngineError;
@@ -52,6 +54,8 @@ pub(crate) struct Engine {
     cell_tag: Mutex<Option<String>>,
     /// Results of earlier cells, for `_` and `_N`.
     pub(crate) earlier: earlier::Earlier,
+    /// The results shown, open to the live grid.
+    pub(crate) grid: Arc<crate::grid::Grid>,
 }
 
 /// What every statement of one cell shares.
@@ -92,6 +96,7 @@ impl Engine {
             interrupts: Interrupts::default(),
             cell_tag: Mutex::new(None),
             earlier: earlier::Earlier::default(),
+            grid: Arc::new(crate::grid::Grid::default()),
         });
         let opener = engine.clone();
         tokio::spawn(async move {
@@ -222,11 +227,16 @@ impl Engine {
                 written.bytes,
             )));
         }
+        let mut live = None;
         if !(result.command && result.schema.fields().is_empty()) {
             self.earlier
                 .showed(statement.text, &run, result.schema.clone(), result.command);
+            // Open to the live grid: only kept here, no call to Spark.
+            if let Some(source) = ViewSource::of(statement.text, &run).filter(|_| !cell.silent) {
+                live = Some((source, &self.grid));
+            }
         }
-        show_result(&result, last, outputs);
+        show_result(&result, last, live, outputs);
         Ok(())
     }
 
@@ -416,6 +426,10 @@ impl Engine {
     /// Stops running work and releases the Spark session on the server.
     pub(crate) async fn shutdown(&self) {
         self.interrupts.interrupt();
+        let pins = self.grid.shutdown(self.slot.current());
+        if tokio::time::timeout(Duration::from_secs(2), pins).await.is_err() {
+            tracing::warn!("releasing the grid's pinned results timed out");
+        }
         if let Some(session) = self.slot.take() {
             let release = async {
                 let _ = session.interrupt_all().await;
@@ -491,6 +505,19 @@ impl Interpreter for Engine {
         Engine::interrupt(self);
     }
 
+    fn comm(&self, comm_id: &str, event: CommEvent, send: CommSend) -> bool {
+        self.grid.comm(comm_id, event, send, self.slot.current())
+    }
+
+    fn comms(&self) -> Vec<(String, String)> {
+        let target = crate::grid::TARGET.to_string();
+        self.grid
+            .open_comms()
+            .into_iter()
+            .map(|id| (id, target.clone()))
+            .collect()
+    }
+
     fn shutdown(&self) -> BoxFuture<'_, ()> {
         Engine::shutdown(self).boxed()
     }
@@ -529,13 +556,23 @@ fn nothing_to_run(magics: &magic::Magics) -> Result<(), EngineError> {
 }
 
 /// A statement's result as the notebook shows it.
-fn show_result(result: &QueryResult, last: bool, outputs: &mut CellOutputs<'_, '_>) {
+/// With `live`, the output carries (in its `transient`) the id a live grid opens it by.
+fn show_result(
+    result: &QueryResult,
+    last: bool,
+    live: Option<(ViewSource, &Arc<crate::grid::Grid>)>,
+    outputs: &mut CellOutputs<'_, '_>,
+) {
     let rendering = Instant::now();
-    let bundle = if result.command && result.schema.fields().is_empty() {
+    let mut bundle = if result.command && result.schema.fields().is_empty() {
         render::done_bundle()
     } else {
         render::result_bundle(result)
     };
+    if let Some((source, grid)) = live {
+        let transient = grid.register(source, result, result.num_rows());
+        bundle.insert(TRANSIENT.into(), serde_json::json!({"kbase_spark_grid": transient}));
+    }
     tracing::debug!(
         target: "kbase_spark_sql_kernel::timing",
         rows = result.num_rows(),

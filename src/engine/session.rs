@@ -12,6 +12,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use crate::config::{Config, ConfigError, DEFAULT_CATALOG_WAIT, DEFAULT_MAX_ROWS};
+use crate::data::grid::GridQuery;
 use crate::data::plan::Analyzed;
 use crate::data::{BatchSink, QueryResult};
 use crate::spark::{OnProgress, OpenError, SparkError, SparkSession, StatementRun, ViewSource, open_session};
@@ -73,6 +74,17 @@ pub(crate) enum Request<'a> {
         max_rows: usize,
         tag: &'a str,
     },
+    /// Computes `source` once and keeps its rows on the server for the live grid (a local
+    /// checkpoint); answers the pinned source, which reads them.
+    Pin { source: &'a ViewSource, tag: &'a str },
+    /// Lets the server drop what a [`Request::Pin`] kept.
+    Unpin { pinned: &'a ViewSource, tag: &'a str },
+    /// A page or the count of a view over `source`, for the live grid.
+    Grid {
+        source: &'a ViewSource,
+        query: &'a GridQuery,
+        tag: &'a str,
+    },
 }
 
 /// What a [`Request`] answers.
@@ -80,8 +92,10 @@ pub(crate) enum Request<'a> {
 pub(crate) enum Answer {
     /// Rows kept (none for a statement only sent, beside whether it was a command).
     Rows(QueryResult),
-    /// The view is defined.
+    /// The view is defined (or the pinned rows let go).
     Viewed,
+    /// The result's rows are kept on the server: this source reads them.
+    Pinned(Box<ViewSource>),
     /// The query ran to its end, with how Spark executed it.
     Analyzed(Analyzed),
 }
@@ -92,7 +106,7 @@ impl Answer {
         match self {
             Answer::Rows(result) => result,
             Answer::Analyzed(analyzed) => analyzed.result,
-            Answer::Viewed => QueryResult {
+            Answer::Viewed | Answer::Pinned(_) => QueryResult {
                 command: true,
                 ..QueryResult::new(Arc::new(Schema::empty()), Vec::new(), false)
             },
@@ -103,7 +117,7 @@ impl Answer {
     pub(crate) fn into_analyzed(self) -> Option<Analyzed> {
         match self {
             Answer::Analyzed(analyzed) => Some(analyzed),
-            Answer::Rows(_) | Answer::Viewed => None,
+            Answer::Rows(_) | Answer::Viewed | Answer::Pinned(_) => None,
         }
     }
 }
@@ -201,6 +215,14 @@ impl Session for SparkSession {
                 }
                 Request::Analyze { run, max_rows, tag } => {
                     Answer::Analyzed(SparkSession::sql_analyzed(self, run, max_rows, tag, on_progress).await?)
+                }
+                Request::Pin { source, tag } => Answer::Pinned(Box::new(SparkSession::pin(self, source, tag).await?)),
+                Request::Unpin { pinned, tag } => {
+                    SparkSession::unpin(self, pinned, tag).await?;
+                    Answer::Viewed
+                }
+                Request::Grid { source, query, tag } => {
+                    Answer::Rows(SparkSession::grid(self, source, query, tag).await?)
                 }
             })
         }

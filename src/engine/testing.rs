@@ -16,6 +16,7 @@ use futures::future::BoxFuture;
 use tokio::sync::Notify;
 
 use super::session::{Answer, Connector, Opened, Request, Session};
+use crate::data::grid::GridQuery;
 use crate::data::{BatchSink, Progress, QueryResult};
 use crate::spark::{OnProgress, OpenError, SparkError, StatementRun};
 
@@ -134,6 +135,9 @@ pub(crate) struct FakeSession {
     pub(crate) analyzed_operators: Mutex<Vec<crate::data::plan::Operator>>,
     /// How many queries were run to their end for `%analyze`.
     pub(crate) analyzed_runs: AtomicUsize,
+    /// The live grid's calls, in order: `pin`, `unpin`, `page OFFSET+LIMIT`, `count`
+    /// (pages and counts answer from the `over` script).
+    pub(crate) grid_calls: Mutex<Vec<String>>,
 }
 
 /// A result of string columns, as metadata statements answer.
@@ -406,6 +410,35 @@ impl FakeSession {
         self.play(step, on_progress)
     }
 
+    /// The live grid's calls so far.
+    pub(crate) fn grid_calls(&self) -> Vec<String> {
+        self.grid_calls.lock().map(|q| q.clone()).unwrap_or_default()
+    }
+
+    fn grid_call(&self, call: String) {
+        if let Ok(mut q) = self.grid_calls.lock() {
+            q.push(call);
+        }
+    }
+
+    fn grid<'a>(
+        &'a self,
+        query: &'a GridQuery,
+        on_progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<Answer, SparkError>> {
+        self.grid_call(match query {
+            GridQuery::Page { offset, limit, .. } => format!("page {offset}+{limit}"),
+            GridQuery::Count { .. } => "count".to_string(),
+        });
+        let step = self
+            .over_script
+            .lock()
+            .ok()
+            .and_then(|mut s| s.pop_front())
+            .unwrap_or(Step::NoColumns { rows: 0 });
+        self.play(step, on_progress).map(|r| r.map(Answer::Rows)).boxed()
+    }
+
     fn define_view<'a>(
         &'a self,
         name: &'a str,
@@ -494,6 +527,16 @@ impl Session for FakeSession {
                 .analyzed(run, max_rows, tag, on_progress)
                 .map(|r| r.map(Answer::Analyzed))
                 .boxed(),
+            Request::Pin { source, .. } => {
+                self.grid_call("pin".into());
+                let pinned = source.clone();
+                async move { Ok(Answer::Pinned(Box::new(pinned))) }.boxed()
+            }
+            Request::Unpin { .. } => {
+                self.grid_call("unpin".into());
+                async { Ok(Answer::Viewed) }.boxed()
+            }
+            Request::Grid { query, .. } => self.grid(query, on_progress),
         }
     }
 

@@ -16,7 +16,7 @@ use super::appending::Appending;
 use super::replies;
 use super::state::Kernel;
 use super::wire::Message;
-use crate::interpreter::Output;
+use crate::interpreter::{CommEvent, Output};
 
 /// What the caller does after a request was handled.
 #[derive(Debug, PartialEq, Eq)]
@@ -99,7 +99,14 @@ impl Kernel {
                 Some(("history_reply", replies::history(self.history(c)))),
                 After::Continue,
             ),
-            "comm_info_request" => (Some(("comm_info_reply", replies::comm_info())), After::Continue),
+            "comm_info_request" => {
+                let target = c.get("target_name").and_then(Value::as_str);
+                let open = self.interpreter.comms();
+                (
+                    Some(("comm_info_reply", replies::comm_info(open, target))),
+                    After::Continue,
+                )
+            }
             "interrupt_request" => {
                 self.interpreter.interrupt();
                 (Some(("interrupt_reply", replies::interrupt())), After::Continue)
@@ -108,12 +115,37 @@ impl Kernel {
                 Some(("shutdown_reply", replies::shutdown(flag(c, "restart", false)))),
                 After::Shutdown,
             ),
-            // Comms are not used by a SQL kernel; their messages need no reply.
-            "comm_open" | "comm_msg" | "comm_close" => (None, After::Continue),
+            // Comm messages have no reply; answers go on iopub, on the comm.
+            "comm_open" | "comm_msg" | "comm_close" => {
+                self.comm(request);
+                (None, After::Continue)
+            }
             other => {
                 tracing::warn!(msg_type = other, "unsupported request ignored");
                 (None, After::Continue)
             }
+        }
+    }
+
+    /// Hands a comm message to the interpreter (which answers on its own time); a comm
+    /// of a target it does not serve is closed, as the protocol asks.
+    fn comm(&self, request: &Message) {
+        let c = &request.content;
+        let comm_id = text(c, "comm_id");
+        let data = c.get("data").cloned().unwrap_or(Value::Null);
+        let event = match request.msg_type() {
+            "comm_open" => CommEvent::Open {
+                target: text(c, "target_name"),
+                data,
+            },
+            "comm_msg" => CommEvent::Msg { data },
+            _ => CommEvent::Close,
+        };
+        let opening = matches!(event, CommEvent::Open { .. });
+        let send = self.comm_sender(&comm_id, request);
+        if !self.interpreter.comm(&comm_id, event, send) && opening {
+            let content = serde_json::json!({"comm_id": comm_id, "data": {}});
+            self.publish(Some(request), "comm_close", content);
         }
     }
 

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use super::wire::PROTOCOL_VERSION;
 use crate::interpreter::Bundle;
-use crate::interpreter::{CellError, Completeness, Completion, Output};
+use crate::interpreter::{CellError, Completeness, Completion, Output, TRANSIENT};
 
 /// Message content as JSON. Serializing these types cannot fail (string keys, no custom
 /// serializers that reject values); should it ever, the message goes out empty and logged.
@@ -119,50 +119,61 @@ pub(crate) fn execute_input(code: &str, n: u64) -> Value {
 
 /// The iopub message type and content of a cell's output; `n` is the cell's count.
 pub(crate) fn output(output: Output, n: u64) -> (&'static str, Value) {
+    let (kind, content, extra) = plain_output(output, n);
+    (kind, with_transient(content, extra))
+}
+
+/// [`output`] without what goes in `transient` beside the display id.
+fn plain_output(output: Output, n: u64) -> (&'static str, Value, Option<Value>) {
     match output {
-        Output::Display(data) => (
-            "display_data",
-            content(&DisplayData {
+        Output::Display(data) => {
+            let (data, extra) = split(data);
+            let content = content(&DisplayData {
                 data: media(data),
                 metadata: Map::new(),
                 transient: Some(Transient { display_id: None }),
-            }),
-        ),
+            });
+            ("display_data", content, extra)
+        }
         Output::InPlace {
             display_id,
             data,
             update: false,
-        } => (
-            "display_data",
-            content(&DisplayData {
+        } => {
+            let (data, extra) = split(data);
+            let content = content(&DisplayData {
                 data: media(data),
                 metadata: Map::new(),
                 transient: Some(Transient {
                     display_id: Some(display_id),
                 }),
-            }),
-        ),
+            });
+            ("display_data", content, extra)
+        }
         Output::InPlace {
             display_id,
             data,
             update: true,
-        } => (
-            "update_display_data",
-            content(&UpdateDisplayData {
+        } => {
+            let (data, extra) = split(data);
+            let content = content(&UpdateDisplayData {
                 data: media(data),
                 metadata: Map::new(),
                 transient: Transient {
                     display_id: Some(display_id),
                 },
-            }),
-        ),
-        Output::Clear => ("clear_output", json!({"wait": true})),
-        Output::Notice(text) => ("stream", content(&StreamContent::stderr(&format!("{text}\n")))),
-        // JSON: the typed `ExecuteResult` sends `"transient": null`.
-        Output::Result(data) => (
-            "execute_result",
-            json!({"execution_count": n, "data": data, "metadata": {}}),
-        ),
+            });
+            ("update_display_data", content, extra)
+        }
+        Output::Clear => ("clear_output", json!({"wait": true}), None),
+        Output::Notice(text) => ("stream", content(&StreamContent::stderr(&format!("{text}\n"))), None),
+        // JSON: the typed `ExecuteResult` sends `"transient": null`; without a live result
+        // there is no `transient` at all.
+        Output::Result(data) => {
+            let (data, extra) = split(data);
+            let content = json!({"execution_count": n, "data": data, "metadata": {}});
+            ("execute_result", content, extra)
+        }
     }
 }
 
@@ -224,8 +235,37 @@ pub(crate) fn history(entries: Vec<Value>) -> Value {
     json!({"status": "ok", "history": entries})
 }
 
-pub(crate) fn comm_info() -> Value {
-    content(&CommInfoReply::default())
+/// The open comms, those of `target` only when one is named.
+pub(crate) fn comm_info(open: Vec<(String, String)>, target: Option<&str>) -> Value {
+    let comms: Map<String, Value> = open
+        .into_iter()
+        .filter(|(_, t)| target.is_none_or(|wanted| wanted == t))
+        .map(|(id, t)| (id, json!({"target_name": t})))
+        .collect();
+    if comms.is_empty() {
+        return content(&CommInfoReply::default());
+    }
+    json!({"status": "ok", "comms": comms})
+}
+
+/// A bundle's data, and what it carries for the message's `transient` (see
+/// [`crate::interpreter::TRANSIENT`]).
+fn split(mut data: Bundle) -> (Bundle, Option<Value>) {
+    let transient = data.remove(TRANSIENT);
+    (data, transient)
+}
+
+/// `content` with the keys of `extra` added to its `transient`.
+fn with_transient(mut content: Value, extra: Option<Value>) -> Value {
+    if let (Some(Value::Object(extra)), Some(object)) = (extra, content.as_object_mut()) {
+        let transient = object.entry("transient").or_insert_with(|| json!({}));
+        if let Some(t) = transient.as_object_mut() {
+            t.extend(extra);
+        } else {
+            *transient = Value::Object(extra);
+        }
+    }
+    content
 }
 
 pub(crate) fn interrupt() -> Value {
@@ -316,7 +356,7 @@ mod tests {
             inspect(None),
             json!({"status": "ok", "found": false, "data": {}, "metadata": {}})
         );
-        assert_eq!(comm_info(), json!({"status": "ok", "comms": {}}));
+        assert_eq!(comm_info(Vec::new(), None), json!({"status": "ok", "comms": {}}));
         assert_eq!(interrupt(), json!({"status": "ok"}));
         assert_eq!(shutdown(true), json!({"status": "ok", "restart": true}));
     }

@@ -37,13 +37,16 @@ pub(crate) async fn serve(
     kernel.status(None, ExecutionState::Starting);
 
     let (stop_tx, mut stop_rx) = mpsc::unbounded_channel::<()>();
-    let shell = tokio::spawn(serve_shell(kernel.clone(), shell, shell_replies, stop_tx.clone()));
+    let (queued_tx, queued) = mpsc::unbounded_channel::<Message>();
+    let router = tokio::spawn(route_shell(kernel.clone(), shell, queued_tx, shell_replies.clone()));
+    let shell = tokio::spawn(serve_shell(kernel.clone(), queued, shell_replies, stop_tx.clone()));
     let control = tokio::spawn(serve_control(kernel.clone(), control, control_replies, stop_tx));
     tokio::select! {
         _ = stop_rx.recv() => {}
         () = shutdown => {}
     }
     kernel.interpreter.shutdown().await;
+    router.abort();
     shell.abort();
     control.abort();
 }
@@ -62,6 +65,37 @@ impl Failure {
     /// failure: sent in the same batch ("Run All"), however late it reaches the kernel.
     fn sent_before(&self, request: &Message) -> bool {
         request.header.session == self.session && request.header.date < self.seen_after
+    }
+}
+
+/// Whether a shell request is answered at once, even while a cell runs: the live grid's
+/// comm messages (a page while another cell runs) and the list of open comms. Each is
+/// handled in a moment (the work a comm asks for runs in tasks of its own).
+fn beside_cells(request: &Message) -> bool {
+    matches!(
+        request.msg_type(),
+        "comm_open" | "comm_msg" | "comm_close" | "comm_info_request"
+    )
+}
+
+/// Reads the shell socket: requests answered beside cells are handled here, in order of
+/// arrival; every other one is queued for [`serve_shell`].
+async fn route_shell(
+    kernel: Arc<Kernel>,
+    mut requests: UnboundedReceiver<Message>,
+    queued: UnboundedSender<Message>,
+    replies: UnboundedSender<Message>,
+) {
+    while let Some(request) = requests.recv().await {
+        if beside_cells(&request) {
+            kernel
+                .handle(&request, |m| {
+                    let _ = replies.send(m);
+                })
+                .await;
+        } else if queued.send(request).is_err() {
+            return;
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::history::History;
 use super::replies;
 use super::wire::Message;
-use crate::interpreter::Interpreter;
+use crate::interpreter::{CommSend, Interpreter};
 
 pub(crate) struct Kernel {
     /// The kernel's own session id, in the header of every message it sends.
@@ -44,6 +44,22 @@ impl Kernel {
         let mut msg = Message::new(&self.session, msg_type, content, parent);
         msg.ids = vec![Bytes::from(msg_type.to_string())];
         let _ = self.iopub.send(msg);
+    }
+
+    /// Sends `comm_msg`s on comm `comm_id` on iopub, as answers to `parent`, from any task.
+    pub(crate) fn comm_sender(&self, comm_id: &str, parent: &Message) -> CommSend {
+        let (iopub, session, parent, comm_id) = (
+            self.iopub.clone(),
+            self.session.clone(),
+            parent.clone(),
+            comm_id.to_string(),
+        );
+        Arc::new(move |data: Value| {
+            let content = serde_json::json!({"comm_id": comm_id, "data": data});
+            let mut msg = Message::new(&session, "comm_msg", content, Some(&parent));
+            msg.ids = vec![Bytes::from("comm_msg")];
+            let _ = iopub.send(msg);
+        })
     }
 
     pub(crate) fn status(&self, parent: Option<&Message>, state: ExecutionState) {

@@ -476,11 +476,14 @@ async fn completion_offers_the_sessions_tables_and_inspection_what_describe_says
 }
 
 #[tokio::test(start_paused = true)]
-async fn comm_messages_get_busy_and_idle_but_no_reply() {
+async fn comm_messages_get_busy_and_idle_and_a_comm_of_an_unknown_target_is_closed() {
     let mut client = start(FakeSession::new(Vec::new()));
     let comm = request("comm_open", json!({"comm_id": "c", "target_name": "t", "data": {}}));
     client.send(&comm);
-    assert_eq!(types(&client.published(&comm).await), ["status:busy", "status:idle"]);
+    assert_eq!(
+        types(&client.published(&comm).await),
+        ["status:busy", "comm_close", "status:idle"]
+    );
     let (reply, _) = client.run(&request("comm_info_request", json!({}))).await;
     assert_eq!(reply.content, json!({"status": "ok", "comms": {}}));
 }

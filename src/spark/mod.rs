@@ -5,6 +5,7 @@ pub(crate) mod channel;
 pub(crate) mod derived;
 pub(crate) mod error;
 pub(crate) mod execute;
+mod grid;
 mod identity;
 mod metrics;
 pub(crate) mod open;

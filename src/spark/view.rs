@@ -12,7 +12,7 @@ use super::session::SparkSession;
 
 /// What a view over an earlier result is built on.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ViewSource(proto::Relation);
+pub(crate) struct ViewSource(pub(super) proto::Relation);
 
 impl ViewSource {
     /// The source of the result of `statement`, after `run` ran it: the relation Spark

@@ -64,6 +64,9 @@ def test_the_wheel_installs_without_jupyter_and_uninstalls_without_a_trace(tmp_p
         f"{spec_dir}/logo-32x32.png",
         f"{spec_dir}/logo-64x64.png",
         f"{spec_dir}/logo-svg.svg",
+        # The live grid's JupyterLab extension, prebuilt: JupyterLab finds it there.
+        "share/jupyter/labextensions/kbase-spark-sql-grid/package.json",
+        "share/jupyter/labextensions/kbase-spark-sql-grid/install.json",
     } <= added
     spec = json.loads(Path(env_dir, spec_dir, "kernel.json").read_text())
     assert spec["argv"] == ["python", "-m", "kbase_spark_sql_kernel", "run", "--connection-file", "{connection_file}"]

@@ -3,6 +3,7 @@
 //! every stage of a cell, and progress giving way to results. No server, no real waiting.
 
 mod analyze;
+mod grid;
 mod picture;
 
 use std::sync::Arc;
