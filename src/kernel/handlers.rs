@@ -8,6 +8,8 @@
 //! `InspectRequest` need `cursor_pos`, `ShutdownRequest` needs `restart`, and
 //! `HistoryRequest` needs every field of its kind (`output`, `raw`, `session`, …).
 
+use std::sync::atomic::Ordering;
+
 use jupyter_protocol::ExecutionState;
 use serde_json::Value;
 
@@ -48,7 +50,28 @@ fn cursor(content: &Value, code: &str) -> usize {
 impl Kernel {
     /// Handles one request; `send` delivers the reply on the request's own socket.
     pub(crate) async fn handle(&self, request: &Message, send: impl FnOnce(Message)) -> After {
-        self.status(Some(request), ExecutionState::Busy);
+        self.handling.fetch_add(1, Ordering::SeqCst);
+        let after = self.answer(request, true, send).await;
+        self.handling.fetch_sub(1, Ordering::SeqCst);
+        after
+    }
+
+    /// Handles a request answered beside a running cell (a comm message of the live grid).
+    /// While another request is being handled it publishes no busy/idle: front ends show the
+    /// kernel's state from every status message, and an idle in the middle of a running cell
+    /// would tell the user the cell is done.
+    pub(crate) async fn handle_beside(&self, request: &Message, send: impl FnOnce(Message)) -> After {
+        if self.handling.load(Ordering::SeqCst) > 0 {
+            self.answer(request, false, send).await
+        } else {
+            self.handle(request, send).await
+        }
+    }
+
+    async fn answer(&self, request: &Message, with_status: bool, send: impl FnOnce(Message)) -> After {
+        if with_status {
+            self.status(Some(request), ExecutionState::Busy);
+        }
         let (reply, after) = self.dispatch(request).await;
         if let Some((reply_type, content)) = reply {
             let message = Message::new(&self.session, reply_type, content, Some(request));
@@ -58,7 +81,9 @@ impl Kernel {
             }
             send(message);
         }
-        self.status(Some(request), ExecutionState::Idle);
+        if with_status {
+            self.status(Some(request), ExecutionState::Idle);
+        }
         after
     }
 

@@ -89,7 +89,7 @@ async fn route_shell(
     while let Some(request) = requests.recv().await {
         if beside_cells(&request) {
             kernel
-                .handle(&request, |m| {
+                .handle_beside(&request, |m| {
                     let _ = replies.send(m);
                 })
                 .await;

@@ -1,6 +1,7 @@
 //! The state of a running kernel: its session id, the interpreter it drives, the execution
 //! counter and the input history, and the iopub channel every client listens to.
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -20,6 +21,9 @@ pub(crate) struct Kernel {
     iopub: UnboundedSender<Message>,
     history: Mutex<History>,
     execution_count: Mutex<u64>,
+    /// How many requests are being handled with busy/idle around them (see
+    /// `handle_beside`).
+    pub(crate) handling: AtomicUsize,
 }
 
 /// A lock that a panicking holder cannot make unusable: the data stays consistent because
@@ -36,6 +40,7 @@ impl Kernel {
             iopub,
             history: Mutex::new(History::default()),
             execution_count: Mutex::new(0),
+            handling: AtomicUsize::new(0),
         }
     }
 

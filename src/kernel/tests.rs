@@ -488,6 +488,34 @@ async fn comm_messages_get_busy_and_idle_and_a_comm_of_an_unknown_target_is_clos
     assert_eq!(reply.content, json!({"status": "ok", "comms": {}}));
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_comm_message_while_a_cell_runs_is_answered_without_saying_idle() {
+    let session = FakeSession::new(vec![Step::UntilCancelled]);
+    let mut client = start(session.clone());
+    let cell = execute("SELECT count(*) FROM big");
+    client.send(&cell);
+    tokio::time::sleep(ms(5000)).await;
+    let comm = request("comm_open", json!({"comm_id": "c", "target_name": "t", "data": {}}));
+    client.send(&comm);
+    let closed = loop {
+        let m = client.iopub.recv().await.unwrap();
+        if parent_id(&m) == comm.header.msg_id {
+            break m;
+        }
+    };
+    // The comm's first message is its answer: no busy before it (and so no idle after it)
+    // while the cell still runs.
+    assert_eq!(closed.msg_type(), "comm_close");
+    client.control.send(request("interrupt_request", json!({}))).unwrap();
+    client.control_replies.recv().await.unwrap();
+    let published = client.published(&cell).await;
+    assert_eq!(published.iter().filter(|m| state(m) == "idle").count(), 1);
+    assert_eq!(client.reply().await.content["ename"], "QueryCancelled");
+    // With no cell running, a comm message has its busy and idle again.
+    let (_, published) = client.run(&request("comm_info_request", json!({}))).await;
+    assert_eq!(types(&published), ["status:busy", "status:idle"]);
+}
+
 /// What a client that appends outputs and honours `clear_output` holds after `published`.
 fn held_by_appending_client(published: &[Message]) -> Vec<String> {
     let mut held = Vec::new();
