@@ -37,6 +37,11 @@ impl QueryResult {
         }
     }
 
+    /// Each column's name with its Spark type.
+    pub(crate) fn columns(&self) -> impl Iterator<Item = (&String, &SqlType)> {
+        self.schema.fields().iter().map(|f| f.name()).zip(&self.types)
+    }
+
     pub(crate) fn num_rows(&self) -> usize {
         self.batches.iter().map(RecordBatch::num_rows).sum()
     }

@@ -60,6 +60,21 @@ pub(crate) enum SqlType {
 }
 
 impl SqlType {
+    /// Whether values of this type are numbers (shown right-aligned, filtered by range,
+    /// charted as quantities).
+    pub(crate) fn is_number(&self) -> bool {
+        matches!(
+            self,
+            SqlType::TinyInt
+                | SqlType::SmallInt
+                | SqlType::Int
+                | SqlType::BigInt
+                | SqlType::Float
+                | SqlType::Double
+                | SqlType::Decimal { .. }
+        )
+    }
+
     /// The Spark SQL type of an Arrow type, for columns Spark's schema does not describe.
     pub(crate) fn from_arrow(t: &DataType) -> SqlType {
         match t {

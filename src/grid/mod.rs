@@ -62,12 +62,9 @@ impl Grid {
     /// Keeps a shown result open to grids; what its output's `transient` carries.
     pub(crate) fn register(&self, source: ViewSource, result: &QueryResult, rows_shown: usize) -> Value {
         let columns = result
-            .schema
-            .fields()
-            .iter()
-            .zip(&result.types)
-            .map(|(f, t)| Column {
-                name: f.name().clone(),
+            .columns()
+            .map(|(name, t)| Column {
+                name: name.clone(),
                 sql_type: t.clone(),
             })
             .collect();

@@ -22,13 +22,7 @@ pub(crate) struct Column {
 /// What a column's values are, for the front end's filters.
 pub(crate) fn kind(t: &SqlType) -> &'static str {
     match t {
-        SqlType::TinyInt
-        | SqlType::SmallInt
-        | SqlType::Int
-        | SqlType::BigInt
-        | SqlType::Float
-        | SqlType::Double
-        | SqlType::Decimal { .. } => "number",
+        t if t.is_number() => "number",
         SqlType::String | SqlType::CollatedString(_) | SqlType::Char(_) | SqlType::VarChar(_) => "text",
         SqlType::Date => "date",
         SqlType::Timestamp | SqlType::TimestampNtz => "timestamp",

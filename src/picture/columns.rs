@@ -27,13 +27,7 @@ pub(crate) enum Role {
 impl Column {
     pub(crate) fn role(&self) -> Role {
         match self.ty {
-            SqlType::TinyInt
-            | SqlType::SmallInt
-            | SqlType::Int
-            | SqlType::BigInt
-            | SqlType::Float
-            | SqlType::Double
-            | SqlType::Decimal { .. } => Role::Quantitative,
+            ref t if t.is_number() => Role::Quantitative,
             SqlType::Date => Role::Date,
             SqlType::Timestamp | SqlType::TimestampNtz => Role::Timestamp,
             _ => Role::Nominal,
@@ -85,12 +79,9 @@ pub(crate) fn as_label(expr: &str, role: Role) -> String {
 /// The result's columns, from its schema.
 pub(crate) fn of(result: &QueryResult) -> Vec<Column> {
     result
-        .schema
-        .fields()
-        .iter()
-        .zip(&result.types)
-        .map(|(f, t)| Column {
-            name: f.name().clone(),
+        .columns()
+        .map(|(name, t)| Column {
+            name: name.clone(),
             ty: t.clone(),
         })
         .collect()
