@@ -177,13 +177,38 @@ pub(crate) async fn compute(over: &mut dyn Over, columns: &[Column]) -> Result<P
     let grouping = values || columns.iter().any(binned);
     over.plan("%profile", 1 + usize::from(sketches.is_some()) + usize::from(grouping));
     let figures = over.query(&figures_sql(columns)).await?;
-    let a = Answer::new(&figures);
+    let (total, mut profiles, ranges) = read_figures(&Answer::new(&figures), columns);
+    // Which passes remain, now that the ranges are known.
+    let groups = groups_sql(columns, &ranges);
+    over.plan(
+        "%profile",
+        over.passes() + usize::from(sketches.is_some()) + usize::from(groups.is_some()),
+    );
+    if let Some(sql) = sketches {
+        let answer = over.query(&sql).await?;
+        read_sketches(&Answer::new(&answer), columns, &mut profiles);
+    }
+    if let Some(sql) = groups {
+        let answer = over.query(&sql).await?;
+        read_groups(&Answer::new(&answer), columns, &ranges, &mut profiles);
+    }
+    Ok(Profile {
+        rows: total,
+        columns: profiles,
+        passes: over.passes(),
+    })
+}
+
+/// A numeric column's histogram range: its index, its low end and its bins' width.
+type Range = (usize, f64, f64);
+
+/// The first pass: the row count, each column's compiled figures, and the
+/// ranges the histograms will bin.
+fn read_figures(a: &Answer, columns: &[Column]) -> (u64, Vec<ColumnProfile>, Vec<Range>) {
     let total = a.count("total", 0);
     let mut profiles = Vec::new();
     let mut ranges = Vec::new();
     for (i, c) in columns.iter().enumerate() {
-        let count = a.count(&format!("n{i}"), 0);
-        let nan = a.count(&format!("nan{i}"), 0);
         let number = |name: &str| a.number(&format!("{name}{i}"), 0);
         if let (Some(lo), Some(hi)) = (number("lo"), number("hi"))
             && lo.is_finite()
@@ -191,12 +216,13 @@ pub(crate) async fn compute(over: &mut dyn Over, columns: &[Column]) -> Result<P
         {
             ranges.push((i, lo, super::chart::bin_width(lo, hi, BINS)));
         }
+        let count = a.count(&format!("n{i}"), 0);
         profiles.push(ColumnProfile {
             name: c.name.clone(),
             type_name: c.ty.to_string(),
             count,
             nulls: total.saturating_sub(count),
-            nan,
+            nan: a.count(&format!("nan{i}"), 0),
             distinct: None,
             min: a.text(&format!("min{i}"), 0),
             max: a.text(&format!("max{i}"), 0),
@@ -213,71 +239,61 @@ pub(crate) async fn compute(over: &mut dyn Over, columns: &[Column]) -> Result<P
             range: None,
         });
     }
-    // Which passes remain, now that the ranges are known.
-    let groups = groups_sql(columns, &ranges);
-    over.plan(
-        "%profile",
-        over.passes() + usize::from(sketches.is_some()) + usize::from(groups.is_some()),
-    );
-    if let Some(sql) = sketches {
-        let answer = over.query(&sql).await?;
-        let a = Answer::new(&answer);
-        for (i, (p, c)) in profiles.iter_mut().zip(columns).enumerate() {
-            let k = kind(c);
-            p.distinct = (k != Kind::Other).then(|| a.count(&format!("d{i}"), 0));
-            p.quartiles = (k == Kind::Number).then(|| {
-                [
-                    a.number(&format!("q1_{i}"), 0),
-                    a.number(&format!("q2_{i}"), 0),
-                    a.number(&format!("q3_{i}"), 0),
-                ]
-            });
-            if k == Kind::Text {
-                p.min = a.text(&format!("min{i}"), 0);
-                p.max = a.text(&format!("max{i}"), 0);
-            }
+    (total, profiles, ranges)
+}
+
+/// The second pass: distinct counts, quartiles and the texts' range.
+fn read_sketches(a: &Answer, columns: &[Column], profiles: &mut [ColumnProfile]) {
+    for (i, (p, c)) in profiles.iter_mut().zip(columns).enumerate() {
+        let k = kind(c);
+        p.distinct = (k != Kind::Other).then(|| a.count(&format!("d{i}"), 0));
+        p.quartiles = (k == Kind::Number).then(|| {
+            [
+                a.number(&format!("q1_{i}"), 0),
+                a.number(&format!("q2_{i}"), 0),
+                a.number(&format!("q3_{i}"), 0),
+            ]
+        });
+        if k == Kind::Text {
+            p.min = a.text(&format!("min{i}"), 0);
+            p.max = a.text(&format!("max{i}"), 0);
         }
     }
-    if let Some(sql) = groups {
-        let answer = over.query(&sql).await?;
-        let a = Answer::new(&answer);
-        let mut rows: Vec<(usize, String, u64)> = (0..a.rows())
-            .filter_map(|r| Some((a.count("i", r) as usize, a.text("v", r)?, a.count("n", r))))
-            .collect();
-        rows.sort_by(|x, y| x.0.cmp(&y.0).then(y.2.cmp(&x.2)).then_with(|| x.1.cmp(&y.1)));
-        for (i, lo, width) in &ranges {
-            if let Some(p) = profiles.get_mut(*i) {
-                p.histogram = vec![0; BINS];
-                let role = columns[*i].role();
-                p.range = Some((
-                    super::chart::axis_value(*lo, role),
-                    super::chart::axis_value(lo + width * BINS as f64, role),
-                ));
-            }
-        }
-        for (i, v, n) in rows {
-            let (Some(p), Some(c)) = (profiles.get_mut(i), columns.get(i)) else {
-                continue;
-            };
-            if counts_values(c) {
-                if p.top.len() < TOP {
-                    p.top.push((v, n));
-                }
-            } else if let Some(bin) = v.parse::<usize>().ok().and_then(|b| p.histogram.get_mut(b)) {
-                *bin = n;
-            }
-        }
-        for (p, c) in profiles.iter_mut().zip(columns) {
-            if counts_values(c) && p.count > 0 && p.top.is_empty() {
-                p.unique = true;
-            }
+}
+
+/// The third pass: the most frequent values and the histograms' bins.
+fn read_groups(a: &Answer, columns: &[Column], ranges: &[Range], profiles: &mut [ColumnProfile]) {
+    let mut rows: Vec<(usize, String, u64)> = (0..a.rows())
+        .filter_map(|r| Some((a.count("i", r) as usize, a.text("v", r)?, a.count("n", r))))
+        .collect();
+    rows.sort_by(|x, y| x.0.cmp(&y.0).then(y.2.cmp(&x.2)).then_with(|| x.1.cmp(&y.1)));
+    for (i, lo, width) in ranges {
+        if let (Some(p), Some(c)) = (profiles.get_mut(*i), columns.get(*i)) {
+            p.histogram = vec![0; BINS];
+            let role = c.role();
+            p.range = Some((
+                super::chart::axis_value(*lo, role),
+                super::chart::axis_value(lo + width * BINS as f64, role),
+            ));
         }
     }
-    Ok(Profile {
-        rows: total,
-        columns: profiles,
-        passes: over.passes(),
-    })
+    for (i, v, n) in rows {
+        let (Some(p), Some(c)) = (profiles.get_mut(i), columns.get(i)) else {
+            continue;
+        };
+        if counts_values(c) {
+            if p.top.len() < TOP {
+                p.top.push((v, n));
+            }
+        } else if let Some(bin) = v.parse::<usize>().ok().and_then(|b| p.histogram.get_mut(b)) {
+            *bin = n;
+        }
+    }
+    for (p, c) in profiles.iter_mut().zip(columns) {
+        if counts_values(c) && p.count > 0 && p.top.is_empty() {
+            p.unique = true;
+        }
+    }
 }
 
 #[cfg(test)]
