@@ -139,14 +139,21 @@ export class LiveGrid extends Panel {
     const total = this.model.rowCount('body');
     const counted = this.model.counted;
     const fmt = (n: number): string => n.toLocaleString('en-US');
+    const stopped = this.model.countStopped;
     if (total === 0) {
       this.status.textContent =
-        counted === null ? 'counting rows…' : 'no rows match';
+        counted !== null
+          ? 'no rows match'
+          : stopped
+            ? 'rows not counted'
+            : 'counting rows…';
       return;
     }
     const [first, last] = this.visibleRows();
     const of =
-      counted === null ? `at least ${fmt(total)} (counting…)` : fmt(counted);
+      counted !== null
+        ? fmt(counted)
+        : `at least ${fmt(total)}${stopped ? '' : ' (counting…)'}`;
     this.status.textContent = `rows ${fmt(first + 1)}–${fmt(last + 1)} of ${of}`;
   }
 

@@ -45,6 +45,11 @@ export class ServerDataModel extends DataModel {
     return this.pages.counted;
   }
 
+  /** Whether no count is coming for the view (it was stopped or refused). */
+  get countStopped(): boolean {
+    return this.pages.countStopped;
+  }
+
   /** Told of every change a person should see in the status line. */
   set onStatus(f: (() => void) | null) {
     this.pages.onStatus = f;

@@ -44,9 +44,14 @@ export class PageCache {
     return this.currentView;
   }
 
-  /** The view's row count, or null while Spark counts it. */
+  /** The view's row count, or null while Spark counts it (or if its count was stopped). */
   get counted(): number | null {
     return this.countedTotal;
+  }
+
+  /** Whether the view's count was stopped (an interrupt) or refused: no count is coming. */
+  get countStopped(): boolean {
+    return this.countFailed;
   }
 
   /** Told of every change a person should see in the status line. */
@@ -66,6 +71,7 @@ export class PageCache {
     this.blocks.clear();
     this.inFlight.clear();
     this.countedTotal = null;
+    this.countFailed = false;
     const generation = this.generation;
     this.source.count(view).then(
       total => {
@@ -77,7 +83,13 @@ export class PageCache {
         this.changed({ type: 'reset' });
         this.onStatus?.();
       },
-      error => this.refused(error, generation)
+      error => {
+        if (generation === this.generation) {
+          this.countFailed = true;
+          this.onStatus?.();
+        }
+        this.refused(error, generation);
+      }
     );
     this.changed({ type: 'reset' });
     this.onStatus?.();
@@ -202,6 +214,7 @@ export class PageCache {
   private currentView: IView = { sort: [], filters: [], search: '' };
   private total: number;
   private countedTotal: number | null = null;
+  private countFailed = false;
   private generation = 0;
   private readonly blocks = new Map<number, Cell[][]>();
   private readonly inFlight = new Set<number>();

@@ -125,6 +125,33 @@ test('the model asks one page for the rows painted and keeps a bounded cache', a
   assert.ok(changes.includes('rows'));
 });
 
+test('a stopped count says no count is coming, and a new view counts again', async () => {
+  let counts = 0;
+  const source = {
+    page: async (_: IView, offset: number, limit: number) =>
+      rows(offset, limit),
+    count: async () => {
+      counts++;
+      if (counts === 1) {
+        throw new Error('Stopped: the kernel was interrupted.');
+      }
+      return 42;
+    }
+  };
+  const errors: string[] = [];
+  const model = new PageCache(source, 1000, () => {});
+  model.onError = message => errors.push(message);
+  model.start();
+  await tick();
+  assert.equal(model.counted, null);
+  assert.equal(model.countStopped, true);
+  assert.deepEqual(errors, ['Stopped: the kernel was interrupted.']);
+  model.setView({ sort: [], filters: [], search: 'x' });
+  assert.equal(model.countStopped, false);
+  await tick();
+  assert.equal(model.counted, 42);
+});
+
 test('a filter value of the wrong type is refused before any query', () => {
   const checked = checkFilter({
     column: COLUMNS[0],

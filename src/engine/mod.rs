@@ -402,13 +402,14 @@ impl Engine {
         tag
     }
 
-    /// Cancels what is running: the cell's operations on the server (by its tag), and the
-    /// kernel's wait for them.
+    /// Cancels what is running: the cell's operations on the server (by its tag), the
+    /// kernel's wait for them, and the live grids' requests.
     pub(crate) fn interrupt(&self) {
         self.interrupts.interrupt();
         if let Some(tag) = self.cell_tag.lock().ok().and_then(|t| t.clone()) {
             self.cancel_on_server(&tag);
         }
+        self.grid.interrupt(self.slot.current());
     }
 
     /// Cancels the operations tagged `tag` on the server, in the background.

@@ -5,7 +5,7 @@
 //! cost no real time, so the engine's and the kernel's timing logic is tested exactly.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -138,6 +138,8 @@ pub(crate) struct FakeSession {
     /// The live grid's calls, in order: `pin`, `unpin`, `page OFFSET+LIMIT`, `count`
     /// (pages and counts answer from the `over` script).
     pub(crate) grid_calls: Mutex<Vec<String>>,
+    /// Whether a pin runs until it is interrupted (else it is made at once).
+    pub(crate) pins_hang: AtomicBool,
 }
 
 /// A result of string columns, as metadata statements answer.
@@ -530,7 +532,15 @@ impl Session for FakeSession {
             Request::Pin { source, .. } => {
                 self.grid_call("pin".into());
                 let pinned = source.clone();
-                async move { Ok(Answer::Pinned(Box::new(pinned))) }.boxed()
+                let hang = self.pins_hang.load(Ordering::SeqCst);
+                async move {
+                    if hang {
+                        self.cancel.notified().await;
+                        return Err(SparkError::Cancelled);
+                    }
+                    Ok(Answer::Pinned(Box::new(pinned)))
+                }
+                .boxed()
             }
             Request::Unpin { .. } => {
                 self.grid_call("unpin".into());

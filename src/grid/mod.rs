@@ -9,6 +9,7 @@ pub(crate) mod protocol;
 pub(crate) mod registry;
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Value, json};
@@ -26,6 +27,9 @@ use registry::{Found, Registry};
 /// The comm target of the live grid.
 pub(crate) const TARGET: &str = "kbase.spark.grid";
 
+/// The answer to a request an interrupt stopped.
+const STOPPED: &str = "Stopped: the kernel was interrupted. Scroll, sort or search to ask again.";
+
 /// One open grid: the result it shows, and its requests still running.
 struct Comm {
     result: u64,
@@ -39,6 +43,8 @@ pub(crate) struct Grid {
     kernel: String,
     registry: Registry,
     comms: Mutex<HashMap<String, Comm>>,
+    /// Pins being made, by their tag: what an interrupt stops.
+    pinning: Mutex<HashMap<String, Arc<registry::Entry>>>,
 }
 
 impl Default for Grid {
@@ -47,6 +53,7 @@ impl Default for Grid {
             kernel: uuid::Uuid::new_v4().to_string(),
             registry: Registry::default(),
             comms: Mutex::new(HashMap::new()),
+            pinning: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -57,6 +64,10 @@ pub(crate) type Current = Option<Arc<dyn Session>>;
 impl Grid {
     fn comms(&self) -> MutexGuard<'_, HashMap<String, Comm>> {
         self.comms.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn pinning(&self) -> MutexGuard<'_, HashMap<String, Arc<registry::Entry>>> {
+        self.pinning.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Keeps a shown result open to grids; what its output's `transient` carries.
@@ -248,7 +259,7 @@ impl Grid {
 
     /// The source a grid reads: the result pinned in `session`, pinned now if it is not
     /// (in a task of its own, so that a cancelled page does not lose a finished pin); the
-    /// result's own source when pinning fails.
+    /// result's own source when pinning fails or an interrupt stopped it.
     async fn pinned(self: &Arc<Self>, entry: Arc<registry::Entry>, n: u64, session: Arc<dyn Session>) -> ViewSource {
         let grid = self.clone();
         let fallback = entry.source.clone();
@@ -260,20 +271,26 @@ impl Grid {
             {
                 let pinned = pinned.clone();
                 drop(pin);
-                grid.release_later(n, &session);
+                grid.release_later(n, &entry, &session);
                 return Some(pinned);
             }
+            if entry.unpinned.load(Ordering::SeqCst) {
+                return None;
+            }
             let tag = format!("kbase-spark-sql-grid-pin-{}", uuid::Uuid::new_v4());
+            grid.pinning().insert(tag.clone(), entry.clone());
             let request = Request::Pin {
                 source: &entry.source,
                 tag: &tag,
             };
-            match session.run(request, &mut |_| {}).await {
+            let answer = session.run(request, &mut |_| {}).await;
+            grid.pinning().remove(&tag);
+            match answer {
                 Ok(Answer::Pinned(pinned)) => {
                     let pinned = *pinned;
                     *pin = Some((address, pinned.clone()));
                     drop(pin);
-                    grid.release_later(n, &session);
+                    grid.release_later(n, &entry, &session);
                     Some(pinned)
                 }
                 Ok(_) => None,
@@ -288,13 +305,30 @@ impl Grid {
 
     /// Marks result `n` used; lets go of the pins the bound evicts, in the background (a pin
     /// being made holds its result's lock: no page waits for it).
-    fn release_later(self: &Arc<Self>, n: u64, session: &Arc<dyn Session>) {
-        let evicted = self.registry.used(n);
+    fn release_later(self: &Arc<Self>, n: u64, entry: &Arc<registry::Entry>, session: &Arc<dyn Session>) {
+        let evicted = self.registry.used(n, entry);
         if evicted.is_empty() {
             return;
         }
         let (grid, session) = (self.clone(), session.clone());
         tokio::spawn(async move { grid.release(evicted, &session).await });
+    }
+
+    /// Stops every grid request and pin in flight, on the server too (the user interrupted
+    /// the kernel): each request is answered with an error saying so, and a result whose
+    /// pin was stopped is explored from its query from then on (its pin is not tried again).
+    pub(crate) fn interrupt(&self, session: Current) {
+        for (tag, entry) in self.pinning().drain() {
+            entry.unpinned.store(true, Ordering::SeqCst);
+            interrupt(session.clone(), tag);
+        }
+        for comm in self.comms().values_mut() {
+            for (id, (_, tag, task)) in comm.running.drain() {
+                task.abort();
+                interrupt(session.clone(), tag);
+                (comm.send)(json!({"type": "error", "id": id, "message": STOPPED}));
+            }
+        }
     }
 
     /// Lets go of the pins of `entries`.

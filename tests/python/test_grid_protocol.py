@@ -1,8 +1,9 @@
 """The live grid's protocol (README, "The live grid's protocol") from a real Jupyter client
 against the real Spark Connect server: every page, sort, filter, search and count is checked
 against pyspark's own answer over the same query; a newer page cancels older ones; a page is
-answered while another cell runs; hostile messages get an error and change nothing; a result
-of an earlier kernel session is refused after a restart."""
+answered while another cell runs; hostile messages get an error and change nothing; the stop
+button stops a pin and the requests waiting on it; a result of an earlier kernel session is
+refused after a restart."""
 
 import queue
 import time
@@ -238,6 +239,18 @@ def test_a_newer_page_cancels_the_older_then_a_restart_leaves_results_behind():
         assert grid.answer(comm_id, 1) == {"type": "cancelled", "id": 1, "_msg_type": "comm_msg"}
         grid.send("comm_msg", {"comm_id": comm_id, "data": {"type": "cancel", "id": 2}})
         assert grid.answer(comm_id, 2)["type"] == "cancelled"
+
+        # The pin goes on; a page and a count wait on it. The stop button stops them all,
+        # and the grid is told; then the result is explored from its query, never pinned.
+        grid.send("comm_msg", {"comm_id": comm_id, "data": {"type": "page", "id": 3, "offset": 0, "limit": 10}})
+        grid.send("comm_msg", {"comm_id": comm_id, "data": {"type": "count", "id": 4}})
+        kc.kernel_info(reply=True, timeout=TIMEOUT)  # the kernel has taken both
+        km.interrupt_kernel()
+        for rid in (3, 4):
+            stopped = grid.answer(comm_id, rid)
+            assert stopped["type"] == "error", stopped
+            assert stopped["message"].startswith("Stopped: the kernel was interrupted."), stopped
+        assert ids(grid.page(comm_id, 5, 123, 3)) == [123, 124, 125]
         km.restart_kernel(now=False)
         kc.wait_for_ready(timeout=TIMEOUT)
         grid = Grid(kc)

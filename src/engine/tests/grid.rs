@@ -1,6 +1,7 @@
 //! The live grid over the engine on a scripted session: a shown result carries its id, a
 //! grid opens on it without any call to Spark, its first page pins the result once, a newer
-//! page cancels an older one on the server, and bad or foreign requests change nothing.
+//! page cancels an older one on the server, an interrupt stops every page and pin in flight
+//! (a stopped pin is not tried again), and bad or foreign requests change nothing.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -98,6 +99,76 @@ async fn a_grid_pages_a_shown_result_pinned_once_and_a_newer_page_cancels_the_ol
     assert_eq!(seen_now[3]["type"], "error");
     assert_eq!(seen_now[3]["id"], 3);
     assert_eq!(session.grid_calls().len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interrupt_stops_the_pages_and_the_pin_in_flight_and_the_result_is_explored_unpinned() {
+    let session = FakeSession::new(vec![Step::Rows {
+        after: Duration::ZERO,
+        rows: 3,
+    }]);
+    let engine = engine(vec![session.clone()]);
+    let (outputs, result) = run(&engine, "SELECT x FROM t").await;
+    result.unwrap();
+    let (send, seen) = collector();
+    let open = CommEvent::Open {
+        target: "kbase.spark.grid".into(),
+        data: json!({"result": result_id(&outputs)}),
+    };
+    engine.comm("c1", open, send.clone());
+    // The pin of a huge result takes as long as the result: the first page waits on it.
+    session.pins_hang.store(true, std::sync::atomic::Ordering::SeqCst);
+    session.over(vec![Step::Rows {
+        after: Duration::ZERO,
+        rows: 2,
+    }]);
+    let page = |id: i64| CommEvent::Msg {
+        data: json!({"type": "page", "id": id, "offset": 0, "limit": 2}),
+    };
+    engine.comm("c1", page(1), send.clone());
+    engine.comm(
+        "c1",
+        CommEvent::Msg {
+            data: json!({"type": "count", "id": 2}),
+        },
+        send.clone(),
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The count waits on the same pin.
+    assert_eq!(session.grid_calls(), ["pin"]);
+
+    engine.interrupt();
+    let seen_now = answers(&seen, 3).await;
+    let mut stopped: Vec<i64> = seen_now[1..].iter().map(|a| a["id"].as_i64().unwrap()).collect();
+    stopped.sort();
+    assert_eq!(stopped, [1, 2]);
+    for answer in &seen_now[1..] {
+        assert_eq!(answer["type"], "error");
+        assert!(
+            answer["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Stopped: the kernel was interrupted.")
+        );
+    }
+    // On the server: the pin, the page's and the count's operations, each by its tag.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let interrupted: Vec<String> = session
+        .interrupted()
+        .into_iter()
+        .filter(|t| t.starts_with("kbase-spark-sql-grid-"))
+        .collect();
+    assert_eq!(interrupted.len(), 3, "{interrupted:?}");
+    assert!(interrupted.iter().any(|t| t.starts_with("kbase-spark-sql-grid-pin-")));
+
+    // The next page is computed from the result's query: the stopped pin is not tried again.
+    engine.comm("c1", page(3), send.clone());
+    let seen_now = answers(&seen, 4).await;
+    assert_eq!(
+        seen_now[3],
+        json!({"type": "page", "id": 3, "offset": 0, "rows": [["0"], ["1"]]})
+    );
+    assert_eq!(session.grid_calls(), ["pin", "page 0+2"]);
 }
 
 #[tokio::test(start_paused = true)]
