@@ -7,9 +7,11 @@ is a live grid); an
 untrusted notebook keeps JupyterLab's own rendering; the saved notebook never holds what
 makes a result live. A live 10,000,000-row result with names holding a space, a backtick and
 non-ASCII letters is a grid over every row: counted by Spark, sorted by a header click (again
-to reverse; Spark's ORDER BY … LIMIT, NULLs first ascending), filtered by a range (a value of
-the wrong type refused in the grid), searched; values read back by copying cells; after a kernel restart it says the result is
-from an earlier session. Screenshots in the light and dark themes are kept in .work/screenshots."""
+to reverse; Spark's ORDER BY … LIMIT, NULLs first ascending), dragged to its middle (the rows in view
+checked against Spark's), filtered by a range (a value of the wrong type refused in the grid),
+searched; values read back by copying cells. A trillion-row result's first page waits on its
+pin until the stop button stops it; the grid says so and then shows rows computed from the
+query. After a kernel restart both say their results are from an earlier session. Screenshots in the light and dark themes are kept in .work/screenshots."""
 
 import json
 import re
@@ -21,6 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 from support.browser import SHOTS, launch_chromium
@@ -169,24 +172,41 @@ BIG = (
     "IF(id % 3 = 0, NULL, id * 1.5D) AS `a``b`, DATE'2020-01-01' + CAST(id % 3000 AS INT) AS `Größe é` "
     "FROM range(10000000);\nSELECT * FROM big"
 )
+# A result too large to pin (a trillion rows): its grid's first page waits on the pin.
+HUGE = "SELECT id FROM range(0, 1000000000000)"
 # The grid's geometry (labextension/src/grid.ts): row numbers 80 px wide, columns 140 px,
 # rows 22 px, two header rows.
 ROW_HEADER, COLUMN, ROW = 80, 140, 22
 
 
-def status_is(page, pattern):
-    page.locator(".jp-NotebookPanel:visible .kbase-grid-status").filter(has_text=re.compile(pattern)).wait_for()
+def grid_at(page, n=0):
+    """The n-th live grid of the notebook shown."""
+    return page.locator(".jp-NotebookPanel:visible .kbase-grid").nth(n)
 
 
-def copied_column(page, column, rows):
-    """Selects the first `rows` cells of `column` as a person does and copies them, once
-    their page has come (a cell still on its way is copied as nothing)."""
-    box = page.locator(".jp-NotebookPanel:visible .kbase-grid-table").bounding_box()
-    x = box["x"] + ROW_HEADER + COLUMN * column + COLUMN / 2
+def status_is(grid, pattern):
+    grid.locator(".kbase-grid-status").filter(has_text=re.compile(pattern)).wait_for()
+
+
+def first_shown(grid):
+    """The first row in view (1-based) as the status line says."""
+    return int(grid.locator(".kbase-grid-status").inner_text().split("–")[0].removeprefix("rows ").replace(",", ""))
+
+
+def copied_column(page, grid, column, rows):
+    """Selects the first `rows` cells in view of `column` as a person does and copies them,
+    once their page has come (a cell still on its way is copied as nothing)."""
+    table = grid.locator(".kbase-grid-table")
     deadline = time.time() + TIMEOUT_MS / 1000
     while True:
+        # A first click brings the table into view and makes its notebook cell the active
+        # one (JupyterLab may scroll the notebook then); the places to click are read after.
+        first = {"x": ROW_HEADER + COLUMN * column + COLUMN / 2, "y": 2 * ROW + ROW / 2}
+        table.click(position=first)
+        box = table.bounding_box()
+        x = box["x"] + first["x"]
         page.evaluate("navigator.clipboard.writeText('')")
-        page.mouse.click(x, box["y"] + 2 * ROW + ROW / 2)
+        page.mouse.click(x, box["y"] + first["y"])
         page.keyboard.down("Shift")
         page.mouse.click(x, box["y"] + (1 + rows) * ROW + ROW / 2)
         page.keyboard.up("Shift")
@@ -198,6 +218,18 @@ def copied_column(page, column, rows):
         page.wait_for_timeout(500)
 
 
+def drag_to_the_middle(page, grid):
+    """Drags the grid's vertical scroll bar's thumb to the middle of its track."""
+    bar = grid.locator(".lm-ScrollBar[data-orientation='vertical']")
+    track = bar.locator(".lm-ScrollBar-track").bounding_box()
+    thumb = bar.locator(".lm-ScrollBar-thumb").bounding_box()
+    x = thumb["x"] + thumb["width"] / 2
+    page.mouse.move(x, thumb["y"] + thumb["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(x, track["y"] + track["height"] / 2, steps=8)
+    page.mouse.up()
+
+
 def test_a_live_result_is_a_grid_over_all_ten_million_rows(tmp_path, spark):
     root = tmp_path / "lab"
     root.mkdir()
@@ -205,7 +237,9 @@ def test_a_live_result_is_a_grid_over_all_ten_million_rows(tmp_path, spark):
         "nbformat": 4, "nbformat_minor": 5,
         "metadata": {"kernelspec": {"name": KERNEL_NAME, "display_name": "KBase Spark SQL", "language": "sql"}},
         "cells": [{"cell_type": "code", "id": "big", "metadata": {}, "execution_count": None, "outputs": [],
-                   "source": BIG}],
+                   "source": BIG},
+                  {"cell_type": "code", "id": "huge", "metadata": {}, "execution_count": None, "outputs": [],
+                   "source": HUGE}],
     }))
     theme = "light"
     with jupyter_lab(root, Path(WORK) / "lab-grid-live.log",
@@ -240,50 +274,84 @@ def explore(page, base, token, spark):
     page.keyboard.press("Control+Enter")
 
     # The whole result, counted by Spark; the first rows as Spark has them.
-    status_is(page, r"^rows 1–\d+ of 10,000,000$")
-    first = copied_column(page, 1, 3)
+    grid = grid_at(page)
+    status_is(grid, r"^rows 1–\d+ of 10,000,000$")
+    first = copied_column(page, grid, 1, 3)
     assert first == ["Genome 0", "Genome 1", "Genome 2"]
     page.screenshot(path=str(SHOTS / "grid-live-light.png"))
 
+    # Dragged to the middle: the rows in view are Spark's rows there.
+    query = BIG.split(";")[0].replace("CREATE OR REPLACE TEMP VIEW big AS ", "")
+    drag_to_the_middle(page, grid)
+    status_is(grid, r"^rows [4-6],\d{3},\d{3}–")
+    middle = copied_column(page, grid, 1, 3)
+    at = first_shown(grid) - 1
+    # The first row in view may be cut by the header: the cells copied start at it or the next.
+    want = [r[1] for r in spark.sql(query).offset(at).limit(4).collect()]
+    assert middle in (want[:3], want[1:]), (at, middle, want)
+    page.screenshot(path=str(SHOTS / "grid-live-middle-light.png"))
+
     # Sorted descending by `a``b` (a second click reverses): Spark's ORDER BY … LIMIT, NULLs last.
-    box = page.locator(".jp-NotebookPanel:visible .kbase-grid-table").bounding_box()
+    box = grid.locator(".kbase-grid-table").bounding_box()
     header = (box["x"] + ROW_HEADER + COLUMN * 2 + COLUMN / 2, box["y"] + ROW / 2)
     page.mouse.click(*header)
     page.mouse.click(*header)
-    status_is(page, r"of 10,000,000$")
-    query = BIG.split(";")[0].replace("CREATE OR REPLACE TEMP VIEW big AS ", "")
+    status_is(grid, r"^rows 1–\d+ of 10,000,000$")
     want = [r[2] for r in spark.sql(f"{query} ORDER BY `a``b` DESC NULLS LAST LIMIT 3").collect()]
-    got = copied_column(page, 2, 3)
+    got = copied_column(page, grid, 2, 3)
     assert [float(v) for v in got] == [float(v) for v in want]
 
     # Ascending: Spark puts NULLs first.
     page.mouse.click(*header)
-    status_is(page, r"of 10,000,000$")
-    assert copied_column(page, 2, 2) == ["NULL", "NULL"]
+    status_is(grid, r"of 10,000,000$")
+    assert copied_column(page, grid, 2, 2) == ["NULL", "NULL"]
 
     # A range filter on id, counted by Spark; a value of the wrong type is refused in the grid.
-    page.select_option(".jp-NotebookPanel:visible .kbase-grid-filter-column", "0")
-    page.fill(".jp-NotebookPanel:visible .kbase-grid-filter-low", "ten")
-    page.click(".jp-NotebookPanel:visible .kbase-grid-filter-add")
-    assert "not a number" in page.locator(".jp-NotebookPanel:visible .kbase-grid-error").inner_text()
-    page.fill(".jp-NotebookPanel:visible .kbase-grid-filter-low", "100")
-    page.fill(".jp-NotebookPanel:visible .kbase-grid-filter-high", "199")
-    page.click(".jp-NotebookPanel:visible .kbase-grid-filter-add")
-    status_is(page, r"of 100$")
+    grid.locator(".kbase-grid-filter-column").select_option("0")
+    grid.locator(".kbase-grid-filter-low").fill("ten")
+    grid.locator(".kbase-grid-filter-add").click()
+    assert "not a number" in grid.locator(".kbase-grid-error").inner_text()
+    grid.locator(".kbase-grid-filter-low").fill("100")
+    grid.locator(".kbase-grid-filter-high").fill("199")
+    grid.locator(".kbase-grid-filter-add").click()
+    status_is(grid, r"of 100$")
 
     # A search over the text columns, within the filter.
-    page.fill(".jp-NotebookPanel:visible .kbase-grid-search", "genome 15")
+    grid.locator(".kbase-grid-search").fill("genome 15")
     page.keyboard.press("Enter")
-    status_is(page, r"^rows 1–10 of 10$")
-    assert all(v.startswith("Genome 15") for v in copied_column(page, 1, 10))
+    status_is(grid, r"^rows 1–10 of 10$")
+    assert all(v.startswith("Genome 15") for v in copied_column(page, grid, 1, 10))
     page.screenshot(path=str(SHOTS / "grid-live-filtered-light.png"))
 
-    # After a restart of the kernel the grid says its result is from an earlier session.
+    # A result too large to pin: its first page waits on the pin, and the stop button stops
+    # it on the server; the grid says so, and then shows the rows computed from the query.
+    page.locator(".jp-NotebookPanel:visible .jp-CodeCell .cm-content").nth(1).click()
+    page.keyboard.press("Control+Enter")
+    huge = grid_at(page, 1)
+    status_is(huge, r"counting")
+    stopped = huge.locator(".kbase-grid-error").filter(has_text="Stopped: the kernel was interrupted.")
+    deadline = time.time() + TIMEOUT_MS / 1000
+    while not stopped.count():
+        # Should the stop reach the kernel before the grid's first request, the person
+        # presses it again.
+        assert time.time() < deadline, "the stop button did not stop the grid's first page"
+        page.click("text=Kernel")
+        page.click("text=Interrupt Kernel")
+        try:
+            stopped.wait_for(timeout=10_000)
+        except PlaywrightTimeout:
+            pass
+    status_is(huge, r"of at least 1,000$")
+    page.screenshot(path=str(SHOTS / "grid-live-stopped-light.png"))
+    assert copied_column(page, huge, 0, 3) == ["0", "1", "2"]
+    page.screenshot(path=str(SHOTS / "grid-live-asked-again-light.png"))
+
+    # After a restart of the kernel the grids say their results are from an earlier session.
     page.click("text=Kernel")
     page.click("text=Restart Kernel…")
     page.locator(".jp-Dialog .jp-mod-accept").click()
-    note = page.locator(".jp-NotebookPanel:visible .kbase-result-earlier")
-    note.wait_for()
-    assert "earlier kernel session" in note.inner_text()
+    notes = page.locator(".jp-NotebookPanel:visible .kbase-result-earlier")
+    notes.nth(1).wait_for()
+    assert all("earlier kernel session" in t for t in notes.all_inner_texts())
     assert page.locator(".jp-NotebookPanel:visible .kbase-grid").count() == 0
     page.screenshot(path=str(SHOTS / "grid-live-restarted-light.png"))
