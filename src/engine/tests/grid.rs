@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::{engine, run};
+use crate::engine::Engine;
 use crate::engine::testing::{FakeSession, Step};
 use crate::interpreter::{CommEvent, CommSend, Interpreter, Output, TRANSIENT};
 
@@ -40,8 +41,8 @@ fn result_id(outputs: &[Output]) -> String {
         .to_string()
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_grid_pages_a_shown_result_pinned_once_and_a_newer_page_cancels_the_older() {
+/// An engine whose session has shown a result of three rows, and that result's id.
+async fn shown() -> (Arc<FakeSession>, Arc<Engine>, String) {
     let session = FakeSession::new(vec![Step::Rows {
         after: Duration::ZERO,
         rows: 3,
@@ -50,6 +51,12 @@ async fn a_grid_pages_a_shown_result_pinned_once_and_a_newer_page_cancels_the_ol
     let (outputs, result) = run(&engine, "SELECT x FROM t").await;
     result.unwrap();
     let id = result_id(&outputs);
+    (session, engine, id)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_grid_pages_a_shown_result_pinned_once_and_a_newer_page_cancels_the_older() {
+    let (session, engine, id) = shown().await;
     let (send, seen) = collector();
     let open = CommEvent::Open {
         target: "kbase.spark.grid".into(),
@@ -103,17 +110,11 @@ async fn a_grid_pages_a_shown_result_pinned_once_and_a_newer_page_cancels_the_ol
 
 #[tokio::test(start_paused = true)]
 async fn an_interrupt_stops_the_pages_and_the_pin_in_flight_and_the_result_is_explored_unpinned() {
-    let session = FakeSession::new(vec![Step::Rows {
-        after: Duration::ZERO,
-        rows: 3,
-    }]);
-    let engine = engine(vec![session.clone()]);
-    let (outputs, result) = run(&engine, "SELECT x FROM t").await;
-    result.unwrap();
+    let (session, engine, id) = shown().await;
     let (send, seen) = collector();
     let open = CommEvent::Open {
         target: "kbase.spark.grid".into(),
-        data: json!({"result": result_id(&outputs)}),
+        data: json!({"result": id}),
     };
     engine.comm("c1", open, send.clone());
     // The pin of a huge result takes as long as the result: the first page waits on it.
