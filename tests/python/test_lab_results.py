@@ -12,7 +12,7 @@ from playwright.sync_api import sync_playwright
 
 from support.browser import SHOTS, launch_chromium
 from support.env import WORK
-from support.lab import jupyter_lab
+from support.lab import jupyter_lab, without_the_grid
 from support.notebooks import notebook
 
 pytestmark = pytest.mark.browser
@@ -72,7 +72,9 @@ def shown(request, tmp_path):
     (root / "results.ipynb").write_text(notebook((f"c{i}", code) for i, code in enumerate([PLAN, ROWS, SLOW])))
     SHOTS.mkdir(parents=True, exist_ok=True)
     log = Path(WORK) / f"lab-results-{theme}.log"
-    with jupyter_lab(root, log, JUPYTERLAB_SETTINGS_DIR=str(settings)) as (base, token):
+    # The result's HTML table, as JupyterLab shows it where the live grid is not installed.
+    no_grid = without_the_grid(tmp_path / "config")
+    with jupyter_lab(root, log, JUPYTERLAB_SETTINGS_DIR=str(settings), **no_grid) as (base, token):
         url = f"{base}/lab/tree/results.ipynb?token={token}"
         with sync_playwright() as p:
             browser = launch_chromium(p)

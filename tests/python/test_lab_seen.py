@@ -21,7 +21,7 @@ from playwright.sync_api import sync_playwright
 
 from support.browser import SHOTS, launch_chromium
 from support.env import ROOT, WORK
-from support.lab import jupyter_lab
+from support.lab import jupyter_lab, without_the_grid
 from support.net import free_port
 from support.notebooks import notebook
 
@@ -118,9 +118,12 @@ def seen(request, tmp_path_factory, slow_catalog):
     SHOTS.mkdir(parents=True, exist_ok=True)
     seen = {}
     started = time.time()
-    # The kernel's default catalog wait, not the test command's long one.
+    # The kernel's default catalog wait, not the test command's long one. Results as their
+    # HTML tables: what is aligned here is the table every stored notebook and nbconvert show
+    # (the live grid, which draws its own cells, is tests/python/test_lab_grid.py's).
+    no_grid = without_the_grid(tmp / "config")
     with jupyter_lab(root, Path(WORK) / f"lab-seen-{theme}.log", JUPYTERLAB_SETTINGS_DIR=str(settings),
-                     SPARK_REMOTE=remote, KBASE_SPARK_CATALOG_WAIT=None) as (base, token):
+                     SPARK_REMOTE=remote, KBASE_SPARK_CATALOG_WAIT=None, **no_grid) as (base, token):
         with sync_playwright() as p:
             browser = launch_chromium(p)
             try:

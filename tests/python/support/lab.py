@@ -43,3 +43,14 @@ def jupyter_lab(root, log_path, *args, python=sys.executable, **env):
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait(timeout=20)
+
+
+def without_the_grid(folder):
+    """The environment change that starts JupyterLab with the live grid's extension disabled
+    (a config folder of its own, `folder`, beside the suite's): for suites that look at a
+    result's HTML table as JupyterLab shows it without the grid, and as every stored
+    notebook shows it."""
+    labconfig = folder / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    (labconfig / "page_config.json").write_text('{"disabledExtensions": {"kbase-spark-sql-grid": true}}')
+    return {"JUPYTER_CONFIG_PATH": str(folder)}
