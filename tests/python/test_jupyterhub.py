@@ -2,7 +2,7 @@
 keeps her KBase token, and spawns her server from an environment where the kernel's wheel was
 pip-installed and made the default kernel; headless Chromium opens a new notebook, which is on
 KBase Spark SQL without anyone choosing it, and runs a query on alice's own token-checking
-Spark Connect server. The hub has BERDL's shape: it gives the pod SPARK_CONNECT_URL, NB_USER
+Spark Connect server; the wheel's grid extension shows its result as a live grid. The hub has BERDL's shape: it gives the pod SPARK_CONNECT_URL, NB_USER
 and a home directory; when alice logs in again mid-session, her new token is written to
 ~/.berdl_kbase_session and the old one revoked, and her next cell works in the same kernel;
 the single-user server's log holds her cells' activity lines. Bob, whose server does not
@@ -10,6 +10,7 @@ exist, is told so. Screenshots are kept in .work/screenshots."""
 
 import json
 import os
+import re
 import secrets
 import urllib.request
 from pathlib import Path
@@ -110,6 +111,16 @@ def run_cell(page, sql):
     return cell
 
 
+def live_result_text(cell):
+    """Waits for a one-row result as the wheel's grid extension shows it (a live grid, its
+    row counted by Spark) and answers the text of the result's HTML table, which stays
+    beneath the grid and is what the notebook saves."""
+    cell.locator(".kbase-grid .kbase-grid-status").filter(has_text=re.compile(r"^rows 1–1 of 1$")).wait_for()
+    table = cell.locator(".jp-OutputArea-output table").first
+    table.wait_for(state="attached")
+    return table.text_content()
+
+
 def server_checks_of(user):
     """How often the token-checking Spark Connect server asked Auth2 about `user`'s token."""
     log = Path(os.environ["KBASE_TEST_AUTH_LOG"])
@@ -131,10 +142,8 @@ def test_alice_opens_a_notebook_on_kbase_spark_sql_and_sees_her_table(hub, pages
 
     checks = server_checks_of("alice")
     cell = run_cell(page, "SELECT 'alice' AS owner, 6 * 7 AS answer, array('x', NULL) AS tags")
-    table = cell.locator(".jp-OutputArea-output table")
-    table.wait_for(state="visible")
+    text = live_result_text(cell)
     page.screenshot(path=str(SHOTS / "hub-alice-table.png"))
-    text = table.inner_text()
     assert "owner" in text and "alice" in text and "42" in text and "array<string>" in text, text
     # The query went to alice's own server, which checked her token with Auth2.
     assert server_checks_of("alice") > checks
@@ -151,7 +160,7 @@ def revoke(token):
 def test_alices_renewed_token_keeps_her_session_and_her_cells_are_recorded(hub, pages):
     page = log_in_and_open_a_new_notebook(pages, hub, "alice")
     cell = run_cell(page, "SELECT 'before' AS login")
-    cell.locator(".jp-OutputArea-output table").wait_for(state="visible")
+    assert "before" in live_result_text(cell)
     kernel_ids = [s["kernel"]["id"] for s in api(page, "alice", "sessions")]
     # Alice logs in again: BERDL's server writes her new token to ~/.berdl_kbase_session
     # (plain text, mode 0600), and her old token is revoked.
@@ -161,10 +170,9 @@ def test_alices_renewed_token_keeps_her_session_and_her_cells_are_recorded(hub, 
     session_file.chmod(0o600)
     revoke("alice-hub1-0d6b2f94e8a153c7")
     cell = run_cell(page, "SELECT 'after renewal' AS login")
-    table = cell.locator(".jp-OutputArea-output table")
-    table.wait_for(state="visible")
+    text = live_result_text(cell)
     page.screenshot(path=str(SHOTS / "hub-alice-renewed.png"))
-    assert "after renewal" in table.inner_text()
+    assert "after renewal" in text
     # In the same kernel: nothing was restarted.
     assert kernel_ids and all(k in [s["kernel"]["id"] for s in api(page, "alice", "sessions")] for k in kernel_ids)
     # The single-user server's log (the hub's, here) holds her cells' activity lines.
