@@ -198,18 +198,14 @@ def copied_column(page, grid, column, rows):
     once their page has come (a cell still on its way is copied as nothing)."""
     table = grid.locator(".kbase-grid-table")
     deadline = time.time() + TIMEOUT_MS / 1000
+    # Clicks placed on the table where it is when clicked (Playwright waits for it to be in
+    # view and still): JupyterLab may scroll the notebook as the cell becomes the active one.
+    first = {"x": ROW_HEADER + COLUMN * column + COLUMN / 2, "y": 2 * ROW + ROW / 2}
+    last = {"x": first["x"], "y": (1 + rows) * ROW + ROW / 2}
     while True:
-        # A first click brings the table into view and makes its notebook cell the active
-        # one (JupyterLab may scroll the notebook then); the places to click are read after.
-        first = {"x": ROW_HEADER + COLUMN * column + COLUMN / 2, "y": 2 * ROW + ROW / 2}
-        table.click(position=first)
-        box = table.bounding_box()
-        x = box["x"] + first["x"]
         page.evaluate("navigator.clipboard.writeText('')")
-        page.mouse.click(x, box["y"] + first["y"])
-        page.keyboard.down("Shift")
-        page.mouse.click(x, box["y"] + (1 + rows) * ROW + ROW / 2)
-        page.keyboard.up("Shift")
+        table.click(position=first)
+        table.click(position=last, modifiers=["Shift"])
         page.keyboard.press("Control+c")
         page.wait_for_function("async () => (await navigator.clipboard.readText()).length > 0")
         values = page.evaluate("navigator.clipboard.readText()").split("\n")
