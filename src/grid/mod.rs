@@ -100,9 +100,8 @@ impl Grid {
             CommEvent::Msg { data } => self.message(comm_id, &data, send, session),
             CommEvent::Close => {
                 if let Some(comm) = self.comms().remove(comm_id) {
-                    for (_, (_, tag, task)) in comm.running {
-                        task.abort();
-                        interrupt(session.clone(), tag);
+                    for (_, running) in comm.running {
+                        stop(session.clone(), running);
                     }
                 }
             }
@@ -173,9 +172,8 @@ impl Grid {
                 return (comm.send)(json!({"type": "error", "id": refused.id, "message": refused.message}));
             }
             Ok(Ask::Cancel { id }) => {
-                if let Some((_, tag, task)) = comm.running.remove(&id) {
-                    task.abort();
-                    interrupt(session, tag);
+                if let Some(running) = comm.running.remove(&id) {
+                    stop(session, running);
                     (comm.send)(json!({"type": "cancelled", "id": id}));
                 }
                 return;
@@ -192,9 +190,8 @@ impl Grid {
             // A newer page supersedes every older one still running.
             let older: Vec<i64> = comm.running.iter().filter(|(_, r)| r.0).map(|(i, _)| *i).collect();
             for old in older {
-                if let Some((_, tag, task)) = comm.running.remove(&old) {
-                    task.abort();
-                    interrupt(Some(session.clone()), tag);
+                if let Some(running) = comm.running.remove(&old) {
+                    stop(Some(session.clone()), running);
                     (comm.send)(json!({"type": "cancelled", "id": old}));
                 }
             }
@@ -323,9 +320,8 @@ impl Grid {
             interrupt(session.clone(), tag);
         }
         for comm in self.comms().values_mut() {
-            for (id, (_, tag, task)) in comm.running.drain() {
-                task.abort();
-                interrupt(session.clone(), tag);
+            for (id, running) in comm.running.drain() {
+                stop(session.clone(), running);
                 (comm.send)(json!({"type": "error", "id": id, "message": STOPPED}));
             }
         }
@@ -361,6 +357,12 @@ impl Grid {
 }
 
 /// Cancels the operations tagged `tag` on the server, in the background.
+/// Stops a running request: its task here, its operations on the server by its tag.
+fn stop(session: Current, (_, tag, task): (bool, String, AbortHandle)) {
+    task.abort();
+    interrupt(session, tag);
+}
+
 fn interrupt(session: Current, tag: String) {
     if let Some(session) = session {
         tokio::spawn(async move {
