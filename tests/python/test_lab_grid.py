@@ -198,8 +198,8 @@ def copied_column(page, grid, column, rows):
     once their page has come (a cell still on its way is copied as nothing)."""
     table = grid.locator(".kbase-grid-table")
     deadline = time.time() + TIMEOUT_MS / 1000
-    # Clicks placed on the table where it is when clicked (Playwright waits for it to be in
-    # view and still): JupyterLab may scroll the notebook as the cell becomes the active one.
+    # The click is placed on the table where it is when clicked (Playwright waits for it to
+    # be in view and still); JupyterLab may scroll the notebook as the cell becomes active.
     first = {"x": ROW_HEADER + COLUMN * column + COLUMN / 2, "y": 2 * ROW + ROW / 2}
     while True:
         page.evaluate("navigator.clipboard.writeText('')")
