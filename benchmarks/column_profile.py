@@ -8,7 +8,7 @@ printed. Prints figures; asserts none.
 
 Needs SPARK_REMOTE and the kernelspec installed (as scripts/bench sets up);
 BENCH_GENOME_ROWS changes the row count. Run:
-    .venv/bin/python benchmarks/profile.py
+    .venv/bin/python benchmarks/column_profile.py
 """
 
 import os
