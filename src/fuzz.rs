@@ -151,6 +151,30 @@ proptest! {
     }
 
     #[test]
+    fn dates_and_times_read_as_chrono_formats_them(days in any::<i32>(), micros in any::<i64>(),
+                                                    zone in prop_oneof![Just("UTC"), Just("America/Los_Angeles"), Just("Asia/Kolkata"), Just("+05:30"), Just("-08:00")]) {
+        // The formatter writes dates and wall-clock times without parsing chrono's format
+        // strings for every value; what it writes must be exactly what those formats give.
+        let date = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
+            .and_then(|e| e.checked_add_signed(chrono::TimeDelta::try_days(i64::from(days))?));
+        if let Some(d) = date {
+            let array: ArrayRef = Arc::new(Date32Array::from(vec![days]));
+            let expected = d.format("%Y-%m-%d").to_string();
+            prop_assert_eq!(cell(&array, 0, &SqlType::Date).text().to_string(), expected);
+        }
+        if let Some(utc) = chrono::DateTime::from_timestamp_micros(micros) {
+            let wall = match zone.parse::<chrono_tz::Tz>() {
+                Ok(z) => utc.with_timezone(&z).naive_local(),
+                Err(_) => utc.with_timezone(&zone.parse::<chrono::FixedOffset>().unwrap()).naive_local(),
+            };
+            let full = wall.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+            let expected = full.trim_end_matches('0').trim_end_matches('.');
+            let array: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![micros]).with_timezone(zone));
+            prop_assert_eq!(cell(&array, 0, &SqlType::from_arrow(array.data_type())).text().to_string(), expected);
+        }
+    }
+
+    #[test]
     fn nested_values_of_any_shape_format(rows in prop::collection::vec(
         prop::option::of(prop::collection::vec((any::<Option<String>>(), any::<Option<i64>>()), 0..5)), 0..12)) {
         // array<bigint>, map<string, bigint> and struct<s: string, n: array<bigint>>.

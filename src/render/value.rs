@@ -18,6 +18,7 @@ pub(crate) enum Cell {
     Text(String),
 }
 
+#[cfg(test)]
 impl Cell {
     pub(crate) fn text(&self) -> &str {
         match self {
@@ -35,22 +36,32 @@ pub(crate) fn is_numeric(t: &DataType) -> bool {
 /// The value at `row`, as a top-level cell. `sql_type` is the column's Spark SQL type; it
 /// decides which fields an interval is written with.
 pub(crate) fn cell(array: &ArrayRef, row: usize, sql_type: &SqlType) -> Cell {
-    if array.is_null(row) {
-        return Cell::Null;
-    }
     let mut out = String::new();
+    if write_cell(&mut out, array, row, sql_type) {
+        Cell::Text(out)
+    } else {
+        Cell::Null
+    }
+}
+
+/// Appends the value at `row` to `out`, as [`cell`] reads it; false (nothing written) for
+/// NULL. A table's cells go into one buffer this way, with no allocation of their own.
+pub(crate) fn write_cell(out: &mut String, array: &ArrayRef, row: usize, sql_type: &SqlType) -> bool {
+    if array.is_null(row) {
+        return false;
+    }
     match (array.data_type(), sql_type) {
         (DataType::Duration(TimeUnit::Microsecond), SqlType::DayTimeInterval(fields)) => {
             let micros = array.as_primitive::<DurationMicrosecondType>().value(row);
-            write_day_time_fields(&mut out, micros, fields.start, fields.end);
+            write_day_time_fields(out, micros, fields.start, fields.end);
         }
         (DataType::Interval(IntervalUnit::YearMonth), SqlType::YearMonthInterval(fields)) => {
             let months = array.as_primitive::<IntervalYearMonthType>().value(row);
-            write_year_month_fields(&mut out, months, fields.start, fields.end);
+            write_year_month_fields(out, months, fields.start, fields.end);
         }
-        _ => write_value(&mut out, array.as_ref(), row, false),
+        _ => write_value(out, array.as_ref(), row, false),
     }
-    Cell::Text(out)
+    true
 }
 
 /// Writes the value at `row`. Inside arrays, maps and structs (`nested`) strings are quoted,
@@ -107,7 +118,13 @@ fn write_number(out: &mut String, array: &dyn Array, row: usize) {
     use std::fmt::Write;
     macro_rules! prim {
         ($t:ty) => {{
-            let _ = write!(out, "{}", array.as_primitive::<$t>().value(row));
+            out.push_str(itoa::Buffer::new().format(array.as_primitive::<$t>().value(row)));
+        }};
+    }
+    macro_rules! decimal {
+        ($t:ty) => {{
+            let array = array.as_primitive::<$t>();
+            let _ = arrow_data::decimal::write_decimal(out, array.value(row), array.scale());
         }};
     }
     match array.data_type() {
@@ -122,10 +139,10 @@ fn write_number(out: &mut String, array: &dyn Array, row: usize) {
         DataType::Float16 => write_float(out, f64::from(array.as_primitive::<Float16Type>().value(row))),
         DataType::Float32 => write_float32(out, array.as_primitive::<Float32Type>().value(row)),
         DataType::Float64 => write_float(out, array.as_primitive::<Float64Type>().value(row)),
-        DataType::Decimal32(_, _) => out.push_str(&array.as_primitive::<Decimal32Type>().value_as_string(row)),
-        DataType::Decimal64(_, _) => out.push_str(&array.as_primitive::<Decimal64Type>().value_as_string(row)),
-        DataType::Decimal128(_, _) => out.push_str(&array.as_primitive::<Decimal128Type>().value_as_string(row)),
-        DataType::Decimal256(_, _) => out.push_str(&array.as_primitive::<Decimal256Type>().value_as_string(row)),
+        DataType::Decimal32(_, _) => decimal!(Decimal32Type),
+        DataType::Decimal64(_, _) => decimal!(Decimal64Type),
+        DataType::Decimal128(_, _) => decimal!(Decimal128Type),
+        DataType::Decimal256(_, _) => decimal!(Decimal256Type),
         other => {
             let _ = write!(out, "<{other}>");
         }
@@ -245,19 +262,21 @@ fn write_list(out: &mut String, values: &dyn Array) {
 
 /// Shortest text that reads back to the same double; Spark's names for the special values.
 fn write_float(out: &mut String, v: f64) {
+    use std::fmt::Write;
     if v.is_nan() {
         out.push_str("NaN");
     } else if v.is_infinite() {
         out.push_str(if v > 0.0 { "Infinity" } else { "-Infinity" });
     } else {
         // Debug keeps a ".0" on whole numbers and switches to exponents for huge or tiny ones.
-        out.push_str(&format!("{v:?}"));
+        let _ = write!(out, "{v:?}");
     }
 }
 
 fn write_float32(out: &mut String, v: f32) {
+    use std::fmt::Write;
     if v.is_finite() {
-        out.push_str(&format!("{v:?}"))
+        let _ = write!(out, "{v:?}");
     } else {
         write_float(out, f64::from(v))
     }
@@ -297,8 +316,23 @@ fn write_date(out: &mut String, days: i64) {
     let date = NaiveDate::from_ymd_opt(1970, 1, 1)
         .and_then(|epoch| epoch.checked_add_signed(chrono::TimeDelta::try_days(days)?));
     match date {
-        Some(d) => out.push_str(&d.format("%Y-%m-%d").to_string()),
-        None => out.push_str(&format!("<date {days}>")),
+        Some(d) => write_ymd(out, d),
+        None => {
+            use std::fmt::Write;
+            let _ = write!(out, "<date {days}>");
+        }
+    }
+}
+
+/// `YYYY-MM-DD`, as chrono's `%Y-%m-%d` writes it; the years of four digits (all that Spark
+/// keeps) without parsing a format for every value.
+fn write_ymd(out: &mut String, d: NaiveDate) {
+    use chrono::Datelike;
+    use std::fmt::Write;
+    if (0..=9999).contains(&d.year()) {
+        let _ = write!(out, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
+    } else {
+        let _ = write!(out, "{}", d.format("%Y-%m-%d"));
     }
 }
 
@@ -306,28 +340,63 @@ fn write_date(out: &mut String, days: i64) {
 /// `timestamp_ntz` with none. Both print as wall-clock time, with microseconds when present.
 fn write_timestamp(out: &mut String, micros: i64, tz: Option<&str>) {
     let Some(utc) = DateTime::from_timestamp_micros(micros) else {
-        out.push_str(&format!("<timestamp {micros}>"));
+        use std::fmt::Write;
+        let _ = write!(out, "<timestamp {micros}>");
         return;
     };
-    let text = match tz.and_then(|tz| tz.parse::<chrono_tz::Tz>().ok()) {
-        Some(zone) => format_wall(utc.with_timezone(&zone).naive_local()),
-        None => match tz.and_then(|tz| tz.parse::<chrono::FixedOffset>().ok()) {
-            Some(offset) => format_wall(utc.with_timezone(&offset).naive_local()),
-            None => format_wall(utc.naive_utc()),
-        },
+    let wall = match tz {
+        None => utc.naive_utc(),
+        Some(tz) => ZONE.with(|zone| {
+            let mut zone = zone.borrow_mut();
+            if zone.as_ref().is_none_or(|(name, _)| name.as_str() != tz) {
+                *zone = Some((tz.to_string(), Zone::parse(tz)));
+            }
+            match zone.as_ref().map(|(_, z)| z) {
+                Some(Zone::Named(z)) => utc.with_timezone(z).naive_local(),
+                Some(Zone::Fixed(offset)) => utc.with_timezone(offset).naive_local(),
+                _ => utc.naive_utc(),
+            }
+        }),
     };
-    out.push_str(&text);
+    write_wall(out, wall);
 }
 
-fn format_wall(t: chrono::NaiveDateTime) -> String {
+/// A time zone as an Arrow timestamp type names it.
+enum Zone {
+    Named(chrono_tz::Tz),
+    Fixed(chrono::FixedOffset),
+    Unknown,
+}
+
+impl Zone {
+    fn parse(tz: &str) -> Zone {
+        match tz.parse::<chrono_tz::Tz>() {
+            Ok(z) => Zone::Named(z),
+            Err(_) => tz.parse::<chrono::FixedOffset>().map_or(Zone::Unknown, Zone::Fixed),
+        }
+    }
+}
+
+thread_local! {
+    /// The zone last named, parsed: a result's timestamps all name the session's zone, so it
+    /// is parsed once rather than for every value.
+    static ZONE: std::cell::RefCell<Option<(String, Zone)>> = const { std::cell::RefCell::new(None) };
+}
+
+fn write_wall(out: &mut String, t: chrono::NaiveDateTime) {
     use chrono::Timelike;
-    let base = t.format("%Y-%m-%d %H:%M:%S").to_string();
+    use std::fmt::Write;
+    write_ymd(out, t.date());
+    let _ = write!(out, " {:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
     let micros = t.nanosecond() / 1000;
-    if micros == 0 {
-        base
-    } else {
-        let frac = format!("{micros:06}");
-        format!("{base}.{}", frac.trim_end_matches('0'))
+    if micros != 0 {
+        let mut digits = 6;
+        let mut frac = micros;
+        while frac.is_multiple_of(10) {
+            frac /= 10;
+            digits -= 1;
+        }
+        let _ = write!(out, ".{frac:0digits$}");
     }
 }
 
