@@ -128,11 +128,14 @@ fn plain_output(output: Output, n: u64) -> (&'static str, Value, Option<Value>) 
     match output {
         Output::Display(data) => {
             let (data, extra) = split(data);
-            let content = content(&DisplayData {
-                data: media(data),
-                metadata: Map::new(),
-                transient: Some(Transient { display_id: None }),
-            });
+            let content = with_data(
+                content(&DisplayData {
+                    data: Media::default(),
+                    metadata: Map::new(),
+                    transient: Some(Transient { display_id: None }),
+                }),
+                data,
+            );
             ("display_data", content, extra)
         }
         Output::InPlace {
@@ -141,13 +144,16 @@ fn plain_output(output: Output, n: u64) -> (&'static str, Value, Option<Value>) 
             update: false,
         } => {
             let (data, extra) = split(data);
-            let content = content(&DisplayData {
-                data: media(data),
-                metadata: Map::new(),
-                transient: Some(Transient {
-                    display_id: Some(display_id),
+            let content = with_data(
+                content(&DisplayData {
+                    data: Media::default(),
+                    metadata: Map::new(),
+                    transient: Some(Transient {
+                        display_id: Some(display_id),
+                    }),
                 }),
-            });
+                data,
+            );
             ("display_data", content, extra)
         }
         Output::InPlace {
@@ -156,13 +162,16 @@ fn plain_output(output: Output, n: u64) -> (&'static str, Value, Option<Value>) 
             update: true,
         } => {
             let (data, extra) = split(data);
-            let content = content(&UpdateDisplayData {
-                data: media(data),
-                metadata: Map::new(),
-                transient: Transient {
-                    display_id: Some(display_id),
-                },
-            });
+            let content = with_data(
+                content(&UpdateDisplayData {
+                    data: Media::default(),
+                    metadata: Map::new(),
+                    transient: Transient {
+                        display_id: Some(display_id),
+                    },
+                }),
+                data,
+            );
             ("update_display_data", content, extra)
         }
         Output::Clear => ("clear_output", json!({"wait": true}), None),
@@ -171,7 +180,7 @@ fn plain_output(output: Output, n: u64) -> (&'static str, Value, Option<Value>) 
         // there is no `transient` at all.
         Output::Result(data) => {
             let (data, extra) = split(data);
-            let content = json!({"execution_count": n, "data": data, "metadata": {}});
+            let content = with_data(json!({"execution_count": n, "metadata": {}}), data);
             ("execute_result", content, extra)
         }
     }
@@ -253,6 +262,15 @@ pub(crate) fn comm_info(open: Vec<(String, String)>, target: Option<&str>) -> Va
 fn split(mut data: Bundle) -> (Bundle, Option<Value>) {
     let transient = data.remove(TRANSIENT);
     (data, transient)
+}
+
+/// `content` with `data` as its MIME bundle, moved in as it is: serializing a bundle into a
+/// message would copy a large result's outputs once more.
+fn with_data(mut content: Value, data: Bundle) -> Value {
+    if let Some(object) = content.as_object_mut() {
+        object.insert("data".into(), Value::Object(data));
+    }
+    content
 }
 
 /// `content` with the keys of `extra` added to its `transient`.
