@@ -10,6 +10,7 @@ pub(crate) mod sink;
 pub(crate) mod sql_type;
 
 pub(crate) use progress::Progress;
+pub(crate) use result::Budget;
 pub use result::QueryResult;
 pub(crate) use sink::BatchSink;
 pub(crate) use sql_type::{IntervalFields, SqlType};

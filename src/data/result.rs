@@ -46,3 +46,15 @@ impl QueryResult {
         self.batches.iter().map(RecordBatch::num_rows).sum()
     }
 }
+
+/// What a batch's rows cost to show, at least, in bytes of output; given by whatever shows
+/// them, so the fetch need not know how.
+pub(crate) type RowsCost = fn(&RecordBatch, &[SqlType]) -> usize;
+
+/// A budget of output bytes for a result's rows: once the rows kept cost more, no further
+/// rows can be shown, and the rest of the result is not fetched.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    pub(crate) bytes: usize,
+    pub(crate) cost: RowsCost,
+}

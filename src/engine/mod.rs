@@ -336,6 +336,7 @@ impl Engine {
             Mode::Resuming(run) => Request::Resume {
                 query,
                 max_rows,
+                budget: Some(render::RESULT_BUDGET),
                 tag,
                 run,
             },

@@ -14,7 +14,7 @@ use futures::future::BoxFuture;
 use crate::config::{Config, ConfigError, DEFAULT_CATALOG_WAIT, DEFAULT_MAX_ROWS};
 use crate::data::grid::GridQuery;
 use crate::data::plan::Analyzed;
-use crate::data::{BatchSink, QueryResult};
+use crate::data::{BatchSink, Budget, QueryResult};
 use crate::spark::{OnProgress, OpenError, SparkError, SparkSession, StatementRun, ViewSource, open_session};
 
 /// One way of running a statement, with what it needs; `tag` marks the operations it starts
@@ -30,9 +30,11 @@ pub(crate) enum Request<'a> {
     /// One try of a statement: as [`Request::Rows`], where `run` carries what earlier tries of
     /// the same statement got done, so a retry resumes where they stopped instead of running
     /// the statement again.
+    /// Past `budget`, if any, no more rows are fetched than can be shown.
     Resume {
         query: &'a str,
         max_rows: usize,
+        budget: Option<Budget>,
         tag: &'a str,
         run: &'a mut StatementRun,
     },
@@ -189,14 +191,19 @@ impl Session for SparkSession {
             Ok(match request {
                 Request::Rows { query, max_rows, tag } => {
                     let mut run = StatementRun::new();
-                    Answer::Rows(SparkSession::sql_resuming(self, query, max_rows, tag, &mut run, on_progress).await?)
+                    Answer::Rows(
+                        SparkSession::sql_resuming(self, query, max_rows, None, tag, &mut run, on_progress).await?,
+                    )
                 }
                 Request::Resume {
                     query,
                     max_rows,
+                    budget,
                     tag,
                     run,
-                } => Answer::Rows(SparkSession::sql_resuming(self, query, max_rows, tag, run, on_progress).await?),
+                } => Answer::Rows(
+                    SparkSession::sql_resuming(self, query, max_rows, budget, tag, run, on_progress).await?,
+                ),
                 Request::Whole {
                     query,
                     max_rows,

@@ -500,6 +500,7 @@ impl Session for FakeSession {
                 max_rows,
                 tag,
                 run,
+                ..
             } => self
                 .resuming(query, max_rows, tag, run, on_progress)
                 .map(|r| r.map(Answer::Rows))

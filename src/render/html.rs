@@ -9,7 +9,6 @@ use std::fmt::Write;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
 use super::Table;
-use super::value::Cell;
 
 /// Cells longer than this many characters are shortened in view (the full value is the
 /// title), unless the value is the whole result.
@@ -65,9 +64,9 @@ fn alignment(table: &Table) -> (String, String) {
 }
 
 pub fn render(table: &Table) -> String {
-    let mut out = String::with_capacity(1024 + table.rows.len() * table.columns.len() * 12);
+    let mut out = String::with_capacity(1024 + table.len() * table.columns.len() * 12);
     let (align_class, align_rule) = alignment(table);
-    let whole = table.rows.len() == 1 && table.columns.len() == 1;
+    let whole = table.len() == 1 && table.columns.len() == 1;
     let _ = write!(
         out,
         "<style>{STYLE}{align_rule}</style><div style=\"{WRAP}\"><table class=\"{CLASS}{align_class}\"><thead><tr>"
@@ -81,20 +80,20 @@ pub fn render(table: &Table) -> String {
         );
     }
     out.push_str("</tr></thead><tbody>");
-    for row in &table.rows {
+    for row in table.rows() {
         // The end tags of rows and cells are optional in HTML; leaving them out saves a third.
         out.push_str("<tr>");
         for cell in row {
             match cell {
-                Cell::Null => out.push_str("<td><i>NULL</i>"),
-                Cell::Text(s) if s.contains('\n') => {
+                None => out.push_str("<td><i>NULL</i>"),
+                Some(s) if s.contains('\n') => {
                     let _ = write!(out, "<td><pre style=\"{PRE}\">{}</pre>", text(s));
                 }
-                Cell::Text(s) if !whole && s.chars().count() > MAX_CELL_CHARS => {
+                Some(s) if !whole && s.chars().count() > MAX_CELL_CHARS => {
                     let short: String = s.chars().take(MAX_CELL_CHARS).collect();
                     let _ = write!(out, "<td title=\"{}\">{}…", attr(s), text(&short));
                 }
-                Cell::Text(s) => {
+                Some(s) => {
                     out.push_str("<td>");
                     out.push_str(&text(s));
                 }
@@ -111,7 +110,7 @@ pub fn render(table: &Table) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Column;
+    use super::super::table::Column;
     use super::*;
 
     fn column(name: &str, numeric: bool) -> Column {
@@ -124,12 +123,11 @@ mod tests {
 
     #[test]
     fn values_and_names_are_escaped() {
-        let t = Table {
-            columns: vec![column("<b>", false)],
-            rows: vec![vec![Cell::Text("<script>alert(1)</script>".into())], vec![Cell::Null]],
-            more: false,
-            size_cut: false,
-        };
+        let t = Table::of(
+            vec![column("<b>", false)],
+            &[vec![Some("<script>alert(1)</script>")], vec![None]],
+            false,
+        );
         let html = render(&t);
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(!html.contains("<script>") && !html.contains("<b>"));
@@ -140,28 +138,22 @@ mod tests {
     #[test]
     fn long_values_keep_the_full_text_in_the_title_unless_they_are_the_whole_result() {
         let long = "y".repeat(300);
-        let mut t = Table {
-            columns: vec![column("s", false)],
-            rows: vec![vec![Cell::Text(long.clone())], vec![Cell::Null]],
-            more: true,
-            size_cut: false,
-        };
+        let mut t = Table::of(vec![column("s", false)], &[vec![Some(long.as_str())], vec![None]], true);
         let html = render(&t);
         assert!(html.contains(&format!("title=\"{long}\"")));
         assert!(html.contains("first 2 rows shown — more available"));
-        t.rows.pop();
+        t.truncate(1);
         let html = render(&t);
         assert!(html.contains(&format!("<td>{long}<")) && !html.contains("title="));
     }
 
     #[test]
     fn multi_line_text_keeps_its_lines_within_a_bounded_height() {
-        let t = Table {
-            columns: vec![column("plan", false)],
-            rows: vec![vec![Cell::Text("== Physical Plan ==\n* Range (1)".into())]],
-            more: false,
-            size_cut: false,
-        };
+        let t = Table::of(
+            vec![column("plan", false)],
+            &[vec![Some("== Physical Plan ==\n* Range (1)")]],
+            false,
+        );
         assert!(render(&t).contains(&format!(
             "<td><pre style=\"{PRE}\">== Physical Plan ==\n* Range (1)</pre>"
         )));
@@ -169,12 +161,11 @@ mod tests {
 
     #[test]
     fn numeric_columns_line_up_right_by_a_class_named_after_them() {
-        let t = Table {
-            columns: vec![column("a", true), column("b", false), column("c", true)],
-            rows: vec![vec![Cell::Text("1".into()), Cell::Text("x".into()), Cell::Null]],
-            more: false,
-            size_cut: false,
-        };
+        let t = Table::of(
+            vec![column("a", true), column("b", false), column("c", true)],
+            &[vec![Some("1"), Some("x"), None]],
+            false,
+        );
         let html = render(&t);
         assert!(html.contains("<table class=\"kbase-sql kbase-sql-r1-3\">"), "{html}");
         assert!(html.contains(

@@ -10,6 +10,7 @@ pub(crate) mod help;
 pub mod html;
 pub(crate) mod picture;
 pub(crate) mod progress;
+mod table;
 pub mod text;
 pub(crate) mod value;
 pub(crate) mod written;
@@ -19,109 +20,19 @@ use serde_json::{Map, Value, json};
 
 use crate::data::QueryResult;
 use crate::interpreter::Bundle;
-use value::Cell;
+pub use table::Table;
 
 pub(crate) const ARROW_MIME: &str = "application/vnd.apache.arrow.stream";
-
-/// One column's heading.
-#[derive(Debug, Clone)]
-pub(crate) struct Column {
-    pub(crate) name: String,
-    pub(crate) type_name: String,
-    pub(crate) numeric: bool,
-}
-
-/// A result set as formatted cells, ready for any output format.
-#[derive(Debug, Clone)]
-pub struct Table {
-    pub(crate) columns: Vec<Column>,
-    pub(crate) rows: Vec<Vec<Cell>>,
-    /// True when the result had more rows than are shown.
-    pub(crate) more: bool,
-    /// True when rows were dropped to keep the output a reasonable size.
-    pub(crate) size_cut: bool,
-}
-
-impl Table {
-    /// Every row of `result`, formatted.
-    pub fn new(result: &QueryResult) -> Table {
-        Table::within(result, usize::MAX)
-    }
-
-    /// The first rows of `result`, formatted, while the outputs they make may fit in about
-    /// `budget` bytes: a large result is never formatted whole just to be cut afterwards.
-    pub(crate) fn within(result: &QueryResult, budget: usize) -> Table {
-        let columns = result
-            .schema
-            .fields()
-            .iter()
-            .zip(&result.types)
-            .map(|(f, t)| Column {
-                name: f.name().clone(),
-                type_name: t.to_string(),
-                numeric: value::is_numeric(f.data_type()),
-            })
-            .collect::<Vec<Column>>();
-        let mut rows = Vec::new();
-        let mut size = 0usize;
-        let mut size_cut = false;
-        'batches: for b in &result.batches {
-            for r in 0..b.num_rows() {
-                let row: Vec<Cell> = b
-                    .columns()
-                    .iter()
-                    .zip(&result.types)
-                    .map(|(a, t)| value::cell(a, r, t))
-                    .collect();
-                size = size.saturating_add(row.iter().map(output_bytes).sum());
-                if size > budget && !rows.is_empty() {
-                    size_cut = true;
-                    break 'batches;
-                }
-                rows.push(row);
-            }
-        }
-        Table {
-            columns,
-            rows,
-            more: result.more || size_cut,
-            size_cut,
-        }
-    }
-
-    pub(crate) fn row_count(&self) -> String {
-        match self.rows.len() {
-            1 => "1 row".into(),
-            n => format!("{} rows", crate::picture::columns::thousands(n as u64)),
-        }
-    }
-
-    /// The notice shown when rows were cut at the display limit.
-    pub(crate) fn notice(&self) -> Option<String> {
-        let why = if self.size_cut {
-            " (the output size limit of a notebook cell)"
-        } else {
-            ""
-        };
-        self.more.then(|| {
-            format!(
-                "first {} shown{why} — more available: %limit N shows more, %export PATH writes them all",
-                self.row_count()
-            )
-        })
-    }
-}
 
 /// A result's outputs together may take about this many bytes; past it, rows are dropped
 /// (with a notice) so that one cell cannot bloat a notebook beyond what Jupyter handles well.
 pub(crate) const MAX_OUTPUT_BYTES: usize = 5 << 20;
 
-/// About how many bytes one cell adds to a result's outputs: its text in the HTML (a long
-/// value also in a tooltip) and in the Arrow data (base64), and its shortened text view.
-fn output_bytes(cell: &Cell) -> usize {
-    let len = cell.text().len();
-    len * 7 / 3 + len.min(80) + 12
-}
+/// The budget a result's rows are fetched within: no row past it could be shown.
+pub(crate) const RESULT_BUDGET: crate::data::Budget = crate::data::Budget {
+    bytes: MAX_OUTPUT_BYTES,
+    cost: table::least_output_bytes,
+};
 
 /// The MIME bundle of one result set, within [`MAX_OUTPUT_BYTES`]. Only the rows that fit
 /// are formatted; when the outputs still come out too large, fewer rows are shown.
@@ -130,13 +41,13 @@ pub fn result_bundle(result: &QueryResult) -> Bundle {
     loop {
         let bundle = bundle_of(result, &table);
         let size: usize = bundle.values().filter_map(Value::as_str).map(str::len).sum();
-        let rows = table.rows.len();
+        let rows = table.len();
         if size <= MAX_OUTPUT_BYTES || rows <= 1 {
             return bundle;
         }
         // Rows cost about the same each: keep the share that fits, with a margin.
         let keep = (rows as f64 * MAX_OUTPUT_BYTES as f64 / size as f64 * 0.9).floor() as usize;
-        table.rows.truncate(keep.clamp(1, rows - 1));
+        table.truncate(keep.clamp(1, rows - 1));
         table.more = true;
         table.size_cut = true;
     }
@@ -149,21 +60,14 @@ pub(crate) const TEXT_ROWS: usize = 1000;
 
 /// The text table of `table`: its first [`TEXT_ROWS`] rows, saying where the others are.
 fn text_of(table: &Table) -> String {
-    if table.rows.len() <= TEXT_ROWS {
+    if table.len() <= TEXT_ROWS {
         return text::render(table);
     }
-    let first = Table {
-        columns: table.columns.clone(),
-        rows: table.rows[..TEXT_ROWS].to_vec(),
-        more: false,
-        size_cut: false,
-    };
-    let mut out = text::render(&first);
+    let mut out = text::render_first(table, TEXT_ROWS);
+    let all = crate::picture::columns::thousands(table.len() as u64);
     out.push_str(&format!(
-        "\nfirst {} of the {} rows shown as text; the HTML table and the Arrow data hold all {}",
+        "\nfirst {} of the {all} rows shown as text; the HTML table and the Arrow data hold all {all}",
         crate::picture::columns::thousands(TEXT_ROWS as u64),
-        crate::picture::columns::thousands(table.rows.len() as u64),
-        crate::picture::columns::thousands(table.rows.len() as u64),
     ));
     if let Some(notice) = table.notice() {
         out.push('\n');
@@ -177,8 +81,8 @@ fn text_of(table: &Table) -> String {
 const CONCURRENT_CELLS: usize = 5_000;
 
 fn bundle_of(result: &QueryResult, table: &Table) -> Bundle {
-    let arrow = || arrow::render(&result.schema, &first_rows(&result.batches, table.rows.len()));
-    let (text, html, arrow) = if table.rows.len() * table.columns.len().max(1) < CONCURRENT_CELLS {
+    let arrow = || arrow::render(&result.schema, &first_rows(&result.batches, table.len()));
+    let (text, html, arrow) = if table.len() * table.columns.len().max(1) < CONCURRENT_CELLS {
         (text_of(table), html::render(table), arrow())
     } else {
         std::thread::scope(|scope| {
@@ -354,7 +258,7 @@ mod tests {
         let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
         let result = QueryResult::new(schema.clone(), vec![batch.clone()], true);
         let table = Table::within(&result, MAX_OUTPUT_BYTES);
-        assert!(table.rows.len() * table.columns.len() >= CONCURRENT_CELLS);
+        assert!(table.len() * table.columns.len() >= CONCURRENT_CELLS);
         let bundle = result_bundle(&result);
         assert_eq!(bundle["text/plain"].as_str().unwrap(), text_of(&table));
         assert_eq!(bundle["text/html"].as_str().unwrap(), html::render(&table));

@@ -70,10 +70,22 @@ fn cell_width(s: &str, whole: bool) -> usize {
     (0..lines.len()).map(|i| width(lines.get(i))).max().unwrap_or(0)
 }
 
-/// The table as text. Cells are read twice (for the column widths, then to write them)
-/// rather than copied: a large result is not held a second time.
+/// The table as text, with the notice of rows not shown. Cells are read twice (for the
+/// column widths, then to write them) rather than copied: a large result is not held a
+/// second time.
 pub fn render(table: &Table) -> String {
-    let whole = table.rows.len() == 1 && table.columns.len() == 1;
+    let mut out = render_first(table, table.len());
+    if let Some(notice) = table.notice() {
+        out.push('\n');
+        out.push_str(&notice);
+    }
+    out
+}
+
+/// The table's first `rows` rows as text, with no notice.
+pub(crate) fn render_first(table: &Table, rows: usize) -> String {
+    let rows = rows.min(table.len());
+    let whole = table.len() == 1 && table.columns.len() == 1;
     let headers: Vec<Lines<'_>> = table
         .columns
         .iter()
@@ -81,9 +93,9 @@ pub fn render(table: &Table) -> String {
         .collect();
     // Spark pads every column to at least three characters.
     let mut widths: Vec<usize> = headers.iter().map(|h| width(h.get(0)).max(3)).collect();
-    for row in &table.rows {
+    for row in table.rows().take(rows) {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell_width(cell.text(), whole));
+            *w = (*w).max(cell_width(cell.unwrap_or("NULL"), whole));
         }
     }
     let mut border: String = widths.iter().fold(String::from("+"), |mut s, w| {
@@ -96,7 +108,7 @@ pub fn render(table: &Table) -> String {
         border = "++".to_string();
     }
     let line_width = border.len() + 1;
-    let mut out = String::with_capacity(line_width * (table.rows.len() + 5));
+    let mut out = String::with_capacity(line_width * (rows + 5));
     // One row of cells, over as many lines as its tallest value. Single lines line up on the
     // right, as in Spark's `show()`; the lines of a multi-line value on the left.
     let push_row = |cells: &[Lines<'_>], out: &mut String| {
@@ -126,15 +138,11 @@ pub fn render(table: &Table) -> String {
     push_row(&headers, &mut out);
     out.push_str(&border);
     out.push('\n');
-    for row in &table.rows {
-        let cells: Vec<Lines<'_>> = row.iter().map(|c| cell_lines(c.text(), whole)).collect();
+    for row in table.rows().take(rows) {
+        let cells: Vec<Lines<'_>> = row.map(|c| cell_lines(c.unwrap_or("NULL"), whole)).collect();
         push_row(&cells, &mut out);
     }
     out.push_str(&border);
-    if let Some(notice) = table.notice() {
-        out.push('\n');
-        out.push_str(&notice);
-    }
     out
 }
 
@@ -158,12 +166,12 @@ fn shorten(s: &str) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Column, Table, value::Cell};
+    use super::super::{Table, table::Column};
     use super::*;
 
-    fn table(rows: Vec<Vec<Cell>>, more: bool) -> Table {
-        Table {
-            columns: vec![
+    fn table(rows: &[Vec<Option<&str>>], more: bool) -> Table {
+        Table::of(
+            vec![
                 Column {
                     name: "id".into(),
                     type_name: "int".into(),
@@ -177,19 +185,12 @@ mod tests {
             ],
             rows,
             more,
-            size_cut: false,
-        }
+        )
     }
 
     #[test]
     fn aligned_like_spark_show() {
-        let t = table(
-            vec![
-                vec![Cell::Text("1".into()), Cell::Text("alice".into())],
-                vec![Cell::Text("22".into()), Cell::Null],
-            ],
-            false,
-        );
+        let t = table(&[vec![Some("1"), Some("alice")], vec![Some("22"), None]], false);
         assert_eq!(
             render(&t),
             "+---+-----+\n| id| name|\n+---+-----+\n|  1|alice|\n| 22| NULL|\n+---+-----+"
@@ -198,7 +199,7 @@ mod tests {
 
     #[test]
     fn wide_characters_line_up_and_cut_results_say_so() {
-        let t = table(vec![vec![Cell::Text("1".into()), Cell::Text("世界".into())]], true);
+        let t = table(&[vec![Some("1"), Some("世界")]], true);
         let text = render(&t);
         assert!(text.contains("|  1|世界|"), "{text}");
         assert!(
@@ -210,16 +211,15 @@ mod tests {
     #[test]
     fn a_plan_reads_line_by_line_and_in_full() {
         let plan = format!("== Physical Plan ==\n* Project [{}]\n+- Range (1)", "x".repeat(120));
-        let t = Table {
-            columns: vec![Column {
+        let t = Table::of(
+            vec![Column {
                 name: "plan".into(),
                 type_name: "string".into(),
                 numeric: false,
             }],
-            rows: vec![vec![Cell::Text(plan.clone())]],
-            more: false,
-            size_cut: false,
-        };
+            &[vec![Some(plan.as_str())]],
+            false,
+        );
         let text = render(&t);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[3], format!("|{:<132}|", "== Physical Plan =="));
@@ -232,10 +232,7 @@ mod tests {
     fn multi_line_values_among_others_are_kept_short() {
         let many = (0..30).map(|i| i.to_string()).collect::<Vec<_>>().join("\n");
         let t = table(
-            vec![
-                vec![Cell::Text("1".into()), Cell::Text(many)],
-                vec![Cell::Text("2".into()), Cell::Text("b".into())],
-            ],
+            &[vec![Some("1"), Some(many.as_str())], vec![Some("2"), Some("b")]],
             false,
         );
         let text = render(&t);

@@ -32,6 +32,10 @@ pub(crate) enum SparkError {
     /// The statement was cancelled on request.
     #[error("Query cancelled.")]
     Cancelled,
+    /// The receiver of a result's first rows has every row it can show: the stream is
+    /// released, not read to its end. Never reaches a user.
+    #[error("The result's rows to show were all received.")]
+    Enough,
     /// The receiver of a whole result stopped the stream (it failed to keep a batch).
     #[error("The result stream was stopped by its receiver.")]
     Stopped,
@@ -176,6 +180,7 @@ impl SparkError {
             SparkError::Server { .. } => "SparkError".into(),
             SparkError::Cancelled => "QueryCancelled".into(),
             SparkError::Stopped => "ResultStreamStopped".into(),
+            SparkError::Enough => "ResultStreamEnough".into(),
             SparkError::Unavailable { .. } => "SparkConnectUnavailable".into(),
             SparkError::Tls { .. } => "SparkConnectTlsError".into(),
             SparkError::Unauthenticated { .. } => "SparkConnectUnauthenticated".into(),

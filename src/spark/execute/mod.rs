@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
 
-use crate::data::{BatchSink, Progress, QueryResult};
+use crate::data::{BatchSink, Budget, Progress, QueryResult, SqlType};
 use crate::spark::error::SparkError;
 use crate::spark::identity::Refusal;
 use crate::spark::proto::{self, execute_plan_response::ResponseType, plan::OpType, relation::RelType};
@@ -56,7 +56,7 @@ impl SparkSession {
         tag: &str,
         on_progress: OnProgress<'_>,
     ) -> Result<QueryResult, SparkError> {
-        self.sql_resuming(query, max_rows, tag, &mut StatementRun::new(), on_progress)
+        self.sql_resuming(query, max_rows, None, tag, &mut StatementRun::new(), on_progress)
             .await
     }
 
@@ -68,6 +68,7 @@ impl SparkSession {
         &self,
         query: &str,
         max_rows: usize,
+        budget: Option<Budget>,
         tag: &str,
         run: &mut StatementRun,
         on_progress: OnProgress<'_>,
@@ -76,7 +77,9 @@ impl SparkSession {
         loop {
             let before = self.token_digest();
             self.check_identity().await?;
-            let mut result = self.run_sql(query, max_rows, tag, run, &mut *on_progress, None).await;
+            let mut result = self
+                .run_sql(query, Keep { max_rows, budget }, tag, run, &mut *on_progress, None)
+                .await;
             if let Err(e @ SparkError::Unauthenticated { .. }) = result {
                 match self.after_refusal(before, e).await {
                     Refusal::Retry if !renewed => {
@@ -105,7 +108,14 @@ impl SparkSession {
         self.check_identity().await?;
         let mut run = StatementRun::new();
         let mut result = self
-            .run_sql(query, max_rows, tag, &mut run, on_progress, Some(whole))
+            .run_sql(
+                query,
+                Keep { max_rows, budget: None },
+                tag,
+                &mut run,
+                on_progress,
+                Some(whole),
+            )
             .await;
         self.with_span(&mut result).await;
         result
@@ -126,7 +136,7 @@ impl SparkSession {
     async fn run_sql(
         &self,
         query: &str,
-        max_rows: usize,
+        keep: Keep,
         tag: &str,
         run: &mut StatementRun,
         on_progress: OnProgress<'_>,
@@ -143,7 +153,7 @@ impl SparkSession {
 
         let streamed = whole.is_some();
         let mut decoder = Decoder::default();
-        let mut first = FirstRows::new(max_rows);
+        let mut first = FirstRows::new(keep);
         let fetching = Instant::now();
         let mut decoding = Duration::ZERO;
         let mut first_batch = None;
@@ -157,18 +167,32 @@ impl SparkSession {
                 {
                     return Err(SparkError::Stopped);
                 }
-                first.push(b);
+                first.push(b, types);
             }
             decoding += decode.elapsed();
+            if first.enough() {
+                return Err(SparkError::Enough);
+            }
             Ok(())
         };
         if let Some(rows) = command.then(|| local_rows(&mut relation)).flatten() {
             // The command's rows came with it: no second call.
             decoder = Decoder::local();
-            take(&mut decoder, rows)?;
+            match take(&mut decoder, rows) {
+                Ok(()) | Err(SparkError::Enough) => {}
+                Err(e) => return Err(e),
+            }
         } else {
-            self.fetch(relation, streamed, max_rows, tag, on_progress, &mut decoder, &mut take)
-                .await?;
+            self.fetch(
+                relation,
+                streamed,
+                keep.max_rows,
+                tag,
+                on_progress,
+                &mut decoder,
+                &mut take,
+            )
+            .await?;
         }
         tracing::debug!(
             target: "kbase_spark_sql_kernel::timing",
@@ -318,7 +342,7 @@ impl SparkSession {
                     .follow(current, run, &mut received, on_progress, observer, &mut on_response)
                     .await?
                 {
-                    Followed::Complete => break,
+                    Followed::Complete | Followed::Enough => break,
                     Followed::Ended => {}
                     Followed::Broken(status) => broken = Some(status),
                 }
@@ -415,7 +439,10 @@ impl SparkSession {
                             observer.progress(&report);
                             on_progress(&progress_of(&report));
                         }
-                        other => on_response(run, other, response.schema)?,
+                        other => match on_response(run, other, response.schema) {
+                            Err(SparkError::Enough) => return Ok(Followed::Enough),
+                            done => done?,
+                        },
                     }
                     if complete {
                         run.mark_done();
@@ -516,6 +543,8 @@ type Responses = tonic::Streaming<proto::ExecutePlanResponse>;
 enum Followed {
     /// The result is complete.
     Complete,
+    /// The receiver has all it needs; the rest of the result is not read.
+    Enough,
     /// The stream ended before the result was complete.
     Ended,
     /// The stream broke in transport.
@@ -572,33 +601,59 @@ fn never_reached(status: &tonic::Status) -> bool {
         .any(|m| text.contains(m))
 }
 
+/// Which of a result's first rows to keep: at most `max_rows`, and within `budget`.
+#[derive(Clone, Copy)]
+struct Keep {
+    max_rows: usize,
+    budget: Option<Budget>,
+}
+
 /// The first rows of a stream of batches, whatever its length; says whether any were left out.
 struct FirstRows {
     left: usize,
     kept: Vec<RecordBatch>,
     more: bool,
+    budget: Option<Budget>,
+    /// What the rows kept cost to show, at least, and how many they are.
+    cost: usize,
+    rows: usize,
 }
 
 impl FirstRows {
-    fn new(max_rows: usize) -> FirstRows {
+    fn new(keep: Keep) -> FirstRows {
         FirstRows {
-            left: max_rows,
+            left: keep.max_rows,
             kept: Vec::new(),
             more: false,
+            budget: keep.budget,
+            cost: 0,
+            rows: 0,
         }
     }
 
-    fn push(&mut self, b: RecordBatch) {
-        if b.num_rows() <= self.left {
-            self.left -= b.num_rows();
-            self.kept.push(b);
-        } else {
+    fn push(&mut self, mut b: RecordBatch, types: &[SqlType]) {
+        if b.num_rows() > self.left {
             self.more = true;
-            if self.left > 0 {
-                self.kept.push(b.slice(0, self.left));
-                self.left = 0;
+            if self.left == 0 {
+                return;
             }
+            b = b.slice(0, self.left);
         }
+        self.left -= b.num_rows();
+        self.rows += b.num_rows();
+        if let Some(budget) = self.budget {
+            self.cost = self.cost.saturating_add((budget.cost)(&b, types));
+        }
+        self.kept.push(b);
+    }
+
+    /// True once the rows kept cost more than the budget: the display cuts them by size at
+    /// one of them (at the second or later, as it always shows the first), so no row after
+    /// them can be shown. Whatever followed counts as more.
+    fn enough(&mut self) -> bool {
+        let over = self.budget.is_some_and(|b| self.cost > b.bytes) && self.rows >= 2;
+        self.more |= over;
+        over
     }
 }
 
@@ -616,9 +671,9 @@ mod tests {
 
     #[test]
     fn keeps_exactly_the_first_rows() {
-        let keep = |batches: Vec<RecordBatch>, n| {
-            let mut first = FirstRows::new(n);
-            batches.into_iter().for_each(|b| first.push(b));
+        let keep = |batches: Vec<RecordBatch>, max_rows| {
+            let mut first = FirstRows::new(Keep { max_rows, budget: None });
+            batches.into_iter().for_each(|b| first.push(b, &[SqlType::Int]));
             (first.kept, first.more)
         };
         let (kept, more) = keep(vec![batch(3), batch(3), batch(3)], 4);
@@ -627,5 +682,33 @@ mod tests {
         let (kept, more) = keep(vec![batch(2), batch(2)], 4);
         assert_eq!(kept.len(), 2);
         assert!(!more);
+    }
+
+    #[test]
+    fn stops_keeping_once_the_rows_cost_more_than_the_budget() {
+        // A cost of one byte a row and a budget of four: five rows are over it.
+        let budget = Budget {
+            bytes: 4,
+            cost: |b, _| b.num_rows(),
+        };
+        let mut first = FirstRows::new(Keep {
+            max_rows: 100,
+            budget: Some(budget),
+        });
+        first.push(batch(3), &[SqlType::Int]);
+        assert!(!first.enough() && !first.more);
+        first.push(batch(2), &[SqlType::Int]);
+        assert!(first.enough() && first.more);
+        // A single row over the budget is not enough: the display shows the first row
+        // whatever its size, and says it cut at the second.
+        let mut one = FirstRows::new(Keep {
+            max_rows: 100,
+            budget: Some(Budget {
+                bytes: 0,
+                cost: |_, _| 10,
+            }),
+        });
+        one.push(batch(1), &[SqlType::Int]);
+        assert!(!one.enough());
     }
 }
