@@ -22,6 +22,11 @@ use crate::engine::session::Session;
 /// How long an answer is trusted: other clients' DDL shows within this time.
 pub(crate) const TTL: Duration = Duration::from_secs(20);
 
+/// How long a caller with an earlier answer to fall back on waits for a fresh one: that
+/// answer, with the names the kernel's own DDL changed since, is what a fresh one would
+/// mostly say, and a Tab right after a `CREATE` should not wait for the catalog.
+pub(crate) const STALE_WAIT: Duration = Duration::from_millis(20);
+
 /// The rows of a metadata statement, every value as text (None for NULL), by column name.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Rows {
@@ -216,6 +221,10 @@ impl Catalog {
                     (lookup, old)
                 }
             }
+        };
+        let deadline = match stale {
+            Some(_) => deadline.min(Instant::now() + STALE_WAIT),
+            None => deadline,
         };
         match tokio::time::timeout_at(deadline, lookup).await {
             Ok(Some(rows)) => Some(rows),

@@ -18,7 +18,7 @@ pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -52,6 +52,11 @@ pub(crate) struct Engine {
     interrupts: Interrupts,
     /// The tag of the cell running (or last run): what an interrupt cancels on the server.
     cell_tag: Mutex<Option<String>>,
+    /// Cells running now: the catalog's first look-ups wait for them, so they do not slow
+    /// the first cell of a session down.
+    cells_running: AtomicUsize,
+    /// The first look-ups are due once the running cells end.
+    lookups_waiting: AtomicBool,
     /// Results of earlier cells, for `_` and `_N`.
     pub(crate) earlier: earlier::Earlier,
     /// The results shown, open to the live grid.
@@ -95,6 +100,8 @@ impl Engine {
             catalog: catalog::Catalog::default(),
             interrupts: Interrupts::default(),
             cell_tag: Mutex::new(None),
+            cells_running: AtomicUsize::new(0),
+            lookups_waiting: AtomicBool::new(false),
             earlier: earlier::Earlier::default(),
             grid: Arc::new(crate::grid::Grid::default()),
         });
@@ -102,12 +109,28 @@ impl Engine {
         tokio::spawn(async move {
             match opener.slot.get().await {
                 Err(e) => tracing::warn!("the Spark session could not be opened yet: {e}"),
-                // The first Tab finds the catalog's usual answers ready.
-                Ok(session) if opener.slot.prefetch() => opener.catalog.refresh(&session, &catalog::FIRST_LOOKUPS),
+                // The first Tab finds the catalog's usual answers ready; a cell sent before
+                // the session opened runs first.
+                Ok(_) if opener.slot.prefetch() => {
+                    opener.lookups_waiting.store(true, Ordering::SeqCst);
+                    if opener.cells_running.load(Ordering::SeqCst) == 0 {
+                        opener.first_lookups(false);
+                    }
+                }
                 Ok(_) => {}
             }
         });
         engine
+    }
+
+    /// Starts the catalog's first look-ups in the background, what the next Tab will want,
+    /// when they are due: the session opened (and no cell runs), or a cell changed the
+    /// catalog (`changed`).
+    fn first_lookups(&self, changed: bool) {
+        let due = self.lookups_waiting.swap(false, Ordering::SeqCst) || changed;
+        if let Some(session) = self.slot.current().filter(|_| due && self.slot.prefetch()) {
+            self.catalog.refresh(&session, &catalog::FIRST_LOOKUPS);
+        }
     }
 
     /// Runs every statement of `code` in order and stops at the first error.
@@ -456,16 +479,16 @@ impl Interpreter for Engine {
     ) -> BoxFuture<'a, Result<(), CellError>> {
         async move {
             self.earlier.start_cell(count, !silent);
+            self.cells_running.fetch_add(1, Ordering::SeqCst);
             let outcome = Engine::run_cell(self, code, silent, sink).await;
+            self.cells_running.fetch_sub(1, Ordering::SeqCst);
             self.earlier.end_cell(&magic::blanked(code), outcome.is_ok());
             // Whether it ran to the end or not, the cell may have changed the catalog.
-            if split_statements(code).iter().any(|s| catalog::changes_catalog(s.text)) {
+            let changed = split_statements(code).iter().any(|s| catalog::changes_catalog(s.text));
+            if changed {
                 self.catalog.invalidate();
-                // What the next Tab will want is fetched now, not when it is pressed.
-                if let Some(session) = self.slot.current().filter(|_| self.slot.prefetch()) {
-                    self.catalog.refresh(&session, &catalog::FIRST_LOOKUPS);
-                }
             }
+            self.first_lookups(changed);
             outcome
         }
         .boxed()
