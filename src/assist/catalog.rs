@@ -5,7 +5,7 @@
 //! until its own deadline, and a later Tab finds the answer in the cache. Until a new answer
 //! is in, the last one (from before the cell that emptied the cache, or past its time) is
 //! given, with the tables and views the kernel's own DDL created or dropped since; the
-//! usual look-ups start as soon as the session opens and again after such a cell, so a Tab
+//! usual look-ups start soon after the session opens and again after such a cell, so a Tab
 //! rarely waits at all.
 
 use std::collections::HashMap;
@@ -51,8 +51,13 @@ enum Entry {
     Pending(Lookup),
 }
 
-/// The look-ups a Tab after `FROM` or in an expression needs first: started as soon as a
+/// The look-ups a Tab after `FROM` or in an expression needs first: started soon after a
 /// session opens, so that the first Tab finds them in the cache.
+/// How long after a session opens the first look-ups start, unless a cell runs then (they
+/// wait for it): a notebook run from the top sends its first cell within this time, and
+/// that cell should have the session and the machine to itself. No one types a Tab sooner.
+pub(crate) const FIRST_LOOKUPS_AFTER: Duration = Duration::from_millis(250);
+
 pub(crate) const FIRST_LOOKUPS: [&str; 5] = [
     "SHOW TABLES",
     "SHOW VIEWS",

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use super::catalog::TTL;
 use crate::config::DEFAULT_CATALOG_WAIT;
 use crate::engine::Engine;
-use crate::engine::testing::{FakeConnector, FakeSession};
+use crate::engine::testing::{FakeConnector, FakeSession, Step};
 use crate::interpreter::Interpreter;
 
 fn ms(n: u64) -> Duration {
@@ -272,8 +272,8 @@ async fn on_a_slow_catalog_tab_answers_in_time_with_what_is_known_and_fetches_th
     let session = catalog(Duration::from_secs(5));
     let connector = FakeConnector::new(vec![session.clone()]).with_prefetch();
     let engine = Engine::start(Box::new(connector));
-    tokio::time::sleep(ms(1)).await;
-    // The usual look-ups started when the session opened, before any Tab.
+    tokio::time::sleep(super::catalog::FIRST_LOOKUPS_AFTER + ms(1)).await;
+    // The usual look-ups started soon after the session opened, before any Tab.
     for q in super::catalog::FIRST_LOOKUPS {
         assert!(session.queries().iter().any(|s| s == q), "{q}: {:?}", session.queries());
     }
@@ -374,8 +374,12 @@ async fn inspection_shows_whole_descriptions_with_types() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_first_look_ups_wait_for_a_cell_sent_before_the_session_opened() {
-    let session = catalog(ms(50));
+async fn the_first_look_ups_wait_for_a_cell_sent_as_the_kernel_started() {
+    // The cell runs longer than the look-ups' delay after the session opens.
+    let session = FakeSession::new(vec![Step::Rows {
+        after: ms(600),
+        rows: 1,
+    }]);
     let connector = FakeConnector::new(vec![session.clone()])
         .with_prefetch()
         .with_delay(ms(100));

@@ -109,9 +109,10 @@ impl Engine {
         tokio::spawn(async move {
             match opener.slot.get().await {
                 Err(e) => tracing::warn!("the Spark session could not be opened yet: {e}"),
-                // The first Tab finds the catalog's usual answers ready; a cell sent before
-                // the session opened runs first.
+                // The first Tab finds the catalog's usual answers ready; a cell sent as the
+                // kernel started (a notebook run from the top) runs first.
                 Ok(_) if opener.slot.prefetch() => {
+                    tokio::time::sleep(catalog::FIRST_LOOKUPS_AFTER).await;
                     opener.lookups_waiting.store(true, Ordering::SeqCst);
                     if opener.cells_running.load(Ordering::SeqCst) == 0 {
                         opener.first_lookups(false);
