@@ -216,15 +216,12 @@ pub(crate) async fn open_session_reporting(
         ));
     }
     on_step(Found::Client);
-    let version = session
-        .spark_version()
-        .await
-        .map_err(|e| failed(Step::Reachable)(e.into()))?;
+    // Both calls at once: a session's first result waits for them.
+    let settings = with_defaults(&config.spark_conf);
+    let (version, set) = tokio::join!(session.spark_version(), session.set_conf(&settings));
+    let version = version.map_err(|e| failed(Step::Reachable)(e.into()))?;
     on_step(Found::Version(&version));
-    session
-        .set_conf(&with_defaults(&config.spark_conf))
-        .await
-        .map_err(|e| failed(Step::Settings)(e.into()))?;
+    set.map_err(|e| failed(Step::Settings)(e.into()))?;
     on_step(Found::Settings(&config.spark_conf));
     let warnings = token
         .map(|t| auth::warnings(&t, chrono::Utc::now()))
