@@ -120,10 +120,16 @@ fn session_id(session: &Arc<dyn Session>) -> usize {
 impl Catalog {
     /// Stops trusting every answer: the catalog may have changed. The answers are kept as
     /// stale ones until new ones come.
-    pub(crate) fn invalidate(&self) {
+    pub(crate) fn invalidate(&self, moved: bool) {
         if let Ok(mut cache) = self.cache.lock() {
             cache.generation += 1;
             let entries = std::mem::take(&mut cache.entries);
+            if moved {
+                // The answers were about another current database or catalog: a Tab waits
+                // for the new ones rather than offer what is not there.
+                cache.stale.clear();
+                return;
+            }
             for (statement, entry) in entries {
                 if let Entry::Ready { rows, .. } = entry {
                     cache.stale.insert(statement, rows);
@@ -364,31 +370,43 @@ fn ddl_name(statement: &str) -> Option<(bool, Learned)> {
 
 /// Whether a statement may change what the catalog holds or which database is current.
 pub(crate) fn changes_catalog(statement: &str) -> bool {
-    let words: Vec<String> = crate::sql::scan::tokens(statement)
+    let (first, _) = first_words(statement);
+    moves_current(statement)
+        || matches!(
+            first.as_str(),
+            "CREATE"
+                | "DROP"
+                | "ALTER"
+                | "REPLACE"
+                | "MSCK"
+                | "REFRESH"
+                | "CACHE"
+                | "RESTORE"
+                | "EXECUTE"
+                | "CALL"
+                | "BEGIN"
+                | "IMPORT"
+        )
+}
+
+/// True for a statement that changes the current database or catalog (`USE`, `SET CATALOG`,
+/// `SET SCHEMA`…): what the catalog answered before was about another one.
+pub(crate) fn moves_current(statement: &str) -> bool {
+    let (first, second) = first_words(statement);
+    first == "USE" || (first == "SET" && matches!(second.as_str(), "CATALOG" | "SCHEMA" | "DATABASE" | "NAMESPACE"))
+}
+
+/// A statement's first two words, in capitals.
+fn first_words(statement: &str) -> (String, String) {
+    let mut words = crate::sql::scan::tokens(statement)
         .0
         .iter()
         .filter(|t| t.kind == crate::sql::scan::Kind::Word)
         .take(2)
         .map(|t| statement[t.start..t.end].to_ascii_uppercase())
-        .collect();
-    let first = words.first().map_or("", String::as_str);
-    let second = words.get(1).map_or("", String::as_str);
-    matches!(
-        first,
-        "CREATE"
-            | "DROP"
-            | "ALTER"
-            | "USE"
-            | "REPLACE"
-            | "MSCK"
-            | "REFRESH"
-            | "CACHE"
-            | "RESTORE"
-            | "EXECUTE"
-            | "CALL"
-            | "BEGIN"
-            | "IMPORT"
-    ) || (first == "SET" && matches!(second, "CATALOG" | "SCHEMA" | "DATABASE" | "NAMESPACE"))
+        .collect::<Vec<String>>()
+        .into_iter();
+    (words.next().unwrap_or_default(), words.next().unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -452,6 +470,21 @@ mod tests {
             "SHOW TABLES",
         ] {
             assert!(!changes_catalog(s), "{s}");
+        }
+        for s in [
+            "USE enigma",
+            "use catalog spark_catalog",
+            "SET SCHEMA enigma",
+            "SET CATALOG c",
+        ] {
+            assert!(moves_current(s), "{s}");
+        }
+        for s in [
+            "CREATE TABLE t (a INT)",
+            "SET spark.sql.ansi.enabled = true",
+            "SELECT 1",
+        ] {
+            assert!(!moves_current(s), "{s}");
         }
     }
 }

@@ -394,3 +394,22 @@ async fn the_first_look_ups_wait_for_a_cell_sent_as_the_kernel_started() {
         assert!(session.queries().iter().any(|s| s == q), "{q}: {:?}", session.queries());
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn after_a_use_tab_waits_for_the_new_database_rather_than_offer_the_old_one() {
+    let session = catalog(ms(100));
+    let engine = open(&session).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        first(&complete(&engine, "SELECT * FROM s|").await, 1),
+        [("samples", "table")]
+    );
+    Interpreter::run_cell(&*engine, "USE enigma_lab", false, None, &mut |_| {})
+        .await
+        .unwrap();
+    // The answers known were about `default`: the Tab waits for the fresh one (the fake
+    // catalog answers the same, 100 ms later) instead of giving them back at once.
+    let start = Instant::now();
+    complete(&engine, "SELECT * FROM s|").await;
+    assert!(start.elapsed() >= ms(100), "{:?}", start.elapsed());
+}

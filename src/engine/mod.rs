@@ -485,9 +485,11 @@ impl Interpreter for Engine {
             self.cells_running.fetch_sub(1, Ordering::SeqCst);
             self.earlier.end_cell(&magic::blanked(code), outcome.is_ok());
             // Whether it ran to the end or not, the cell may have changed the catalog.
-            let changed = split_statements(code).iter().any(|s| catalog::changes_catalog(s.text));
+            let statements = split_statements(code);
+            let changed = statements.iter().any(|s| catalog::changes_catalog(s.text));
             if changed {
-                self.catalog.invalidate();
+                self.catalog
+                    .invalidate(statements.iter().any(|s| catalog::moves_current(s.text)));
             }
             self.first_lookups(changed);
             outcome
