@@ -49,7 +49,7 @@ impl QueryResult {
 
 /// What a batch's rows cost to show, at least, in bytes of output; given by whatever shows
 /// them, so the fetch need not know how.
-pub(crate) type RowsCost = fn(&RecordBatch, &[SqlType]) -> usize;
+pub(crate) type RowsCost = fn(&RecordBatch) -> usize;
 
 /// A budget of output bytes for a result's rows: once the rows kept cost more, no further
 /// rows can be shown, and the rest of the result is not fetched.

@@ -108,7 +108,7 @@ fn output_bytes_of(len: usize) -> usize {
 /// control character only grows into an escape), a date as `YYYY-MM-DD`, a timestamp as
 /// `YYYY-MM-DD HH:MM:SS`, a boolean as `true`, NULL as `NULL`, anything else as one
 /// character. Rows past the output budget by this bound can never be shown.
-pub(crate) fn least_output_bytes(batch: &RecordBatch, _types: &[SqlType]) -> usize {
+pub(crate) fn least_output_bytes(batch: &RecordBatch) -> usize {
     use arrow_array::Array;
     use arrow_array::cast::AsArray;
     use arrow_schema::DataType;
@@ -409,7 +409,7 @@ mod tests {
         let table = Table::new(&result);
         for (i, row) in table.rows().enumerate() {
             let cost: usize = row.map(|c| output_bytes(c.unwrap_or("NULL"))).sum();
-            let least = least_output_bytes(&result.batches[0].slice(i, 1), &result.types);
+            let least = least_output_bytes(&result.batches[0].slice(i, 1));
             assert!(least <= cost, "row {i}: {least} > {cost}");
         }
     }
@@ -422,7 +422,7 @@ mod tests {
         let budget = 200_000;
         let (mut cost, mut rows) = (0, 0);
         while cost <= budget || rows < 2 {
-            cost += least_output_bytes(&whole.batches[0].slice(rows, 100), &whole.types);
+            cost += least_output_bytes(&whole.batches[0].slice(rows, 100));
             rows += 100;
         }
         assert!(rows < 20_000, "the fetch stopped early");

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
 
-use crate::data::{BatchSink, Budget, Progress, QueryResult, SqlType};
+use crate::data::{BatchSink, Budget, Progress, QueryResult};
 use crate::spark::error::SparkError;
 use crate::spark::identity::Refusal;
 use crate::spark::proto::{self, execute_plan_response::ResponseType, plan::OpType, relation::RelType};
@@ -167,7 +167,7 @@ impl SparkSession {
                 {
                     return Err(SparkError::Stopped);
                 }
-                first.push(b, types);
+                first.push(b);
             }
             decoding += decode.elapsed();
             if first.enough() {
@@ -631,7 +631,7 @@ impl FirstRows {
         }
     }
 
-    fn push(&mut self, mut b: RecordBatch, types: &[SqlType]) {
+    fn push(&mut self, mut b: RecordBatch) {
         if b.num_rows() > self.left {
             self.more = true;
             if self.left == 0 {
@@ -642,7 +642,7 @@ impl FirstRows {
         self.left -= b.num_rows();
         self.rows += b.num_rows();
         if let Some(budget) = self.budget {
-            self.cost = self.cost.saturating_add((budget.cost)(&b, types));
+            self.cost = self.cost.saturating_add((budget.cost)(&b));
         }
         self.kept.push(b);
     }
@@ -673,7 +673,7 @@ mod tests {
     fn keeps_exactly_the_first_rows() {
         let keep = |batches: Vec<RecordBatch>, max_rows| {
             let mut first = FirstRows::new(Keep { max_rows, budget: None });
-            batches.into_iter().for_each(|b| first.push(b, &[SqlType::Int]));
+            batches.into_iter().for_each(|b| first.push(b));
             (first.kept, first.more)
         };
         let (kept, more) = keep(vec![batch(3), batch(3), batch(3)], 4);
@@ -689,26 +689,23 @@ mod tests {
         // A cost of one byte a row and a budget of four: five rows are over it.
         let budget = Budget {
             bytes: 4,
-            cost: |b, _| b.num_rows(),
+            cost: |b| b.num_rows(),
         };
         let mut first = FirstRows::new(Keep {
             max_rows: 100,
             budget: Some(budget),
         });
-        first.push(batch(3), &[SqlType::Int]);
+        first.push(batch(3));
         assert!(!first.enough() && !first.more);
-        first.push(batch(2), &[SqlType::Int]);
+        first.push(batch(2));
         assert!(first.enough() && first.more);
         // A single row over the budget is not enough: the display shows the first row
         // whatever its size, and says it cut at the second.
         let mut one = FirstRows::new(Keep {
             max_rows: 100,
-            budget: Some(Budget {
-                bytes: 0,
-                cost: |_, _| 10,
-            }),
+            budget: Some(Budget { bytes: 0, cost: |_| 10 }),
         });
-        one.push(batch(1), &[SqlType::Int]);
+        one.push(batch(1));
         assert!(!one.enough());
     }
 }
