@@ -370,8 +370,8 @@ fn ddl_name(statement: &str) -> Option<(bool, Learned)> {
 
 /// Whether a statement may change what the catalog holds or which database is current.
 pub(crate) fn changes_catalog(statement: &str) -> bool {
-    let (first, _) = first_words(statement);
-    moves_current(statement)
+    let (first, second) = first_words(statement);
+    moves(&first, &second)
         || matches!(
             first.as_str(),
             "CREATE"
@@ -393,19 +393,21 @@ pub(crate) fn changes_catalog(statement: &str) -> bool {
 /// `SET SCHEMA`…): what the catalog answered before was about another one.
 pub(crate) fn moves_current(statement: &str) -> bool {
     let (first, second) = first_words(statement);
-    first == "USE" || (first == "SET" && matches!(second.as_str(), "CATALOG" | "SCHEMA" | "DATABASE" | "NAMESPACE"))
+    moves(&first, &second)
+}
+
+/// [`moves_current`], by a statement's first two words.
+fn moves(first: &str, second: &str) -> bool {
+    first == "USE" || (first == "SET" && matches!(second, "CATALOG" | "SCHEMA" | "DATABASE" | "NAMESPACE"))
 }
 
 /// A statement's first two words, in capitals.
 fn first_words(statement: &str) -> (String, String) {
-    let mut words = crate::sql::scan::tokens(statement)
-        .0
+    let (tokens, _) = crate::sql::scan::tokens(statement);
+    let mut words = tokens
         .iter()
         .filter(|t| t.kind == crate::sql::scan::Kind::Word)
-        .take(2)
-        .map(|t| statement[t.start..t.end].to_ascii_uppercase())
-        .collect::<Vec<String>>()
-        .into_iter();
+        .map(|t| statement[t.start..t.end].to_ascii_uppercase());
     (words.next().unwrap_or_default(), words.next().unwrap_or_default())
 }
 

@@ -67,8 +67,14 @@ impl Cells {
         self.rows = self.rows.min(rows);
     }
 
-    /// Appends the first `rows` rows of `other`, `width` cells each.
-    fn append(&mut self, other: &Cells, rows: usize, width: usize) {
+    /// Appends the first `rows` rows of `other`, `width` cells each; into an empty buffer,
+    /// `other` itself is kept, not copied.
+    fn append(&mut self, mut other: Cells, rows: usize, width: usize) {
+        if self.ends.is_empty() && self.rows == 0 {
+            other.truncate(rows, width);
+            *self = other;
+            return;
+        }
         let n = rows * width;
         let offset = self.text.len();
         let len = if n == 0 { 0 } else { other.ends[n - 1] };
@@ -92,14 +98,10 @@ const CHUNK_CELLS: usize = 16_384;
 /// Cells past which a result's chunks are formatted two at a time.
 const PARALLEL_CELLS: usize = 2 * CHUNK_CELLS;
 
-/// About how many bytes one cell adds to a result's outputs: its text in the HTML (a long
-/// value also in a tooltip) and in the Arrow data (base64), and its shortened text view.
-fn output_bytes(cell: &str) -> usize {
-    output_bytes_of(cell.len())
-}
-
-/// [`output_bytes`] of a value `len` bytes long; it grows with `len`.
-fn output_bytes_of(len: usize) -> usize {
+/// About how many bytes one cell of `len` bytes adds to a result's outputs: its text in the
+/// HTML (a long value also in a tooltip) and in the Arrow data (base64), and its shortened
+/// text view. It grows with `len`.
+fn output_bytes(len: usize) -> usize {
     len * 7 / 3 + len.min(80) + 12
 }
 
@@ -112,7 +114,7 @@ pub(crate) fn least_output_bytes(batch: &RecordBatch) -> usize {
     use arrow_array::Array;
     use arrow_array::cast::AsArray;
     use arrow_schema::DataType;
-    let bytes = output_bytes_of;
+    let bytes = output_bytes;
     let null = bytes("NULL".len());
     batch
         .columns()
@@ -158,7 +160,7 @@ fn format(batches: &[RecordBatch], types: &[SqlType], range: Range<usize>) -> Ch
                 chunk.cells.push_with(|out| value::write_cell(out, a, r, t));
             }
             let size = (row_start..chunk.cells.ends.len())
-                .map(|i| output_bytes(chunk.cells.get(i).unwrap_or("NULL")))
+                .map(|i| output_bytes(chunk.cells.get(i).unwrap_or("NULL").len()))
                 .sum();
             chunk.sizes.push(size);
             chunk.cells.rows += 1;
@@ -215,7 +217,7 @@ impl Table {
                         .collect()
                 })
             };
-            for chunk in &chunks {
+            for chunk in chunks {
                 // The rows that fit; the first row always does.
                 let mut fit = 0;
                 for s in &chunk.sizes {
@@ -226,7 +228,7 @@ impl Table {
                     size = size.saturating_add(*s);
                     fit += 1;
                 }
-                cells.append(&chunk.cells, fit, width);
+                cells.append(chunk.cells, fit, width);
                 if size_cut {
                     break;
                 }
@@ -353,7 +355,7 @@ mod tests {
         let whole = Table::new(&result(50_000, 1000));
         let sizes: Vec<usize> = whole
             .rows()
-            .map(|row| row.map(|c| output_bytes(c.unwrap_or("NULL"))).sum())
+            .map(|row| row.map(|c| output_bytes(c.unwrap_or("NULL").len())).sum())
             .collect();
         let budget = sizes[..30_000].iter().sum::<usize>() + 1;
         let cut = Table::within(&result(50_000, 1000), budget);
@@ -408,7 +410,7 @@ mod tests {
         let result = mixed(2000);
         let table = Table::new(&result);
         for (i, row) in table.rows().enumerate() {
-            let cost: usize = row.map(|c| output_bytes(c.unwrap_or("NULL"))).sum();
+            let cost: usize = row.map(|c| output_bytes(c.unwrap_or("NULL").len())).sum();
             let least = least_output_bytes(&result.batches[0].slice(i, 1));
             assert!(least <= cost, "row {i}: {least} > {cost}");
         }

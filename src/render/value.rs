@@ -2,6 +2,8 @@
 //! so the two never disagree. Values are exact (decimals keep every digit, doubles print the
 //! shortest text that reads back to the same number) and NULL stays distinct from `'NULL'`.
 
+use std::fmt::Write;
+
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, StructArray};
@@ -67,7 +69,6 @@ pub(crate) fn write_cell(out: &mut String, array: &ArrayRef, row: usize, sql_typ
 /// Writes the value at `row`. Inside arrays, maps and structs (`nested`) strings are quoted,
 /// so `["NULL", NULL]` shows which is which.
 fn write_value(out: &mut String, array: &dyn Array, row: usize, nested: bool) {
-    use std::fmt::Write;
     if array.is_null(row) {
         out.push_str("NULL");
         return;
@@ -115,7 +116,6 @@ fn write_value(out: &mut String, array: &dyn Array, row: usize, nested: bool) {
 
 /// An integer, a float or a decimal at `row` (not null).
 fn write_number(out: &mut String, array: &dyn Array, row: usize) {
-    use std::fmt::Write;
     macro_rules! prim {
         ($t:ty) => {{
             out.push_str(itoa::Buffer::new().format(array.as_primitive::<$t>().value(row)));
@@ -151,7 +151,6 @@ fn write_number(out: &mut String, array: &dyn Array, row: usize) {
 
 /// A date, timestamp, duration or interval at `row` (not null).
 fn write_temporal(out: &mut String, array: &dyn Array, row: usize) {
-    use std::fmt::Write;
     match array.data_type() {
         DataType::Date32 => write_date(out, i64::from(array.as_primitive::<Date32Type>().value(row))),
         DataType::Date64 => write_date(
@@ -262,7 +261,6 @@ fn write_list(out: &mut String, values: &dyn Array) {
 
 /// Shortest text that reads back to the same double; Spark's names for the special values.
 fn write_float(out: &mut String, v: f64) {
-    use std::fmt::Write;
     if v.is_nan() {
         out.push_str("NaN");
     } else if v.is_infinite() {
@@ -274,7 +272,6 @@ fn write_float(out: &mut String, v: f64) {
 }
 
 fn write_float32(out: &mut String, v: f32) {
-    use std::fmt::Write;
     if v.is_finite() {
         let _ = write!(out, "{v:?}");
     } else {
@@ -318,7 +315,6 @@ fn write_date(out: &mut String, days: i64) {
     match date {
         Some(d) => write_ymd(out, d),
         None => {
-            use std::fmt::Write;
             let _ = write!(out, "<date {days}>");
         }
     }
@@ -328,7 +324,6 @@ fn write_date(out: &mut String, days: i64) {
 /// keeps) without parsing a format for every value.
 fn write_ymd(out: &mut String, d: NaiveDate) {
     use chrono::Datelike;
-    use std::fmt::Write;
     if (0..=9999).contains(&d.year()) {
         let _ = write!(out, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
     } else {
@@ -340,7 +335,6 @@ fn write_ymd(out: &mut String, d: NaiveDate) {
 /// `timestamp_ntz` with none. Both print as wall-clock time, with microseconds when present.
 fn write_timestamp(out: &mut String, micros: i64, tz: Option<&str>) {
     let Some(utc) = DateTime::from_timestamp_micros(micros) else {
-        use std::fmt::Write;
         let _ = write!(out, "<timestamp {micros}>");
         return;
     };
@@ -385,7 +379,6 @@ thread_local! {
 
 fn write_wall(out: &mut String, t: chrono::NaiveDateTime) {
     use chrono::Timelike;
-    use std::fmt::Write;
     write_ymd(out, t.date());
     let _ = write!(out, " {:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
     let micros = t.nanosecond() / 1000;
